@@ -1,0 +1,58 @@
+# One command each: `make playground` runs the product, `make test` runs every check.
+# Both set everything up on a fresh machine (a virtual environment in .venv, and the few
+# system packages the checks need, through apt-get, when they are missing).
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SYSTEM_STAMP := $(VENV)/.system-stamp
+
+.PHONY: install system test lint types unit playground bench locales locales-check clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# GNU gettext (msgfmt --check, for the catalogue tests). Installed only when missing.
+$(SYSTEM_STAMP): $(STAMP)
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "installing gettext (msgfmt) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) >/dev/null; }
+	touch $(SYSTEM_STAMP)
+
+system: $(SYSTEM_STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: install
+	$(VENV)/bin/mypy
+
+unit: install system
+	$(VENV)/bin/pytest
+
+## Every check: lint, types and the whole test suite.
+test: lint types unit
+
+## The bot against the local Bot API, with a web page to chat as a young person and staff.
+playground: install
+	$(VENV)/bin/checkin-bot playground
+
+bench: install
+	$(PY) -m bench
+
+## Regenerate locales/messages.pot and merge it into every catalogue.
+locales: install
+	$(PY) -m bot.locales extract
+	$(PY) -m bot.locales update
+
+locales-check: install
+	$(PY) -m bot.locales check
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

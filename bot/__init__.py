@@ -1,0 +1,1 @@
+"""Check-in: the Telegram application (wiring, handlers, scheduler job, CLI)."""

@@ -1,0 +1,174 @@
+"""build_application(): every handler of the bot, in order, with what it is for.
+
+Update -> handler (conversations/) -> pure decision -> storage/ -> reply. The scheduler job is the
+only other entry point. Handlers are registered in groups; within a group the first match wins.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.errors import handle_error
+from bot.i18n import Catalogues
+from bot.runtime import KEY, Context, Runtime, runtime
+from bot.schedule import tick
+from bot.settings import Settings
+from conversations import account, checkin, enrolment, staff
+from conversations.checkpoints import ScheduleConfig, load_schedule
+from conversations.questionnaire import load_questionnaires
+from storage import enrolments, prompts
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+TICK_SECONDS = 30.0
+
+
+def _pattern(kind: str) -> str:
+    """Callback data of one button kind (see conversations/buttons.py)."""
+    return rf"^1:{kind}(:|$)"
+
+
+def build_runtime(
+    settings: Settings, clock: Clock | None = None, schedule: ScheduleConfig | None = None
+) -> Runtime:
+    """Load and validate everything the bot needs; a broken file stops start-up here."""
+    questionnaires = load_questionnaires(settings.questionnaires_dir)
+    if settings.default_questionnaire not in questionnaires:
+        from bot.errors import SettingsError
+
+        raise SettingsError(
+            f"CHECKIN_DEFAULT_QUESTIONNAIRE: no questionnaire '{settings.default_questionnaire}'"
+        )
+    rt = Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        clock=clock or SystemClock(),
+        catalogues=Catalogues(settings.locales_dir, settings.locales_override_dir),
+        questionnaires=questionnaires,
+        bot_username=settings.bot_username or "checkin_bot",
+    )
+    rt.extras["schedule"] = schedule or load_schedule(settings.schedule_file)
+    return rt
+
+
+def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS) -> Application:  # type: ignore[type-arg]
+    """The Telegram application with every handler, in order."""
+    settings = rt.settings
+    app = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.file_url())
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
+        .context_types(ContextTypes())
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data[KEY] = rt
+
+    # 0. Joining and the always-available commands, private chats only.
+    app.add_handler(CommandHandler("start", enrolment.start, filters=PRIVATE))
+    app.add_handler(CommandHandler("checkin", checkin.checkin_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("language", enrolment.language_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("help", account.help_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("privacy", account.privacy_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("support", account.support_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("stop", account.stop_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("forgetme", account.forgetme_command, filters=PRIVATE))
+
+    # 1. Staff commands; each checks the caller's role on every call.
+    app.add_handler(CommandHandler("invite", staff.invite_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("caseload", staff.caseload_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("exit", staff.exit_command, filters=PRIVATE))
+
+    # 2. Buttons, by the kind in their (versioned) data; anything else is stale or tampered.
+    app.add_handler(CallbackQueryHandler(enrolment.on_language, pattern=_pattern("l")))
+    app.add_handler(CallbackQueryHandler(enrolment.on_consent, pattern=_pattern("g")))
+    app.add_handler(CallbackQueryHandler(checkin.on_checkin_button, pattern=_pattern("[abpnsr]")))
+    app.add_handler(CallbackQueryHandler(account.on_forget, pattern=_pattern("f")))
+    app.add_handler(CallbackQueryHandler(account.on_contact_me, pattern=_pattern("k")))
+    app.add_handler(CallbackQueryHandler(staff.on_confirm_exit, pattern=_pattern("x")))
+    app.add_handler(CallbackQueryHandler(account.on_stale_button))
+
+    # 3. Everything else in a private chat: unknown commands, free text, media.
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, account.on_unknown_command))
+    app.add_handler(
+        MessageHandler(PRIVATE & filters.TEXT & ~filters.UpdateType.EDITED, account.on_text)
+    )
+    app.add_handler(
+        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED & ~filters.TEXT, account.on_other)
+    )
+
+    # 4. Blocked or unblocked: the bot's own membership in a private chat.
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+
+    # The one error handler, and the one periodic job.
+    app.add_error_handler(handle_error)
+    if tick_seconds is not None and app.job_queue is not None:
+        app.job_queue.run_repeating(_tick_job, interval=tick_seconds, first=1.0, name="prompts")
+    return app
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    """A young person blocked (or unblocked) the bot: mark them unreachable (or reachable)."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    rt = runtime(context)
+    blocked = change.new_chat_member.status in ("kicked", "left")
+    async with rt.db.transaction() as conn:
+        await enrolments.set_reachable(conn, change.chat.id, not blocked)
+        if blocked:
+            person = await enrolments.by_chat(conn, change.chat.id)
+            if person is not None:
+                await prompts.stop_all(conn, person.id, rt.clock.now())
+    log.info("a young person %s the bot", "blocked" if blocked else "unblocked")
+
+
+async def _tick_job(context: Context) -> None:
+    report = await tick(runtime(context), context.bot)
+    if report.sent or report.expired or report.reminded:
+        log.info("prompts: %s", report)
+
+
+COMMANDS = (
+    ("checkin", "Start or carry on with a check-in"),
+    ("language", "Change your language"),
+    ("privacy", "Who sees what"),
+    ("support", "People you can talk to"),
+    ("help", "What I can do"),
+    ("stop", "No more check-ins"),
+    ("forgetme", "Delete everything about you"),
+)
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    """Migrate the database, learn the bot's username, and set the command menu."""
+    rt: Runtime = app.bot_data[KEY]
+    await rt.db.migrate()
+    me = await app.bot.get_me()
+    rt.bot_username = rt.settings.bot_username or me.username or rt.bot_username
+    t = rt.translator("en")
+    await app.bot.set_my_commands([BotCommand(name, t._(text)) for name, text in COMMANDS])
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    rt: Runtime = app.bot_data[KEY]
+    await rt.db.close()

@@ -1,0 +1,171 @@
+"""Languages: catalogues, a translator per person, locale negotiation and bidi isolation.
+
+Every text a person sees goes through a :class:`Translator`. Catalogues are the ``.po`` files
+under ``locales/<code>/LC_MESSAGES/messages.po``; they are compiled in memory when the bot starts
+(no ``.mo`` file is committed or needed). A service may put its own reviewed ``.po`` files in the
+directory named by ``CHECKIN_LOCALES_OVERRIDE_DIR``; those win over the packaged ones.
+
+Right-to-left languages get a right-to-left mark at the start of every message, and every
+inserted value (labels, numbers, links) is wrapped in Unicode first-strong isolates so that
+punctuation does not jump.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+RLM = "\u200f"
+FSI = "\u2068"
+PDI = "\u2069"
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """A language offered to young people and staff."""
+
+    code: str  # the catalogue folder, e.g. "fa_AF"
+    native_name: str  # in its own script
+    english_name: str
+    rtl: bool = False
+
+    @property
+    def babel_locale(self) -> Locale:
+        return Locale.parse(self.code)
+
+
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "English", "English"),
+    Language("ar", "العربية", "Arabic", rtl=True),
+    Language("fa", "فارسی", "Persian (Farsi)", rtl=True),
+    Language("fa_AF", "دری", "Dari", rtl=True),
+    Language("ps", "پښتو", "Pashto", rtl=True),
+    Language("ckb", "کوردیی ناوەندی", "Kurdish (Sorani)", rtl=True),
+    Language("ti", "ትግርኛ", "Tigrinya"),
+    Language("am", "አማርኛ", "Amharic"),
+    Language("om", "Afaan Oromoo", "Oromo"),
+    Language("so", "Soomaali", "Somali"),
+    Language("sq", "Shqip", "Albanian"),
+    Language("vi", "Tiếng Việt", "Vietnamese"),
+    Language("uk", "Українська", "Ukrainian"),
+)
+BY_CODE = {language.code: language for language in LANGUAGES}
+
+
+def negotiate(telegram_code: str | None, available: Iterable[str], default: str) -> str:
+    """A first guess at a person's language from Telegram's ``language_code``."""
+    codes = set(available)
+    if not telegram_code:
+        return default
+    wanted = telegram_code.replace("-", "_")
+    if wanted in codes:
+        return wanted
+    base = wanted.split("_")[0].lower()
+    if base == "prs":  # Dari's ISO 639-3 code
+        base = "fa_AF"
+    return base if base in codes else default
+
+
+class Translator:
+    """Translates, formats and isolates text for one language."""
+
+    def __init__(self, language: Language, translations: NullTranslations) -> None:
+        self.language = language
+        self._translations = translations
+
+    @property
+    def code(self) -> str:
+        return self.language.code
+
+    @property
+    def rtl(self) -> bool:
+        return self.language.rtl
+
+    def _(self, message: str) -> str:
+        """Translate ``message`` (the English text is the message id)."""
+        return str(self._translations.gettext(message))
+
+    gettext = _
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return str(self._translations.ngettext(singular, plural, n))
+
+    def pgettext(self, context: str, message: str) -> str:
+        return str(self._translations.pgettext(context, message))
+
+    def has(self, message: str, context: str | None = None) -> bool:
+        """Whether this catalogue has a translation of ``message``."""
+        if self.code == "en":
+            return True
+        translated = (
+            self._translations.pgettext(context, message)
+            if context
+            else self._translations.gettext(message)
+        )
+        return translated != message or _same_in_both(message)
+
+    def isolate(self, value: object) -> str:
+        """Wrap an inserted value so it keeps its own direction inside right-to-left text."""
+        text = str(value)
+        return f"{FSI}{text}{PDI}" if self.rtl else text
+
+    def message(self, text: str) -> str:
+        """A whole message as sent: right-to-left ones open with a right-to-left mark."""
+        return f"{RLM}{text}" if self.rtl and not text.startswith(RLM) else text
+
+    def number(self, value: float) -> str:
+        return self.isolate(format_decimal(value, locale=self.language.babel_locale))
+
+    def percent(self, share: float) -> str:
+        return self.isolate(format_percent(share, locale=self.language.babel_locale))
+
+    def date(self, value: date | datetime) -> str:
+        return self.isolate(format_date(value, format="medium", locale=self.language.babel_locale))
+
+
+def _same_in_both(message: str) -> bool:
+    """Texts that are the same in every language (emoji only, numbers)."""
+    return not any(ch.isalpha() for ch in message)
+
+
+class Catalogues:
+    """Every language's compiled catalogue, loaded once at start-up."""
+
+    def __init__(self, locales_dir: Path, override_dir: Path | None = None) -> None:
+        self._translators: dict[str, Translator] = {}
+        for language in LANGUAGES:
+            translations = _compile(language.code, [override_dir, locales_dir])
+            self._translators[language.code] = Translator(language, translations)
+
+    def get(self, code: str | None) -> Translator:
+        return self._translators.get(code or "en", self._translators["en"])
+
+    @property
+    def codes(self) -> list[str]:
+        return [language.code for language in LANGUAGES]
+
+
+def _compile(code: str, directories: list[Path | None]) -> NullTranslations:
+    """Compile the first ``messages.po`` found for ``code`` in memory."""
+    for directory in directories:
+        if directory is None:
+            continue
+        po_path = directory / code / "LC_MESSAGES" / "messages.po"
+        if po_path.is_file():
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=code)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog, use_fuzzy=False)
+            buffer.seek(0)
+            return Translations(fp=buffer)
+    return NullTranslations()

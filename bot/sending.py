@@ -1,0 +1,56 @@
+"""Sending to people: safe message sends that never crash a handler, and notices to staff."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ExtBot
+
+from storage.records import StaffMember
+
+log = logging.getLogger(__name__)
+
+
+async def send(
+    bot: ExtBot[None],
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send a message; log (without text or ids) and return None if Telegram refuses it."""
+    try:
+        return await bot.send_message(chat_id, text, reply_markup=markup)
+    except Forbidden:
+        log.info("a chat could not be reached (blocked or left)")
+    except TelegramError as exc:
+        log.warning("a message could not be sent: %s", type(exc).__name__)
+    return None
+
+
+async def edit_or_send(
+    bot: ExtBot[None],
+    chat_id: int,
+    message_id: int | None,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Replace the text of the message a button sat on; send a new one if that fails."""
+    if message_id is not None:
+        try:
+            await bot.edit_message_text(text, chat_id, message_id, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+        except TelegramError as exc:
+            log.warning("a message could not be edited: %s", type(exc).__name__)
+    await send(bot, chat_id, text, markup)
+
+
+async def notify_staff(bot: ExtBot[None], member: StaffMember | None, text: str) -> bool:
+    """Message a staff member who has joined; False if they cannot be reached."""
+    if member is None or member.chat_id is None or not member.active:
+        return False
+    return await send(bot, member.chat_id, text) is not None

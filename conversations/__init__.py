@@ -1,0 +1,1 @@
+"""Check-in, enrolment and staff conversations; questionnaires as data; pure decisions."""

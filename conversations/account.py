@@ -1,0 +1,289 @@
+"""What a young person can always do: help, privacy, support, stop, forget me, and stray messages.
+
+Each handler is small: it finds who is writing, answers in their language, and changes only what
+the command names. Anything unexpected (stickers, photos, voice notes, random text, unknown
+commands) gets a short, kind answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.i18n import Translator, negotiate
+from bot.runtime import Context, Runtime, runtime
+from bot.sending import edit_or_send, notify_staff, send
+from conversations import buttons
+from conversations.checkin import describe, on_comment
+from conversations.questionnaire import COMMENT
+from conversations.texts import help_text, not_enrolled, privacy, support, unknown_command
+from storage import checkins, enrolments, staff
+from storage.records import Enrolment
+
+log = logging.getLogger(__name__)
+
+
+async def _who(rt: Runtime, update: Update) -> tuple[int, Enrolment | None, Translator]:
+    """The chat, its enrolment (if any, not forgotten) and the translator to answer with."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    async with rt.db.read() as conn:
+        enrolment = await enrolments.by_chat(conn, chat.id)
+        member = await staff.staff_by_chat(conn, chat.id)
+    if enrolment is not None and enrolment.status == enrolments.FORGOTTEN:
+        enrolment = None
+    language = (
+        enrolment.language
+        if enrolment
+        else member.language
+        if member
+        else negotiate(
+            user.language_code if user else None, rt.catalogues.codes, rt.settings.default_language
+        )
+    )
+    return chat.id, enrolment, rt.translator(language)
+
+
+def contact_button(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t._("📞 Ask my key worker to get in touch"),
+                    callback_data=buttons.encode(buttons.ContactMe()),
+                )
+            ]
+        ]
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: what the bot can do."""
+    rt = runtime(context)
+    chat_id, enrolment, t = await _who(rt, update)
+    await send(context.bot, chat_id, help_text(t) if enrolment else not_enrolled(t))
+
+
+async def privacy_command(update: Update, context: Context) -> None:
+    """/privacy: who sees what, what is kept and for how long."""
+    rt = runtime(context)
+    chat_id, _enrolment, t = await _who(rt, update)
+    await send(context.bot, chat_id, privacy(t, rt.settings.retention_months))
+
+
+async def support_command(update: Update, context: Context) -> None:
+    """/support: the service's helplines, and the "please get in touch" button."""
+    rt = runtime(context)
+    chat_id, enrolment, t = await _who(rt, update)
+    markup = contact_button(t) if enrolment and enrolment.status != enrolments.PENDING else None
+    await send(context.bot, chat_id, support(t, rt.settings.helplines), markup)
+
+
+async def on_contact_me(update: Update, context: Context) -> None:
+    """ "Please get in touch": tell the key worker, by label, that this young person asked."""
+    rt = runtime(context)
+    query = update.callback_query
+    assert query is not None
+    chat_id, enrolment, t = await _who(rt, update)
+    if enrolment is None or enrolment.status == enrolments.PENDING:
+        await query.answer(t._("This button no longer works."))
+        return
+    async with rt.db.transaction() as conn:
+        await enrolments.request_contact(
+            conn, enrolment.id, enrolment.key_worker_id, rt.clock.now()
+        )
+        member = await staff.staff_by_id(conn, enrolment.key_worker_id or 0)
+    staff_t = rt.translator(member.language if member else None)
+    told = await notify_staff(
+        context.bot,
+        member,
+        staff_t.message(
+            staff_t._("{who} asked you to get in touch with them.").format(
+                who=describe(staff_t, enrolment)
+            )
+        ),
+    )
+    await query.answer()
+    reply = (
+        t._("Done. I've told your key worker that you'd like them to get in touch.")
+        if told
+        else t._(
+            "I couldn't reach your key worker just now. Please contact your service "
+            "directly, or use one of the helplines above."
+        )
+    )
+    await send(context.bot, chat_id, t.message(reply))
+
+
+async def stop_command(update: Update, context: Context) -> None:
+    """/stop: no more prompts; the young person can come back with /start or /checkin."""
+    rt = runtime(context)
+    chat_id, enrolment, t = await _who(rt, update)
+    if enrolment is None or enrolment.status == enrolments.PENDING:
+        await send(context.bot, chat_id, not_enrolled(t))
+        return
+    async with rt.db.transaction() as conn:
+        await enrolments.stop(conn, enrolment.id, rt.clock.now())
+    log.info("a young person stopped prompts")
+    await send(
+        context.bot,
+        chat_id,
+        t.message(
+            t._(
+                "OK, I won't send you any more check-ins. To start again, send /start. To delete "
+                "everything about you, send /forgetme."
+            )
+        ),
+    )
+
+
+async def forgetme_command(update: Update, context: Context) -> None:
+    """/forgetme: ask for confirmation, and whether answers may stay in anonymous totals."""
+    rt = runtime(context)
+    chat_id, enrolment, t = await _who(rt, update)
+    if enrolment is None:
+        await send(context.bot, chat_id, t.message(t._("I don't have anything about you.")))
+        return
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t._("Delete, but keep my answers in anonymous totals"),
+                    callback_data=buttons.encode(buttons.Forget("keep")),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t._("Delete everything"), callback_data=buttons.encode(buttons.Forget("all"))
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t._("Cancel"), callback_data=buttons.encode(buttons.Forget("cancel"))
+                )
+            ],
+        ]
+    )
+    await send(
+        context.bot,
+        chat_id,
+        t.message(
+            t._(
+                "This deletes your chat number, your label and anything you wrote, straight away. "
+                "I won't be able to message you again.\n\nYour answers can stay in the anonymous "
+                "totals (nobody can link them to you), or be deleted too. What would you like?"
+            )
+        ),
+        markup,
+    )
+
+
+async def on_forget(update: Update, context: Context) -> None:
+    """The /forgetme choice."""
+    rt = runtime(context)
+    query = update.callback_query
+    assert query is not None
+    action = buttons.decode(query.data)
+    assert isinstance(action, buttons.Forget)
+    chat_id, enrolment, t = await _who(rt, update)
+    await query.answer()
+    message_id = query.message.message_id if query.message else None
+    if action.choice == "cancel" or enrolment is None:
+        await edit_or_send(
+            context.bot,
+            chat_id,
+            message_id,
+            t.message(
+                t._("Nothing was deleted.")
+                if enrolment
+                else t._("I don't have anything about you.")
+            ),
+        )
+        return
+    async with rt.db.transaction() as conn:
+        await enrolments.forget(conn, enrolment.id, keep_answers=action.choice == "keep")
+    log.info("a young person was forgotten")
+    await edit_or_send(
+        context.bot,
+        chat_id,
+        message_id,
+        t.message(
+            t._("Done. I've deleted everything that could identify you. Take care, and thank you.")
+        ),
+    )
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Any text that is not a command: the "anything else?" answer, or a kind pointer."""
+    rt = runtime(context)
+    message = update.effective_message
+    assert message is not None
+    chat_id, enrolment, t = await _who(rt, update)
+    if enrolment is None:
+        await send(context.bot, chat_id, not_enrolled(t))
+        return
+    async with rt.db.read() as conn:
+        live = await checkins.live_checkin(conn, enrolment.id)
+    if live is not None and live.step == COMMENT:
+        await on_comment(rt, context, enrolment, live, message.text or "")
+    elif live is not None:
+        t = rt.translator(live.language)
+        await send(
+            context.bot,
+            chat_id,
+            t.message(
+                t._(
+                    "Please answer with the buttons under the statement. Send /checkin to see it "
+                    "again."
+                )
+            ),
+        )
+    else:
+        await send(
+            context.bot,
+            chat_id,
+            t.message(
+                t._(
+                    "Thanks for your message. This chat is not watched all the time, so I can't "
+                    "reply to messages. Send /help to see what I can do, or /support if you "
+                    "need to "
+                    "talk to someone."
+                )
+            ),
+        )
+
+
+async def on_other(update: Update, context: Context) -> None:
+    """Stickers, photos, voice notes, files, locations: a kind answer; nothing changes."""
+    rt = runtime(context)
+    chat_id, enrolment, t = await _who(rt, update)
+    if enrolment is None:
+        await send(context.bot, chat_id, not_enrolled(t))
+        return
+    await send(
+        context.bot,
+        chat_id,
+        t.message(
+            t._(
+                "Thank you, but I can only read button presses and text. Send /help to see what I "
+                "can do."
+            )
+        ),
+    )
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """Any command the caller may not use, or that does not exist: the same short answer."""
+    rt = runtime(context)
+    chat_id, _enrolment, t = await _who(rt, update)
+    await send(context.bot, chat_id, unknown_command(t))
+
+
+async def on_stale_button(update: Update, context: Context) -> None:
+    """A button whose data does not decode (old format, tampered): answer, change nothing."""
+    rt = runtime(context)
+    query = update.callback_query
+    assert query is not None
+    _chat_id, _enrolment, t = await _who(rt, update)
+    await query.answer(t._("This button no longer works. Send /checkin to carry on."))

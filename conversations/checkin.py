@@ -1,0 +1,414 @@
+"""The check-in conversation: one statement at a time, stored the moment it is answered.
+
+The position in a check-in is the ``step`` stored in the database; every button carries the
+check-in and step it was shown for, so an old button, a double tap or a replayed update finds the
+check-in elsewhere and changes nothing. Rendering a step is a pure function; the handlers around
+it only read the update, call storage, and reply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.i18n import Translator
+from bot.runtime import Context, Runtime, runtime
+from bot.sending import edit_or_send, notify_staff, send
+from conversations import buttons
+from conversations.questionnaire import (
+    COMMENT,
+    DONE,
+    SHARE,
+    SKIPPED,
+    Questionnaire,
+    first_step,
+    next_step,
+    previous_step,
+    step_number,
+)
+from storage import checkins, enrolments, prompts, staff
+from storage.records import Checkin, Enrolment
+
+# --- pure rendering -------------------------------------------------------------------------
+
+
+def render_step(
+    q: Questionnaire, checkin: Checkin, t: Translator, previous: int | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons that show ``checkin`` at its current step."""
+    step, cid = checkin.step, checkin.id
+    back = _back_row(q, checkin, t)
+    if step == COMMENT:
+        text = "\n\n".join(
+            (
+                t._(
+                    "Is there anything else you'd like to say about working with your key "
+                    'worker? Write it in a message, or press "Nothing to add".'
+                ),
+                t._("This chat is not watched all the time. If you are in danger now, call 999."),
+            )
+        )
+        rows = [
+            [
+                InlineKeyboardButton(
+                    t._("Nothing to add"), callback_data=_data(buttons.NoComment(cid))
+                )
+            ]
+        ]
+        return t.message(text), InlineKeyboardMarkup(rows + back)
+    if step == SHARE:
+        text = t._(
+            "Would you like your key worker to see your answers from this check-in? If "
+            "you keep them private, staff only ever see totals from many young people "
+            "together."
+        )
+        rows = [
+            [
+                InlineKeyboardButton(
+                    t._("🔒 Keep them private"),
+                    callback_data=_data(buttons.Share(cid, share=False)),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t._("🤝 Share with my key worker"),
+                    callback_data=_data(buttons.Share(cid, share=True)),
+                )
+            ],
+        ]
+        return t.message(text), InlineKeyboardMarkup(rows)
+    if step == DONE:
+        return t.message(t._("This check-in is finished. Thank you!")), None
+    item = q.item(step)
+    n, total = step_number(q, checkin.checkpoint, step)
+    parts = [
+        t._("Statement {n} of {total}").format(n=t.number(n), total=t.number(total)),
+        t.pgettext(q.context("title"), q.title),
+        t.pgettext(q.context(item.id), item.text),
+    ]
+    option = q.option(previous) if previous else None
+    if option is not None:
+        parts.append(
+            t._("Your answer was: {answer}").format(
+                answer=f"{option.emoji} {t.pgettext(q.context('scale'), option.label)}"
+            )
+        )
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{o.emoji} {t.pgettext(q.context('scale'), o.label)}",
+                callback_data=_data(buttons.Answer(cid, item.id, o.value)),
+            )
+        ]
+        for o in q.scale
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t._("Skip"), callback_data=_data(buttons.Answer(cid, item.id, SKIPPED))
+            )
+        ]
+    )
+    return t.message("\n\n".join(parts)), InlineKeyboardMarkup(rows + back)
+
+
+def _back_row(
+    q: Questionnaire, checkin: Checkin, t: Translator
+) -> list[list[InlineKeyboardButton]]:
+    row = []
+    if previous_step(q, checkin.checkpoint, checkin.step) is not None:
+        row.append(
+            InlineKeyboardButton(
+                t._("⬅️ Back"), callback_data=_data(buttons.Back(checkin.id, checkin.step))
+            )
+        )
+    if checkin.step not in (SHARE, DONE):
+        row.append(
+            InlineKeyboardButton(
+                t._("⏸ Pause"), callback_data=_data(buttons.Pause(checkin.id, checkin.step))
+            )
+        )
+    return [row] if row else []
+
+
+def _data(action: buttons.Action) -> str:
+    return buttons.encode(action)
+
+
+def thanks(t: Translator, shared: bool) -> str:
+    lines = [t._("Thank you! Your answers are saved.")]
+    if shared:
+        lines.append(t._("Your key worker will see this check-in."))
+    else:
+        lines.append(
+            t._("Your answers stay private: staff only see totals from many young people together.")
+        )
+    lines.append(
+        t._(
+            "I'll message you when the next check-in is ready. You don't need to do "
+            "anything until then."
+        )
+    )
+    return t.message("\n\n".join(lines))
+
+
+# --- starting and resuming ------------------------------------------------------------------
+
+
+def checkin_language(rt: Runtime, q: Questionnaire, wanted: str) -> str:
+    """``wanted`` if every item of ``q`` is translated into it, else the service's default."""
+    t = rt.translator(wanted)
+    texts = [(q.context(item.id), item.text) for item in q.items]
+    texts += [(q.context("scale"), o.label) for o in q.scale]
+    texts.append((q.context("title"), q.title))
+    if all(t.has(text, context) for context, text in texts):
+        return wanted
+    return rt.settings.default_language
+
+
+async def open_and_send(
+    rt: Runtime, context: Context, enrolment: Enrolment, checkpoint: str
+) -> Checkin | None:
+    """Open a new check-in for ``checkpoint`` and send its first statement."""
+    q = rt.questionnaire
+    wanted = enrolment.language or rt.settings.default_language
+    language = checkin_language(rt, q, wanted)
+    async with rt.db.transaction() as conn:
+        if await checkins.live_checkin(conn, enrolment.id) is not None:
+            return None
+        checkin_id = await checkins.open_checkin(
+            conn,
+            enrolment_id=enrolment.id,
+            checkpoint=checkpoint,
+            questionnaire_id=q.id,
+            questionnaire_version=q.version,
+            language=language,
+            step=first_step(q, checkpoint),
+            team_id=enrolment.team_id,
+            key_worker_id=enrolment.key_worker_id,
+            now=rt.clock.now(),
+        )
+        checkin = await checkins.by_id(conn, checkin_id)
+    assert checkin is not None
+    assert enrolment.chat_id is not None
+    if language != wanted:
+        await send(context.bot, enrolment.chat_id, fallback_notice(rt.translator(wanted)))
+    await show(rt, context, enrolment.chat_id, checkin)
+    return checkin
+
+
+def fallback_notice(t: Translator) -> str:
+    return t.message(
+        t._(
+            "Some of this check-in is not yet translated into your language, so "
+            "it is in English this time. Sorry about that."
+        )
+    )
+
+
+async def show(
+    rt: Runtime, context: Context, chat_id: int, checkin: Checkin, message_id: int | None = None
+) -> None:
+    """Show the check-in at its step: edit the message the button sat on, or send a new one."""
+    q = rt.questionnaire
+    t = rt.translator(checkin.language)
+    previous = None
+    if checkin.step not in (COMMENT, SHARE, DONE):
+        async with rt.db.read() as conn:
+            previous = (await checkins.answers_of(conn, checkin.id)).get(checkin.step)
+    text, markup = render_step(q, checkin, t, previous)
+    await edit_or_send(context.bot, chat_id, message_id, text, markup)
+
+
+async def checkin_command(update: Update, context: Context) -> None:
+    """/checkin: carry on with a paused or open check-in from the step it stopped at."""
+    rt = runtime(context)
+    chat = update.effective_chat
+    assert chat is not None
+    async with rt.db.read() as conn:
+        enrolment = await enrolments.by_chat(conn, chat.id)
+        live = await checkins.live_checkin(conn, enrolment.id) if enrolment else None
+    if enrolment is None or enrolment.status not in (enrolments.ACTIVE, enrolments.STOPPED):
+        from conversations.texts import not_enrolled
+
+        await send(context.bot, chat.id, not_enrolled(rt.translator(None)))
+        return
+    t = rt.translator(enrolment.language)
+    if enrolment.status == enrolments.STOPPED:
+        async with rt.db.transaction() as conn:
+            await enrolments.resume(conn, enrolment.id)
+    if live is None:
+        await send(
+            context.bot,
+            chat.id,
+            t.message(
+                t._(
+                    "There is no check-in for you right now. I'll message you when the next one is "
+                    "ready."
+                )
+            ),
+        )
+        return
+    await show(rt, context, chat.id, live)
+
+
+# --- buttons --------------------------------------------------------------------------------
+
+
+async def on_checkin_button(update: Update, context: Context) -> None:
+    """Every check-in button: answer, skip, back, pause, nothing to add, share, resume."""
+    rt = runtime(context)
+    query = update.callback_query
+    assert query is not None
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    action = buttons.decode(query.data)
+    message_id = query.message.message_id if query.message else None
+    async with rt.db.read() as conn:
+        enrolment = await enrolments.by_chat(conn, chat_id)
+        checkin = await checkins.by_id(conn, getattr(action, "checkin_id", 0))
+    t = rt.translator(enrolment.language if enrolment else None)
+    if enrolment is None or checkin is None or checkin.enrolment_id != enrolment.id:
+        await query.answer(t._("This button no longer works. Send /checkin to carry on."))
+        return
+    t = rt.translator(checkin.language)
+    moved = await _apply(rt, action, checkin)
+    if not moved:
+        await query.answer(t._("That was already saved. You can carry on with the newest message."))
+        return
+    await query.answer()
+    async with rt.db.read() as conn:
+        checkin = await checkins.by_id(conn, checkin.id)
+    assert checkin is not None
+    if isinstance(action, buttons.Pause):
+        await edit_or_send(
+            context.bot,
+            chat_id,
+            message_id,
+            t.message(
+                t._(
+                    "Paused. Your answers so far are saved. Send /checkin when you want to carry "
+                    "on."
+                )
+            ),
+        )
+    elif checkin.step == DONE:
+        await edit_or_send(context.bot, chat_id, message_id, thanks(t, checkin.shared))
+        if checkin.shared:
+            await _tell_key_worker(rt, context, enrolment, checkin)
+    else:
+        await show(rt, context, chat_id, checkin, message_id)
+
+
+async def _apply(rt: Runtime, action: buttons.Action | None, checkin: Checkin) -> bool:
+    """Store what the button asked for; False when the check-in was not where it was shown."""
+    q = rt.questionnaire
+    now = rt.clock.now()
+    async with rt.db.transaction() as conn:
+        match action:
+            case buttons.Answer(cid, item_id, value) if item_id in {
+                i.id for i in q.items_for(checkin.checkpoint)
+            } and (value == SKIPPED or q.option(value) is not None):
+                return await checkins.record_answer(
+                    conn,
+                    cid,
+                    item_id=item_id,
+                    item_version=q.item(item_id).version,
+                    value=None if value == SKIPPED else value,
+                    new_step=next_step(q, checkin.checkpoint, item_id),
+                    now=now,
+                )
+            case buttons.Back(cid, step):
+                back = previous_step(q, checkin.checkpoint, step)
+                return back is not None and await checkins.move(
+                    conn, cid, expected_step=step, new_step=back
+                )
+            case buttons.Pause(cid, step):
+                return await checkins.pause(conn, cid, expected_step=step)
+            case buttons.NoComment(cid):
+                return await checkins.save_comment(conn, cid, text=None, new_step=SHARE)
+            case buttons.Share(cid, share):
+                finished = await checkins.finish(conn, cid, shared=share, now=now)
+                if finished:
+                    await prompts.mark_answered(conn, cid, now)
+                return finished
+            case buttons.Resume(cid):
+                return checkin.status in checkins.LIVE
+    return False
+
+
+async def _tell_key_worker(
+    rt: Runtime, context: Context, enrolment: Enrolment, checkin: Checkin
+) -> None:
+    """A shared check-in reaches the key worker, with the young person's label."""
+    async with rt.db.read() as conn:
+        member = await staff.staff_by_id(conn, enrolment.key_worker_id or 0)
+        given = await checkins.answers_of(conn, checkin.id)
+    if member is None:
+        return
+    t = rt.translator(member.language)
+    q = rt.questionnaire
+    lines = [
+        t._("{who} shared their check-in ({checkpoint}) with you:").format(
+            who=describe(t, enrolment), checkpoint=checkpoint_name(t, checkin.checkpoint)
+        )
+    ]
+    for item in q.items_for(checkin.checkpoint):
+        value = given.get(item.id)
+        option = q.option(value) if value else None
+        answer = (
+            f"{option.emoji} {t.pgettext(q.context('scale'), option.label)}"
+            if option
+            else t._("skipped")
+        )
+        lines.append(f"• {t.pgettext(q.context(item.id), item.short)}: {answer}")
+    if checkin.comment:
+        lines.append(t._("They added: {comment}").format(comment=t.isolate(checkin.comment)))
+    await notify_staff(context.bot, member, t.message("\n".join(lines)))
+
+
+def describe(t: Translator, enrolment: Enrolment) -> str:
+    """How staff see a young person: their private label, or when they enrolled."""
+    if enrolment.label:
+        return t.isolate(enrolment.label)
+    when = enrolment.enrolled_at or datetime.min
+    return t._("a young person who joined on {date}").format(date=t.date(when))
+
+
+def checkpoint_name(t: Translator, checkpoint: str) -> str:
+    names = {"start": t._("start"), "3_months": t._("3 months"), "exit": t._("end of support")}
+    return names.get(checkpoint, t.isolate(checkpoint))
+
+
+# --- free text ------------------------------------------------------------------------------
+
+
+async def on_comment(
+    rt: Runtime, context: Context, enrolment: Enrolment, checkin: Checkin, text: str
+) -> None:
+    """The young person wrote their "anything else?" answer."""
+    assert enrolment.chat_id is not None
+    t = rt.translator(checkin.language)
+    limit = rt.settings.comment_max_chars
+    if len(text) > limit:
+        await send(
+            context.bot,
+            enrolment.chat_id,
+            t.message(
+                t.ngettext(
+                    "That message is too long for me to keep. Please make it shorter than {n} "
+                    "character and send it again.",
+                    "That message is too long for me to keep. Please make it shorter than {n} "
+                    "characters and send it again.",
+                    limit,
+                ).format(n=t.number(limit))
+            ),
+        )
+        return
+    async with rt.db.transaction() as conn:
+        saved = await checkins.save_comment(conn, checkin.id, text=text.strip(), new_step=SHARE)
+        fresh = await checkins.by_id(conn, checkin.id)
+    if saved and fresh is not None:
+        await send(context.bot, enrolment.chat_id, t.message(t._("Thank you, I've saved that.")))
+        await show(rt, context, enrolment.chat_id, fresh)

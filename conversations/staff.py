@@ -1,0 +1,314 @@
+"""The staff side in Telegram: invites, caseloads and marking the end of support.
+
+Every staff command checks the caller's role on every call (:func:`entitled`). Anyone else, a
+young person, a stranger or staff in another role, gets exactly the answer an unknown command
+gets, and nothing about the data. Reads of data are written to the audit log.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+
+import segno
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.i18n import Translator
+from bot.runtime import Context, Runtime, runtime
+from bot.schedule import plan_exit
+from bot.sending import edit_or_send, send
+from conversations import buttons
+from conversations.checkin import checkpoint_name, describe
+from conversations.enrolment import new_token
+from conversations.texts import unknown_command
+from storage import audit, checkins, enrolments, invites, staff
+from storage.records import Enrolment, StaffMember
+
+log = logging.getLogger(__name__)
+
+StaffHandler = Callable[[Update, Context, Runtime, StaffMember], Awaitable[None]]
+LABEL_MAX = 32
+
+
+def entitled(
+    *roles: str,
+) -> Callable[[StaffHandler], Callable[[Update, Context], Coroutine[Any, Any, None]]]:
+    """Run the handler only for active staff in one of ``roles``; others get "unknown command"."""
+
+    def wrap(handler: StaffHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+        @wraps(handler)
+        async def checked(update: Update, context: Context) -> None:
+            rt = runtime(context)
+            chat = update.effective_chat
+            assert chat is not None
+            async with rt.db.read() as conn:
+                member = (
+                    await staff.staff_by_chat(conn, chat.id) if chat.type == "private" else None
+                )
+            if member is None or member.role not in roles:
+                await send(context.bot, chat.id, unknown_command(rt.translator(None)))
+                return
+            await handler(update, context, rt, member)
+
+        return checked
+
+    return wrap
+
+
+def staff_help(t: Translator, member: StaffMember) -> str:
+    lines = [t._("You are signed in as staff ({role}).").format(role=role_name(t, member.role))]
+    if member.role == "key_worker":
+        lines += [
+            t._(
+                "/invite [label] [end date]: a single-use invite link and QR code for a young "
+                "person"
+            ),
+            t._("/caseload: your young people and which check-ins are due or done"),
+            t._("/exit label: mark that support has ended (sends the exit check-in)"),
+        ]
+    lines.append(t._("/language: change your language"))
+    return t.message("\n".join(lines))
+
+
+def staff_welcome(t: Translator, member: StaffMember) -> str:
+    return (
+        t.message(t._("Welcome, {name}!").format(name=t.isolate(member.name)))
+        + "\n\n"
+        + (staff_help(t, member))
+    )
+
+
+def role_name(t: Translator, role: str) -> str:
+    return {"key_worker": t._("key worker"), "manager": t._("manager"), "admin": t._("admin")}.get(
+        role, role
+    )
+
+
+def clean_label(raw: str) -> str | None:
+    """A private label: printable, at most 32 characters; None when there is nothing left."""
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] not in "C")
+    text = re.sub(r"\s+", " ", text).strip()[:LABEL_MAX]
+    return text or None
+
+
+def parse_invite_args(args: list[str], today: date) -> tuple[str | None, date | None, str | None]:
+    """``/invite [label] [YYYY-MM-DD]`` -> (label, planned end, problem)."""
+    planned_end = None
+    if args and re.fullmatch(r"\d{4}-\d{2}-\d{2}", args[-1]):
+        try:
+            planned_end = date.fromisoformat(args[-1])
+        except ValueError:
+            return None, None, "date"
+        if planned_end <= today:
+            return None, None, "past"
+        args = args[:-1]
+    return clean_label(" ".join(args)), planned_end, None
+
+
+def qr_png(link: str) -> bytes:
+    """The QR code of ``link`` as a PNG image."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=3)
+    return buffer.getvalue()
+
+
+@entitled("key_worker")
+async def invite_command(
+    update: Update, context: Context, rt: Runtime, member: StaffMember
+) -> None:
+    """/invite [label] [end date]: a single-use, expiring invite link and its QR code."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    now = rt.clock.now()
+    label, planned_end, problem = parse_invite_args(list(context.args or []), now.date())
+    if problem is not None:
+        await send(
+            context.bot,
+            update.effective_chat.id,
+            t.message(t._("That end date is not a valid future date. Write it like 2027-03-31.")),
+        )
+        return
+    token = new_token()
+    expires = now + timedelta(days=rt.settings.invite_ttl_days)
+    async with rt.db.transaction() as conn:
+        await invites.create_invite(
+            conn,
+            kind="young_person",
+            token=token,
+            created_by=member.id,
+            label=label,
+            planned_end=planned_end,
+            now=now,
+            expires_at=expires,
+        )
+    link = rt.deep_link(token)
+    caption = t.message(
+        "\n\n".join(
+            (
+                t._("Invite for {label}").format(label=t.isolate(label))
+                if label
+                else t._("Invite for a young person"),
+                t._(
+                    "Show this QR code, or send them the link. It works once and expires on {date}."
+                ).format(date=t.date(expires)),
+                t.isolate(link),
+            )
+        )
+    )
+    await context.bot.send_photo(update.effective_chat.id, qr_png(link), caption=caption)
+    log.info("a young person's invite was created")
+
+
+@entitled("key_worker")
+async def caseload_command(
+    update: Update, context: Context, rt: Runtime, member: StaffMember
+) -> None:
+    """/caseload: labels, enrolment dates, check-ins done or open, reachable or not; no answers."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    async with rt.db.transaction() as conn:
+        people = await enrolments.caseload(conn, member.id)
+        lines = [
+            t.ngettext(
+                "You have {n} young person:", "You have {n} young people:", len(people)
+            ).format(n=t.number(len(people)))
+        ]
+        for person in people:
+            done = await checkins.finished_checkpoints(conn, person.id)
+            live = await checkins.live_checkin(conn, person.id)
+            lines.append(caseload_line(t, person, done, live.checkpoint if live else None))
+        await audit.record(
+            conn,
+            actor=f"staff:{member.id}",
+            action="caseload",
+            scope=f"key_worker:{member.id}",
+            now=rt.clock.now(),
+        )
+    await send(context.bot, update.effective_chat.id, t.message("\n".join(lines)))
+
+
+def caseload_line(
+    t: Translator, person: Enrolment, done: set[str], open_checkpoint: str | None
+) -> str:
+    parts = [
+        t._("joined {date}").format(date=t.date(person.enrolled_at)) if person.enrolled_at else ""
+    ]
+    if done:
+        parts.append(
+            t._("done: {checkpoints}").format(
+                checkpoints=", ".join(checkpoint_name(t, c) for c in sorted(done))
+            )
+        )
+    if open_checkpoint:
+        parts.append(
+            t._("open: {checkpoint}").format(checkpoint=checkpoint_name(t, open_checkpoint))
+        )
+    if person.exit_at:
+        parts.append(t._("support ended"))
+    if person.status == enrolments.STOPPED:
+        parts.append(t._("stopped check-ins"))
+    if not person.reachable:
+        parts.append(t._("unreachable"))
+    return f"• {describe(t, person)}: " + "; ".join(p for p in parts if p)
+
+
+@entitled("key_worker")
+async def exit_command(update: Update, context: Context, rt: Runtime, member: StaffMember) -> None:
+    """/exit label: after confirmation, mark that support has ended for one of your young people."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    label = clean_label(" ".join(context.args or []))
+    chat_id = update.effective_chat.id
+    if label is None:
+        await send(
+            context.bot,
+            chat_id,
+            t.message(t._("Please add the young person's label, like this: /exit AB")),
+        )
+        return
+    async with rt.db.read() as conn:
+        matches = await enrolments.for_key_worker_by_label(conn, member.id, label)
+    if len(matches) != 1:
+        await send(
+            context.bot,
+            chat_id,
+            t.message(
+                t._(
+                    "I can't find anyone with the label {label} in your caseload. Send /caseload "
+                    "to see your labels."
+                ).format(label=t.isolate(label))
+                if not matches
+                else t._(
+                    "More than one young person has the label {label}. Please ask an admin "
+                    "to give them different labels."
+                ).format(label=t.isolate(label))
+            ),
+        )
+        return
+    person = matches[0]
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t._("Yes, support has ended"),
+                    callback_data=buttons.encode(buttons.ConfirmExit(person.id, confirm=True)),
+                ),
+                InlineKeyboardButton(
+                    t._("Cancel"),
+                    callback_data=buttons.encode(buttons.ConfirmExit(person.id, confirm=False)),
+                ),
+            ]
+        ]
+    )
+    await send(
+        context.bot,
+        chat_id,
+        t.message(
+            t._(
+                "Mark support as ended for {who}? They will get the exit check-in at the next "
+                "suitable time."
+            ).format(who=describe(t, person))
+        ),
+        markup,
+    )
+
+
+@entitled("key_worker")
+async def on_confirm_exit(
+    update: Update, context: Context, rt: Runtime, member: StaffMember
+) -> None:
+    """The /exit confirmation; refuses anyone else's young person, even with forged data."""
+    query = update.callback_query
+    assert query is not None
+    assert update.effective_chat is not None
+    action = buttons.decode(query.data)
+    assert isinstance(action, buttons.ConfirmExit)
+    t = rt.translator(member.language)
+    await query.answer()
+    message_id = query.message.message_id if query.message else None
+    chat_id = update.effective_chat.id
+    if not action.confirm:
+        await edit_or_send(context.bot, chat_id, message_id, t.message(t._("Nothing changed.")))
+        return
+    async with rt.db.transaction() as conn:
+        person = await enrolments.by_id(conn, action.enrolment_id)
+        if person is None or person.key_worker_id != member.id:
+            reply = unknown_command(t)
+        elif await enrolments.mark_exit(conn, person.id, rt.clock.now()):
+            await plan_exit(conn, rt, person.id)
+            reply = t.message(
+                t._("Done. Support for {who} is marked as ended.").format(who=describe(t, person))
+            )
+        else:
+            reply = t.message(
+                t._("Support for {who} was already marked as ended.").format(
+                    who=describe(t, person)
+                )
+            )
+    await edit_or_send(context.bot, chat_id, message_id, reply)

@@ -1,0 +1,28 @@
+"""The audit log: every staff action that reads or changes data, with who, when and what scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import audit_log
+
+
+async def record(
+    conn: AsyncConnection, *, actor: str, action: str, scope: str, now: datetime
+) -> None:
+    """Append one line to the audit log (never message text, never a chat id)."""
+    await conn.execute(
+        insert(audit_log).values(at=now, actor=actor[:64], action=action[:32], scope=scope[:128])
+    )
+
+
+async def entries(conn: AsyncConnection, limit: int = 100) -> list[tuple[datetime, str, str, str]]:
+    rows = await conn.execute(
+        select(audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.scope)
+        .order_by(audit_log.c.id.desc())
+        .limit(limit)
+    )
+    return [(r.at, r.actor, r.action, r.scope) for r in rows]

@@ -1,0 +1,20 @@
+"""Alembic environment: migrations run on the connection that :func:`storage.db.migrate` passes."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from storage.schema import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with 'checkin-bot run' or storage.db.migrate()")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,194 @@
+"""Prompts: the scheduler's durable state, one row per (young person, checkpoint).
+
+The unique (enrolment, checkpoint) pair means each checkpoint is prompted at most once, across
+restarts and processes. ``next_check_at`` says when the scheduler should look at a row again;
+it is NULL once nothing is left to do. Claiming a batch moves ``next_check_at`` past a lease in
+the same write transaction, so two bot processes never claim the same row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import upsert
+from storage.schema import prompts
+
+ACTIVE_STATUSES = ("due", "sending", "sent", "uncertain")
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    id: int
+    enrolment_id: int
+    checkpoint: str
+    questionnaire_id: str
+    due_at: datetime
+    status: str
+    next_check_at: datetime | None
+    sent_at: datetime | None
+    reminded_at: datetime | None
+    checkin_id: int | None
+    attempts: int
+
+
+def _prompt(m: RowMapping) -> Prompt:
+    return Prompt(
+        id=m["id"],
+        enrolment_id=m["enrolment_id"],
+        checkpoint=m["checkpoint"],
+        questionnaire_id=m["questionnaire_id"],
+        due_at=m["due_at"],
+        status=m["status"],
+        next_check_at=m["next_check_at"],
+        sent_at=m["sent_at"],
+        reminded_at=m["reminded_at"],
+        checkin_id=m["checkin_id"],
+        attempts=m["attempts"],
+    )
+
+
+async def plan(
+    conn: AsyncConnection,
+    *,
+    enrolment_id: int,
+    checkpoint: str,
+    questionnaire_id: str,
+    due_at: datetime,
+    now: datetime,
+    status: str = "due",
+    sent_at: datetime | None = None,
+    checkin_id: int | None = None,
+) -> bool:
+    """Record a checkpoint for this young person unless it is already recorded."""
+    statement = upsert(conn, prompts).values(
+        enrolment_id=enrolment_id,
+        checkpoint=checkpoint,
+        questionnaire_id=questionnaire_id,
+        due_at=due_at,
+        status=status,
+        next_check_at=now if status in ("due", "sent") else None,
+        sent_at=sent_at,
+        checkin_id=checkin_id,
+        attempts=0,
+        updated_at=now,
+    )
+    result = await conn.execute(
+        statement.on_conflict_do_nothing(
+            index_elements=[prompts.c.enrolment_id, prompts.c.checkpoint]
+        )
+    )
+    return result.rowcount == 1
+
+
+async def claim(
+    conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int, worker: str
+) -> list[Prompt]:
+    """Take up to ``limit`` rows whose time has come, hiding them from others for ``lease``."""
+    ids = (
+        select(prompts.c.id)
+        .where(prompts.c.next_check_at <= now)
+        .order_by(prompts.c.next_check_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    rows = await conn.execute(
+        update(prompts)
+        .where(prompts.c.id.in_(ids), prompts.c.next_check_at <= now)
+        .values(next_check_at=now + lease, claimed_by=worker[:64], updated_at=now)
+        .returning(*prompts.c)
+    )
+    return sorted((_prompt(row._mapping) for row in rows), key=lambda p: p.id)
+
+
+async def peek(conn: AsyncConnection, at: datetime, limit: int = 1000) -> list[Prompt]:
+    """Rows the scheduler would look at by ``at``, without claiming them (dry run)."""
+    rows = await conn.execute(
+        select(prompts)
+        .where(prompts.c.next_check_at <= at)
+        .order_by(prompts.c.next_check_at)
+        .limit(limit)
+    )
+    return [_prompt(row._mapping) for row in rows]
+
+
+async def change(conn: AsyncConnection, prompt_id: int, now: datetime, **values: Any) -> None:
+    """Update one prompt (status, next_check_at, sent_at, ...)."""
+    await conn.execute(
+        update(prompts).where(prompts.c.id == prompt_id).values(updated_at=now, **values)
+    )
+
+
+async def by_checkin(conn: AsyncConnection, checkin_id: int) -> Prompt | None:
+    row = (await conn.execute(select(prompts).where(prompts.c.checkin_id == checkin_id))).first()
+    return None if row is None else _prompt(row._mapping)
+
+
+async def of_enrolment(conn: AsyncConnection, enrolment_id: int) -> list[Prompt]:
+    rows = await conn.execute(
+        select(prompts).where(prompts.c.enrolment_id == enrolment_id).order_by(prompts.c.due_at)
+    )
+    return [_prompt(row._mapping) for row in rows]
+
+
+async def mark_answered(conn: AsyncConnection, checkin_id: int, now: datetime) -> None:
+    """The check-in of this prompt was finished."""
+    await conn.execute(
+        update(prompts)
+        .where(prompts.c.checkin_id == checkin_id)
+        .values(status="answered", next_check_at=None, updated_at=now)
+    )
+
+
+async def drop_unsent_from(conn: AsyncConnection, enrolment_id: int, when: datetime) -> None:
+    """Support ended at ``when``: checkpoints that would fall due later are not asked."""
+    await conn.execute(
+        delete(prompts).where(
+            prompts.c.enrolment_id == enrolment_id,
+            prompts.c.status == "due",
+            prompts.c.due_at >= when,
+            prompts.c.checkpoint != "exit",
+        )
+    )
+
+
+async def bring_forward_exit(
+    conn: AsyncConnection, enrolment_id: int, questionnaire_id: str, now: datetime
+) -> None:
+    """The exit checkpoint falls due now (planned earlier, or new)."""
+    result = await conn.execute(
+        update(prompts)
+        .where(
+            prompts.c.enrolment_id == enrolment_id,
+            prompts.c.checkpoint == "exit",
+            prompts.c.status == "due",
+        )
+        .values(due_at=now, next_check_at=now, updated_at=now)
+    )
+    if result.rowcount == 0:
+        await plan(
+            conn,
+            enrolment_id=enrolment_id,
+            checkpoint="exit",
+            questionnaire_id=questionnaire_id,
+            due_at=now,
+            now=now,
+        )
+
+
+async def stop_all(conn: AsyncConnection, enrolment_id: int, now: datetime) -> None:
+    """The young person is unreachable (blocked the bot, or /stop): nothing more goes out."""
+    await conn.execute(
+        update(prompts)
+        .where(prompts.c.enrolment_id == enrolment_id, prompts.c.status.in_(ACTIVE_STATUSES))
+        .values(status="unreachable", next_check_at=None, updated_at=now)
+    )
+
+
+async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(select(prompts.c.status, func.count()).group_by(prompts.c.status))
+    return {status: int(n) for status, n in rows.tuples()}

@@ -1,0 +1,203 @@
+"""The database schema, as SQLAlchemy Core tables.
+
+The migrations in ``storage/migrations/versions`` create exactly this schema; a test compares
+the two. Every time is stored in UTC (see :class:`UTCDateTime`). Column comments say why each
+field is kept; ``docs/privacy.md`` lists them for a service's data protection officer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime, stored as a naive UTC timestamp on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True, comment="team name, set by an admin"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, comment="staff member's name, set by an admin"),
+    Column("role", String(16), nullable=False, comment="key_worker, manager or admin"),
+    Column("team_id", ForeignKey("teams.id"), nullable=True),
+    Column("chat_id", Integer, nullable=True, unique=True, comment="to message the staff member"),
+    Column("language", String(8), nullable=True, comment="staff member's chosen language"),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False, comment="young_person or staff"),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("created_by", ForeignKey("staff.id"), nullable=True),
+    Column(
+        "staff_id",
+        ForeignKey("staff.id"),
+        nullable=True,
+        comment="staff row a staff invite activates",
+    ),
+    Column("label", String(32), nullable=True, comment="private label given by the key worker"),
+    Column("planned_end", Date, nullable=True, comment="planned end of support, if known"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pseudonym", String(32), nullable=False, unique=True, comment="random id for exports"),
+    Column("invite_id", ForeignKey("invites.id"), nullable=True),
+    Column("team_id", ForeignKey("teams.id"), nullable=True),
+    Column("key_worker_id", ForeignKey("staff.id"), nullable=True, comment="current key worker"),
+    Column("label", String(32), nullable=True, comment="private label, seen by the team only"),
+    Column("chat_id", Integer, nullable=True, unique=True, comment="needed to message them"),
+    Column("language", String(8), nullable=True, comment="chosen language"),
+    Column("timezone", String(64), nullable=True, comment="time zone, if not the service's"),
+    Column(
+        "status", String(16), nullable=False, comment="pending, active, stopped, exited, forgotten"
+    ),
+    Column(
+        "reachable", Boolean, nullable=False, default=True, comment="false once they block the bot"
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("enrolled_at", UTCDateTime, nullable=True, comment="when they agreed"),
+    Column("planned_end", Date, nullable=True),
+    Column("exit_at", UTCDateTime, nullable=True, comment="when support ended"),
+    Column("stopped_at", UTCDateTime, nullable=True, comment="when they used /stop"),
+)
+
+checkins = Table(
+    "checkins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id", ondelete="CASCADE"), nullable=False),
+    Column("checkpoint", String(32), nullable=False, comment="start, 3_months, exit, ..."),
+    Column("questionnaire_id", String(32), nullable=False),
+    Column("questionnaire_version", Integer, nullable=False),
+    Column("language", String(8), nullable=False, comment="language the check-in is asked in"),
+    Column("step", String(32), nullable=False, comment="current item id, comment, share or done"),
+    Column("status", String(16), nullable=False, comment="open, paused, finished, closed"),
+    Column("team_id", ForeignKey("teams.id"), nullable=True, comment="team at the time"),
+    Column(
+        "key_worker_id", ForeignKey("staff.id"), nullable=True, comment="key worker at the time"
+    ),
+    Column("comment", Text, nullable=True, comment="optional free text"),
+    Column("shared", Boolean, nullable=False, default=False, comment="shared with key worker"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_checkins_enrolment_status", "enrolment_id", "status"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("checkin_id", ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("item_version", Integer, nullable=False),
+    Column("value", Integer, nullable=True, comment="1-4 on the scale; NULL when skipped"),
+    Column("answered_at", UTCDateTime, nullable=False),
+    UniqueConstraint("checkin_id", "item_id"),
+)
+
+contact_requests = Table(
+    "contact_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id", ondelete="CASCADE"), nullable=False),
+    Column("key_worker_id", ForeignKey("staff.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False, comment="staff:<id>, cli or system"),
+    Column("action", String(32), nullable=False),
+    Column("scope", String(128), nullable=False, comment="what was read or changed"),
+)
+
+prompts = Table(
+    "prompts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id", ondelete="CASCADE"), nullable=False),
+    Column("checkpoint", String(32), nullable=False),
+    Column("questionnaire_id", String(32), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False, comment="when the checkpoint fell due"),
+    Column(
+        "status",
+        String(16),
+        nullable=False,
+        comment="due, sending, sent, uncertain, answered, expired, unreachable",
+    ),
+    Column("next_check_at", UTCDateTime, nullable=True, comment="NULL once nothing is left to do"),
+    Column("claimed_by", String(64), nullable=True, comment="the bot process that claimed it"),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("reminded_at", UTCDateTime, nullable=True),
+    Column("checkin_id", ForeignKey("checkins.id", ondelete="SET NULL"), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("enrolment_id", "checkpoint"),
+    Index("ix_prompts_next_check_at", "next_check_at"),
+)

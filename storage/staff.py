@@ -1,0 +1,94 @@
+"""Staff and teams: who works here, in which role and team, and which chat is theirs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.records import StaffMember
+from storage.schema import staff, teams
+
+ROLES = ("key_worker", "manager", "admin")
+
+
+async def ensure_team(conn: AsyncConnection, name: str, now: datetime) -> int:
+    """The id of the team called ``name``, created if it does not exist yet."""
+    found = await conn.scalar(select(teams.c.id).where(teams.c.name == name))
+    if found is not None:
+        return int(found)
+    result = await conn.execute(insert(teams).values(name=name, created_at=now))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def team_id_by_name(conn: AsyncConnection, name: str) -> int | None:
+    found = await conn.scalar(select(teams.c.id).where(teams.c.name == name))
+    return None if found is None else int(found)
+
+
+async def add_staff(
+    conn: AsyncConnection, *, name: str, role: str, team_id: int | None, now: datetime
+) -> int:
+    """Create a staff member (not yet linked to a chat) and return their id."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    result = await conn.execute(
+        insert(staff).values(name=name, role=role, team_id=team_id, active=True, created_at=now)
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _member(m: RowMapping) -> StaffMember:
+    return StaffMember(
+        id=m["id"],
+        name=m["name"],
+        role=m["role"],
+        team_id=m["team_id"],
+        team_name=m["team_name"],
+        chat_id=m["chat_id"],
+        language=m["language"],
+        active=bool(m["active"]),
+    )
+
+
+_SELECT = select(
+    staff.c.id,
+    staff.c.name,
+    staff.c.role,
+    staff.c.team_id,
+    teams.c.name.label("team_name"),
+    staff.c.chat_id,
+    staff.c.language,
+    staff.c.active,
+).select_from(staff.outerjoin(teams, staff.c.team_id == teams.c.id))
+
+
+async def staff_by_chat(conn: AsyncConnection, chat_id: int) -> StaffMember | None:
+    """The active staff member using this chat, if any."""
+    row = (
+        await conn.execute(_SELECT.where(staff.c.chat_id == chat_id, staff.c.active.is_(True)))
+    ).first()
+    return None if row is None else _member(row._mapping)
+
+
+async def staff_by_id(conn: AsyncConnection, staff_id: int) -> StaffMember | None:
+    row = (await conn.execute(_SELECT.where(staff.c.id == staff_id))).first()
+    return None if row is None else _member(row._mapping)
+
+
+async def link_chat(conn: AsyncConnection, staff_id: int, chat_id: int, language: str) -> None:
+    """Tie a staff member to the chat that opened their staff invite."""
+    await conn.execute(
+        update(staff).where(staff.c.id == staff_id).values(chat_id=chat_id, language=language)
+    )
+
+
+async def set_language(conn: AsyncConnection, staff_id: int, language: str) -> None:
+    await conn.execute(update(staff).where(staff.c.id == staff_id).values(language=language))
+
+
+async def deactivate(conn: AsyncConnection, staff_id: int) -> None:
+    await conn.execute(
+        update(staff).where(staff.c.id == staff_id).values(active=False, chat_id=None)
+    )
