@@ -77,7 +77,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         .base_file_url(settings.file_url())
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
         .context_types(ContextTypes())
-        .post_init(_post_init)
+        .post_init(prepare)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -159,7 +159,7 @@ COMMANDS = (
 )
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     """Migrate the database, learn the bot's username, and set the command menu."""
     rt: Runtime = app.bot_data[KEY]
     await rt.db.migrate()

@@ -24,7 +24,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 def configure_logging(level: str) -> None:
     """Log to stderr; httpx (which would log request URLs, and so the token) only warns."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -41,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--team", default=None)
     due = sub.add_parser("due", help="list the prompts that would be sent at a time (dry run)")
     due.add_argument("--at", type=_when, default=None, help="ISO-8601 time (default: now)")
+    play = sub.add_parser(
+        "playground", help="the bot against a local Bot API, with a web page (no Telegram needed)"
+    )
+    play.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
+    play.add_argument("--database", default=None, help="SQLite file (default: a fresh temp one)")
     return top
 
 
@@ -60,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         if args.command == "run":
             return run(settings)
+        if args.command == "playground":
+            from bot.playground import run_playground
+
+            return run_playground(settings, port=args.port, database=args.database)
         command = COMMANDS[args.command]
         return asyncio.run(command(args, settings))
     except CheckinError as exc:

@@ -235,9 +235,11 @@ async def checkin_command(update: Update, context: Context) -> None:
         await send(context.bot, chat.id, not_enrolled(rt.translator(None)))
         return
     t = rt.translator(enrolment.language)
-    if enrolment.status == enrolments.STOPPED:
-        async with rt.db.transaction() as conn:
+    async with rt.db.transaction() as conn:
+        if enrolment.status == enrolments.STOPPED:
             await enrolments.resume(conn, enrolment.id)
+        if live is not None:
+            await checkins.reopen(conn, live.id)
     if live is None:
         await send(
             context.bot,

@@ -154,6 +154,15 @@ async def pause(conn: AsyncConnection, checkin_id: int, *, expected_step: str) -
     return result.rowcount == 1
 
 
+async def reopen(conn: AsyncConnection, checkin_id: int) -> None:
+    """A paused check-in is shown again (``/checkin``)."""
+    await conn.execute(
+        update(checkins)
+        .where(checkins.c.id == checkin_id, checkins.c.status == PAUSED)
+        .values(status=OPEN)
+    )
+
+
 async def save_comment(
     conn: AsyncConnection, checkin_id: int, *, text: str | None, new_step: str
 ) -> bool:

@@ -1,0 +1,95 @@
+"""What a phone shows: one chat's messages, the person's and the bot's, in order.
+
+The local Bot API keeps both sides of each private chat (message ids are shared, as in
+Telegram, so sorting by id interleaves them). This module turns them into plain JSON for the page.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.local_api import LocalBotAPI
+from bot.local_api.models import BotMessage
+
+JSONDict = dict[str, Any]
+
+
+def chat_timeline(api: LocalBotAPI, chat_id: int, zone: ZoneInfo) -> list[JSONDict]:
+    """Every live message of the chat, oldest first."""
+    chat = api.state.chats.get(chat_id)
+    if chat is None:
+        return []
+    items = [user_item(message, zone) for message in chat.user_messages.values()]
+    items += [bot_item(message, zone) for message in chat.bot_messages if not message.deleted]
+    return sorted(items, key=lambda item: int(item["id"]))
+
+
+def user_item(message: JSONDict, zone: ZoneInfo) -> JSONDict:
+    """A message the simulated person sent."""
+    return {
+        "id": message["message_id"],
+        "from": "user",
+        "text": message.get("text") or message.get("caption") or _kind(message),
+        "entities": [],
+        "buttons": [],
+        "photo": None,
+        "edited": "edit_date" in message,
+        "time": clock_time(message["date"], zone),
+    }
+
+
+def bot_item(message: BotMessage, zone: ZoneInfo) -> JSONDict:
+    """A message the bot sent (its current state after any edits)."""
+    photo = f"/api/photos/{message.chat_id}/{message.message_id}" if message.photo else None
+    return {
+        "id": message.message_id,
+        "from": "bot",
+        "text": message.content,
+        "entities": message.entities,
+        "buttons": button_rows(message.reply_markup),
+        "photo": photo,
+        "document": message.document is not None,
+        "edited": message.edited,
+        "time": clock_time(message.edit_date or message.date, zone),
+    }
+
+
+def button_rows(markup: object) -> list[list[JSONDict]]:
+    """Inline keyboard rows as ``[{"text", "data", "url"}]``."""
+    if isinstance(markup, str):
+        try:
+            markup = json.loads(markup)
+        except ValueError:
+            return []
+    if not isinstance(markup, dict):
+        return []
+    rows = markup.get("inline_keyboard") or []
+    return [
+        [
+            {
+                "text": str(button.get("text", "")),
+                "data": button.get("callback_data"),
+                "url": button.get("url"),
+            }
+            for button in row
+            if isinstance(button, dict)
+        ]
+        for row in rows
+        if isinstance(row, list)
+    ]
+
+
+def clock_time(unix: int, zone: ZoneInfo) -> str:
+    """A message's time as its phone shows it, e.g. ``5 Jan 11:00``."""
+    local = datetime.fromtimestamp(unix, UTC).astimezone(zone)
+    return f"{local.day} {local:%b %H:%M}"
+
+
+def _kind(message: JSONDict) -> str:
+    for kind in ("photo", "sticker", "voice", "location", "document"):
+        if kind in message:
+            return f"[{kind}]"
+    return ""

@@ -1,0 +1,769 @@
+"""Staff digests: pure aggregation of check-in answers, under disclosure control. No I/O.
+
+``build_digest`` turns answer, population and comment records (produced by ``storage/``) into a
+:class:`Digest` for one scope (a key worker, a team, the service); ``render_text`` writes it in
+plain language (findings first, numbers after) through a translator; ``chart_bars`` gives the bars
+for an image. How figures are protected is described, and decided, in
+:mod:`conversations.disclosure`; in short:
+
+- answers enter the figures in blocks of *k* per key worker, statement and checkpoint, so a digest
+  never changes because one young person has just answered (never "live");
+- a group of fewer than *k* shows nothing; a key worker with fewer than *k* respondents in the
+  window sees their team's figures, flagged with ``fallback_to_team``;
+- counts of answers are shown as bands of at least *k* possible values ("5 to 10 of 10"), never
+  exactly and never as "all";
+- figures are decided for the whole service at once, and more is withheld wherever combining
+  digests (a team with its key workers, the service with its teams) would narrow anything down;
+- shared comments only, from groups of at least *k* people who shared, with contact details
+  removed, without dates, sorted alphabetically.
+
+The guarantee across digests holds for windows that start at the same instant (a quarter so far,
+then a little later) and for disjoint windows; :func:`quarter_windows` gives such windows. Windows
+that slide (the last 90 days, each day) are not protected: do not offer them.
+
+Block order uses the time each young person first answered the statement in the window, so
+changing an answer later does not move them between blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Literal, Protocol
+
+from conversations.disclosure import (
+    DEFAULT_K,
+    SERVICE,
+    CountRange,
+    NodeId,
+    Shown,
+    Status,
+    Tally,
+    redact,
+    release_count,
+    suppress,
+    validate_k,
+    visible_groups,
+)
+
+START = "start"
+THREE_MONTHS = "3_months"
+EXIT = "exit"
+POSITIVE_FROM = 3
+"""Scale values: 4 "Yes, definitely", 3 "Mostly", 2 "Not really", 1 "No"; 3 and 4 are positive."""
+SCALE = (1, 2, 3, 4)
+
+CellKey = tuple[str, str]
+"""``(checkpoint, item_id)``."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Records and scope
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One answer as stored. ``value`` is 1..4, or ``None`` for a skipped statement."""
+
+    respondent: str  # pseudonymous id, never a Telegram id
+    team: str
+    key_worker: str  # key worker at the time of the check-in
+    checkpoint: str
+    item_id: str
+    value: int | None
+    answered_at: datetime  # aware, UTC
+
+    def __post_init__(self) -> None:
+        if self.value is not None and self.value not in SCALE:
+            raise ValueError(f"answer value must be 1..4 or None, got {self.value!r}")
+
+
+@dataclass(frozen=True)
+class PopulationRecord:
+    """A young person enrolled during the window, for response rates and reachability."""
+
+    respondent: str
+    team: str
+    key_worker: str
+    reachable: bool
+    prompted_checkpoints: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CommentRecord:
+    """A free-text comment; ``shared`` is the young person's choice to share the check-in."""
+
+    respondent: str
+    team: str
+    key_worker: str
+    text: str
+    shared: bool
+    written_at: datetime | None = None  # when given: window filter and block order
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose digest: one key worker's (``team`` and ``key_worker``), a team's, or the service's."""
+
+    kind: Literal["key_worker", "team", "service"]
+    team: str | None = None
+    key_worker: str | None = None
+
+    def __post_init__(self) -> None:
+        wants = {"service": (False, False), "team": (True, False), "key_worker": (True, True)}
+        if wants.get(self.kind) != (self.team is not None, self.key_worker is not None):
+            raise ValueError(f"scope {self.kind!r} needs exactly the ids it names")
+
+    @classmethod
+    def service(cls) -> Scope:
+        return cls("service")
+
+    @classmethod
+    def of_team(cls, team: str) -> Scope:
+        return cls("team", team)
+
+    @classmethod
+    def of_key_worker(cls, team: str, key_worker: str) -> Scope:
+        return cls("key_worker", team, key_worker)
+
+    @property
+    def node(self) -> NodeId:
+        """This scope's group in the service tree."""
+        if self.team is None:
+            return SERVICE
+        return (self.team,) if self.key_worker is None else (self.team, self.key_worker)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The instants ``since <= t < until`` (aware datetimes)."""
+
+    since: datetime
+    until: datetime
+
+    def __post_init__(self) -> None:
+        if self.since.tzinfo is None or self.until.tzinfo is None:
+            raise ValueError("window bounds must be timezone-aware")
+        if self.since >= self.until:
+            raise ValueError("window must end after it starts")
+
+    def __contains__(self, instant: object) -> bool:
+        return isinstance(instant, datetime) and self.since <= instant < self.until
+
+
+def quarter_windows(at: datetime) -> tuple[Window, Window]:
+    """The calendar quarter (UTC) so far up to *at*, and the whole quarter before it.
+
+    Successive calls in one quarter share the start, as the cross-digest guarantee requires.
+    """
+    at = at.astimezone(UTC)
+    start = datetime(at.year, (at.month - 1) // 3 * 3 + 1, 1, tzinfo=UTC)
+    prev_year, prev_month = (
+        (start.year, start.month - 3) if start.month > 3 else (start.year - 1, 10)
+    )
+    previous = datetime(prev_year, prev_month, 1, tzinfo=UTC)
+    until = at if at > start else start + timedelta(microseconds=1)
+    return Window(start, until), Window(previous, start)
+
+
+def checkpoint_order(name: str) -> tuple[int, int, str]:
+    """Sort key: ``start``, then ``N_months`` by N, then other names, then ``exit``."""
+    months = re.fullmatch(r"(\d+)_months", name)
+    if name == START:
+        return (0, 0, name)
+    if months:
+        return (1, int(months.group(1)), name)
+    return (3, 0, name) if name == EXIT else (2, 0, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregation
+
+
+@dataclass(frozen=True)
+class _Latest:
+    """The answer that counts for one (respondent, checkpoint, item), and when it first came."""
+
+    record: AnswerRecord
+    first_at: datetime
+
+
+def _latest_answers(answers: Iterable[AnswerRecord], window: Window) -> list[_Latest]:
+    """One answer per (respondent, checkpoint, item) in *window*: the latest; skips included."""
+    latest: dict[tuple[str, str, str], _Latest] = {}
+    for record in answers:
+        if record.answered_at not in window:
+            continue
+        key = (record.respondent, record.checkpoint, record.item_id)
+        seen = latest.get(key)
+        if seen is None:
+            latest[key] = _Latest(record, record.answered_at)
+        else:
+            newer = record if record.answered_at >= seen.record.answered_at else seen.record
+            latest[key] = _Latest(newer, min(seen.first_at, record.answered_at))
+    return list(latest.values())
+
+
+def released_answers(
+    answers: Iterable[AnswerRecord], window: Window, k: int = DEFAULT_K
+) -> list[AnswerRecord]:
+    """The answers that may enter figures: one per person and statement, in blocks of *k*.
+
+    For each key worker, checkpoint and statement, the non-skipped answers are ordered by when the
+    young person first answered, and only the first ``n // k * k`` are released.
+    """
+    k = validate_k(k)
+    groups: dict[tuple[str, str, str, str], list[_Latest]] = defaultdict(list)
+    for entry in _latest_answers(answers, window):
+        r = entry.record
+        if r.value is not None:
+            groups[(r.team, r.key_worker, r.checkpoint, r.item_id)].append(entry)
+    released: list[AnswerRecord] = []
+    for entries in groups.values():
+        entries.sort(key=lambda e: (e.first_at, e.record.respondent))
+        released.extend(e.record for e in entries[: release_count(len(entries), k)])
+    return released
+
+
+def leaf_tallies(released: Iterable[AnswerRecord]) -> dict[CellKey, dict[NodeId, Tally]]:
+    """Per cell, per key worker ``(team, key_worker)``: the counts of each scale value."""
+    counts: dict[CellKey, dict[NodeId, list[int]]] = defaultdict(dict)
+    for r in released:
+        assert r.value is not None  # released answers are never skips
+        per_leaf = counts[(r.checkpoint, r.item_id)]
+        per_leaf.setdefault((r.team, r.key_worker), [0, 0, 0, 0])[r.value - 1] += 1
+    return {
+        cell: {leaf: Tally.of_values(values) for leaf, values in per_leaf.items()}
+        for cell, per_leaf in counts.items()
+    }
+
+
+Table = dict[CellKey, dict[NodeId, Shown]]
+"""What every group of the service may show, per cell."""
+
+
+def release_table(answers: Iterable[AnswerRecord], window: Window, k: int = DEFAULT_K) -> Table:
+    """The whole service's publication for *window*: blocks, then :func:`suppress` per cell.
+
+    *answers* must cover the whole service (not only the caller's scope): figures are decided
+    for all groups together so that no digest can be combined with another to reveal a group.
+    """
+    k = validate_k(k)
+    tallies = leaf_tallies(released_answers(answers, window, k))
+    return {cell: suppress(leaves, k) for cell, leaves in tallies.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# What a digest shows
+
+
+@dataclass(frozen=True)
+class ShareRange:
+    """A share of a group as whole percentages, rounded outwards: ``low``% to ``high``%."""
+
+    low: int
+    high: int
+
+    @classmethod
+    def of(cls, count: CountRange, total: int) -> ShareRange:
+        return cls(count.lo * 100 // total, -(-count.hi * 100 // total))
+
+
+@dataclass(frozen=True)
+class CellFigures:
+    """One statement at one checkpoint for the digest's group.
+
+    ``respondents`` is the released group size (0 when too few); ``positive`` how many answered
+    "Mostly" or "Yes, definitely"; ``distribution`` how many gave each value, keyed 1..4.
+    """
+
+    checkpoint: str
+    item_id: str
+    status: Status
+    respondents: int
+    positive: CountRange | None
+    distribution: tuple[tuple[int, CountRange], ...] | None
+
+    @property
+    def share(self) -> ShareRange | None:
+        """The positive share, or ``None`` when it is not shown."""
+        if self.positive is None:
+            return None
+        return ShareRange.of(self.positive, self.respondents)
+
+
+@dataclass(frozen=True)
+class ResponseFigures:
+    """How many of those prompted at a checkpoint answered anything."""
+
+    checkpoint: str
+    status: Status
+    prompted: int
+    answered: CountRange | None
+
+
+@dataclass(frozen=True)
+class ReachFigures:
+    """How many young people can no longer be reached (blocked the bot, or ``/stop``)."""
+
+    status: Status
+    young_people: int
+    unreachable: CountRange | None
+
+
+Direction = Literal["fewer", "more", "same"]
+"""``same``: the two ranges overlap, so there is no clear change."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A plain-language finding, built only from shown figures; words are added by the renderer.
+
+    ``kind`` ``exit_vs_3_months``: ``before`` is the 3-month share, ``after`` the exit share.
+    ``kind`` ``vs_previous_period``: the same checkpoint in the previous and current windows.
+    """
+
+    kind: Literal["exit_vs_3_months", "vs_previous_period"]
+    item_id: str
+    checkpoint: str
+    direction: Direction
+    before: ShareRange
+    after: ShareRange
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything one ``/digest`` shows, already protected; ``group`` is whose figures these are."""
+
+    scope: Scope
+    group: Scope
+    fallback_to_team: bool
+    k: int
+    window: Window
+    previous_window: Window | None
+    cells: tuple[CellFigures, ...]
+    previous_cells: tuple[CellFigures, ...]
+    response: tuple[ResponseFigures, ...]
+    reach: ReachFigures
+    comments: tuple[str, ...] | None  # None: fewer than k people shared one
+    findings: tuple[Finding, ...]
+
+    def cell(self, checkpoint: str, item_id: str, *, previous: bool = False) -> CellFigures | None:
+        """The figures for one checkpoint and statement, if there were any answers."""
+        cells = self.previous_cells if previous else self.cells
+        return next((c for c in cells if (c.checkpoint, c.item_id) == (checkpoint, item_id)), None)
+
+
+def _cell_figures(cell: CellKey, shown: Shown) -> CellFigures:
+    distribution = None
+    if shown.distribution is not None:
+        distribution = tuple(zip(SCALE, shown.distribution, strict=True))
+    return CellFigures(cell[0], cell[1], shown.status, shown.total, shown.positive, distribution)
+
+
+def cells_for(table: Table, node: NodeId) -> tuple[CellFigures, ...]:
+    """The digest cells of one group, sorted by checkpoint then statement."""
+    found = [
+        _cell_figures(cell, per_node[node]) for cell, per_node in table.items() if node in per_node
+    ]
+    return tuple(sorted(found, key=lambda c: (checkpoint_order(c.checkpoint), c.item_id)))
+
+
+def _respondents_of(answers: Iterable[AnswerRecord], window: Window, node: NodeId) -> int:
+    """Distinct young people in *node* with at least one non-skipped answer in *window*."""
+    return len(
+        {
+            e.record.respondent
+            for e in _latest_answers(answers, window)
+            if e.record.value is not None
+            and (e.record.team, e.record.key_worker)[: len(node)] == node
+        }
+    )
+
+
+def resolve_group(
+    scope: Scope, answers: Iterable[AnswerRecord], window: Window, k: int
+) -> tuple[Scope, bool]:
+    """The group whose figures the scope sees: a key worker with fewer than *k* respondents in
+    the window sees their team's (second value ``True``)."""
+    if scope.kind != "key_worker" or _respondents_of(answers, window, scope.node) >= k:
+        return scope, False
+    assert scope.team is not None
+    return Scope.of_team(scope.team), True
+
+
+def response_figures(
+    population: Iterable[PopulationRecord],
+    answers: Iterable[AnswerRecord],
+    window: Window,
+    node: NodeId,
+    k: int,
+) -> tuple[ResponseFigures, ...]:
+    """Per checkpoint, how many prompted young people answered (skips count as answering)."""
+    people = list(population)
+    answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
+    checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
+    figures = []
+    for checkpoint in checkpoints:
+        leaves: dict[NodeId, Tally] = {}
+        for p in people:
+            if checkpoint in p.prompted_checkpoints:
+                yes = int((p.respondent, checkpoint) in answered)
+                leaf = (p.team, p.key_worker)
+                leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(Tally.binary(1, yes))
+        shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
+        figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
+    return tuple(figures)
+
+
+def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
+    """How many of the group's young people cannot be reached."""
+    leaves: dict[NodeId, Tally] = {}
+    for p in population:
+        leaf = (p.team, p.key_worker)
+        one = Tally.binary(1, int(not p.reachable))
+        leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(one)
+    shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
+    return ReachFigures(shown.status, shown.total, shown.positive)
+
+
+def shared_comments(
+    comments: Iterable[CommentRecord], window: Window, node: NodeId, k: int
+) -> tuple[str, ...] | None:
+    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them.
+
+    Sharers are released in blocks of *k* per key worker (by time written, when known) and the
+    group must pass :func:`~conversations.disclosure.visible_groups`.
+    """
+    k = validate_k(k)
+    by_leaf: dict[NodeId, dict[str, list[CommentRecord]]] = defaultdict(dict)
+    for c in comments:
+        text = redact(c.text).strip()
+        if c.shared and text and (c.written_at is None or c.written_at in window):
+            kept = CommentRecord(c.respondent, c.team, c.key_worker, text, True, c.written_at)
+            by_leaf[(c.team, c.key_worker)].setdefault(c.respondent, []).append(kept)
+    released: dict[NodeId, list[CommentRecord]] = {}
+    for leaf, people in by_leaf.items():
+        order = sorted(people, key=lambda r: (_first_written(people[r], window), r))
+        chosen = order[: release_count(len(order), k)]
+        released[leaf] = [c for r in chosen for c in people[r]]
+    counts = {leaf: len({c.respondent for c in cs}) for leaf, cs in released.items()}
+    if node not in visible_groups(counts, k):
+        return None
+    texts = [c.text for leaf, cs in released.items() if leaf[: len(node)] == node for c in cs]
+    return tuple(sorted(texts, key=lambda t: (t.casefold(), t)))
+
+
+def _first_written(comments: list[CommentRecord], window: Window) -> datetime:
+    return min((c.written_at for c in comments if c.written_at is not None), default=window.since)
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings and chart
+
+
+def direction_of(before: CellFigures, after: CellFigures) -> Direction | None:
+    """``fewer``/``more`` when the shown ranges of positive shares do not overlap, else ``same``;
+    ``None`` when either share is not shown."""
+    if before.positive is None or after.positive is None:
+        return None
+    b_lo = Fraction(before.positive.lo, before.respondents)
+    b_hi = Fraction(before.positive.hi, before.respondents)
+    if Fraction(after.positive.hi, after.respondents) < b_lo:
+        return "fewer"
+    if Fraction(after.positive.lo, after.respondents) > b_hi:
+        return "more"
+    return "same"
+
+
+def find_findings(
+    cells: Iterable[CellFigures], previous_cells: Iterable[CellFigures] = ()
+) -> tuple[Finding, ...]:
+    """Findings from shown figures only: exit against 3 months, and against the last period.
+
+    Clear changes (``fewer`` before ``more``) come before ``same``.
+    """
+    current = {(c.checkpoint, c.item_id): c for c in cells}
+    before = {(c.checkpoint, c.item_id): c for c in previous_cells}
+    found: list[Finding] = []
+    for (checkpoint, item), cell in current.items():
+        if checkpoint == EXIT:
+            earlier = current.get((THREE_MONTHS, item))
+            found.extend(_compare("exit_vs_3_months", earlier, cell))
+        found.extend(_compare("vs_previous_period", before.get((checkpoint, item)), cell))
+    rank = {"fewer": 0, "more": 1, "same": 2}
+    found.sort(key=lambda f: (rank[f.direction], f.kind, checkpoint_order(f.checkpoint), f.item_id))
+    return tuple(found)
+
+
+def _compare(
+    kind: Literal["exit_vs_3_months", "vs_previous_period"],
+    earlier: CellFigures | None,
+    later: CellFigures,
+) -> list[Finding]:
+    """A finding comparing two cells, if both shares are shown."""
+    if earlier is None or earlier.share is None or later.share is None:
+        return []
+    way = direction_of(earlier, later)
+    assert way is not None
+    return [Finding(kind, later.item_id, later.checkpoint, way, earlier.share, later.share)]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the digest chart; ``share`` is ``None`` where nothing may be shown."""
+
+    item_id: str
+    checkpoint: str
+    share: ShareRange | None
+
+
+def chart_bars(digest: Digest) -> tuple[Bar, ...]:
+    """The bars for a chart of positive shares, per statement and checkpoint."""
+    cells = sorted(digest.cells, key=lambda c: (c.item_id, checkpoint_order(c.checkpoint)))
+    return tuple(Bar(c.item_id, c.checkpoint, c.share) for c in cells)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building
+
+
+def build_digest(
+    scope: Scope,
+    answers: Iterable[AnswerRecord],
+    population: Iterable[PopulationRecord],
+    comments: Iterable[CommentRecord],
+    *,
+    window: Window,
+    previous_window: Window | None = None,
+    k: int = DEFAULT_K,
+) -> Digest:
+    """The digest *scope* may see. All records must cover the whole service (see
+    :func:`release_table`); *population* is everyone enrolled during *window*."""
+    k = validate_k(k)
+    answers = list(answers)
+    people = list(population)
+    group, fallback = resolve_group(scope, answers, window, k)
+    node = group.node
+    cells = cells_for(release_table(answers, window, k), node)
+    previous: tuple[CellFigures, ...] = ()
+    if previous_window is not None:
+        previous = cells_for(release_table(answers, previous_window, k), node)
+    return Digest(
+        scope=scope,
+        group=group,
+        fallback_to_team=fallback,
+        k=k,
+        window=window,
+        previous_window=previous_window,
+        cells=cells,
+        previous_cells=previous,
+        response=response_figures(people, answers, window, node, k),
+        reach=reach_figures(people, node, k),
+        comments=shared_comments(comments, window, node, k),
+        findings=find_findings(cells, previous),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain text
+
+
+class Translator(Protocol):
+    """What :func:`render_text` needs from a translator (``bot.i18n.Translator`` fits)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+def checkpoint_label(name: str, t: Translator) -> str:
+    """A checkpoint's name for staff, as a short noun phrase."""
+    months = re.fullmatch(r"(\d+)_months", name)
+    if name == START:
+        return t.gettext("start")
+    if name == EXIT:
+        return t.gettext("exit")
+    if months:
+        n = int(months.group(1))
+        return t.ngettext("{n} month", "{n} months", n).format(n=n)
+    return name
+
+
+def answer_label(value: int, t: Translator) -> str:
+    """A scale value's answer text."""
+    labels = {
+        4: t.gettext("Yes, definitely"),
+        3: t.gettext("Mostly"),
+        2: t.gettext("Not really"),
+        1: t.gettext("No"),
+    }
+    return labels[value]
+
+
+def finding_sentence(finding: Finding, t: Translator, item: str) -> str:
+    """One finding in plain words."""
+    if finding.kind == "exit_vs_3_months":
+        sentences = {
+            "fewer": t.gettext(
+                "Fewer young people answered positively about “{item}” at exit than at 3 months."
+            ),
+            "more": t.gettext(
+                "More young people answered positively about “{item}” at exit than at 3 months."
+            ),
+            "same": t.gettext("No clear change about “{item}” between 3 months and exit."),
+        }
+        return sentences[finding.direction].format(item=item)
+    sentences = {
+        "fewer": t.gettext(
+            "Fewer young people answered positively about “{item}” than in the previous period"
+            " (check-in: {checkpoint})."
+        ),
+        "more": t.gettext(
+            "More young people answered positively about “{item}” than in the previous period"
+            " (check-in: {checkpoint})."
+        ),
+        "same": t.gettext(
+            "No clear change about “{item}” since the previous period (check-in: {checkpoint})."
+        ),
+    }
+    label = checkpoint_label(finding.checkpoint, t)
+    return sentences[finding.direction].format(item=item, checkpoint=label)
+
+
+def _title(digest: Digest, t: Translator) -> list[str]:
+    if digest.scope.kind == "service":
+        title = t.gettext("Check-in digest for the whole service")
+    elif digest.scope.kind == "team":
+        title = t.gettext("Check-in digest for team {team}").format(team=digest.scope.team)
+    else:
+        title = t.gettext("Check-in digest for your young people")
+    lines = [title]
+    lines.append(
+        t.gettext("From {since} to {until}").format(
+            since=digest.window.since.date().isoformat(),
+            until=digest.window.until.date().isoformat(),
+        )
+    )
+    if digest.fallback_to_team:
+        lines.append(
+            t.gettext(
+                "Fewer than {k} of your young people answered in this period, so these are your"
+                " team's figures."
+            ).format(k=digest.k)
+        )
+    return lines
+
+
+def _findings_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> list[str]:
+    lines = ["", t.gettext("What stands out")]
+    if not digest.findings:
+        lines.append(t.gettext("Nothing to compare yet: not enough answers have come in."))
+    lines.extend(
+        "- " + finding_sentence(f, t, items.get(f.item_id, f.item_id)) for f in digest.findings
+    )
+    return lines
+
+
+def _cell_lines(cell: CellFigures, t: Translator, item: str) -> list[str]:
+    if cell.status == "withheld":
+        return [
+            t.gettext("{item}: not shown, so that no one's answers can be worked out.").format(
+                item=item
+            )
+        ]
+    if cell.status != "shown" or cell.share is None or cell.positive is None:
+        return [t.gettext("{item}: not enough answers yet.").format(item=item)]
+    head = t.ngettext(
+        "{item}: {low}–{high}% answered positively ({low_n}–{high_n} of {n} young person).",
+        "{item}: {low}–{high}% answered positively ({low_n}–{high_n} of {n} young people).",
+        cell.respondents,
+    )
+    lines = [
+        head.format(
+            item=item,
+            low=cell.share.low,
+            high=cell.share.high,
+            low_n=cell.positive.lo,
+            high_n=cell.positive.hi,
+            n=cell.respondents,
+        )
+    ]
+    for value, rng in reversed(cell.distribution or ()):
+        line = t.gettext("    {answer}: {low}–{high}").format(
+            answer=answer_label(value, t), low=rng.lo, high=rng.hi
+        )
+        lines.append(line)
+    return lines
+
+
+def _numbers_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> list[str]:
+    lines = ["", t.gettext("The numbers")]
+    order = {item: i for i, item in enumerate(items)}
+    checkpoints = sorted({c.checkpoint for c in digest.cells}, key=checkpoint_order)
+    for checkpoint in checkpoints:
+        label = checkpoint_label(checkpoint, t)
+        lines.append(t.gettext("Check-in: {checkpoint}").format(checkpoint=label))
+        cells = [c for c in digest.cells if c.checkpoint == checkpoint]
+        cells.sort(key=lambda c: (order.get(c.item_id, len(order)), c.item_id))
+        for cell in cells:
+            lines.extend(_cell_lines(cell, t, items.get(cell.item_id, cell.item_id)))
+    if not checkpoints:
+        lines.append(t.gettext("No answers in this period yet."))
+    return lines
+
+
+def _people_lines(digest: Digest, t: Translator) -> list[str]:
+    lines = ["", t.gettext("Who answered")]
+    for r in digest.response:
+        label = checkpoint_label(r.checkpoint, t)
+        if r.answered is None:
+            text = t.gettext("Check-in: {checkpoint}: too few young people to show.")
+            lines.append(text.format(checkpoint=label))
+            continue
+        text = t.ngettext(
+            "Check-in: {checkpoint}: {low}–{high} of {n} young person asked answered.",
+            "Check-in: {checkpoint}: {low}–{high} of {n} young people asked answered.",
+            r.prompted,
+        )
+        lines.append(
+            text.format(checkpoint=label, low=r.answered.lo, high=r.answered.hi, n=r.prompted)
+        )
+    reach = digest.reach
+    if reach.unreachable is not None:
+        text = t.ngettext(
+            "{low}–{high} of {n} young person can no longer be reached.",
+            "{low}–{high} of {n} young people can no longer be reached.",
+            reach.young_people,
+        )
+        lines.append(
+            text.format(low=reach.unreachable.lo, high=reach.unreachable.hi, n=reach.young_people)
+        )
+    return lines
+
+
+def _comment_lines(digest: Digest, t: Translator) -> list[str]:
+    lines = ["", t.gettext("Shared comments")]
+    if digest.comments is None:
+        text = t.gettext("Comments appear once at least {k} young people have shared one.")
+        return [*lines, text.format(k=digest.k)]
+    return lines + [t.gettext("- “{comment}”").format(comment=c) for c in digest.comments]
+
+
+def render_text(digest: Digest, translator: Translator, item_texts: Mapping[str, str]) -> str:
+    """The digest as plain text: title, findings in words, then the numbers.
+
+    *item_texts* maps statement ids to short names, already translated; its order is the order
+    of statements in the text.
+    """
+    t = translator
+    lines = _title(digest, t)
+    lines += _findings_lines(digest, t, item_texts)
+    lines += _numbers_lines(digest, t, item_texts)
+    lines += _people_lines(digest, t)
+    lines += _comment_lines(digest, t)
+    return "\n".join(lines)
