@@ -195,6 +195,8 @@ async def _handle(
             await prompts.change(conn, prompt.id, now, reminded_at=now, next_check_at=now)
         else:
             live = await checkins.live_checkin(conn, enrolment.id)
+            if live is not None and live.id == prompt.checkin_id:
+                live = None  # opened by an earlier attempt at this same prompt
             if live is not None and not await _make_room(conn, rt, live, prompt, now, report):
                 return None
             checkin_id = await _open(conn, rt, enrolment, prompt, now)

@@ -186,10 +186,11 @@ def checkpoint_order(name: str) -> tuple[int, int, str]:
 
 @dataclass(frozen=True)
 class _Latest:
-    """The answer that counts for one (respondent, checkpoint, item), and when it first came."""
+    """The answer that counts for one (respondent, checkpoint, item), and when it was first
+    answered with a value (a skip turned into an answer later joins the queue then)."""
 
     record: AnswerRecord
-    first_at: datetime
+    first_at: datetime | None
 
 
 def _latest_answers(answers: Iterable[AnswerRecord], window: Window) -> list[_Latest]:
@@ -200,12 +201,19 @@ def _latest_answers(answers: Iterable[AnswerRecord], window: Window) -> list[_La
             continue
         key = (record.respondent, record.checkpoint, record.item_id)
         seen = latest.get(key)
-        if seen is None:
-            latest[key] = _Latest(record, record.answered_at)
-        else:
-            newer = record if record.answered_at >= seen.record.answered_at else seen.record
-            latest[key] = _Latest(newer, min(seen.first_at, record.answered_at))
+        first = record.answered_at if record.value is not None else None
+        if seen is not None:
+            if _order(record) < _order(seen.record):
+                record = seen.record
+            times = [t for t in (first, seen.first_at) if t is not None]
+            first = min(times, default=None)
+        latest[key] = _Latest(record, first)
     return list(latest.values())
+
+
+def _order(record: AnswerRecord) -> tuple[datetime, int]:
+    """Which of two answers to the same statement is the latest (ties: deterministic)."""
+    return (record.answered_at, record.value or 0)
 
 
 def released_answers(
@@ -224,7 +232,7 @@ def released_answers(
             groups[(r.team, r.key_worker, r.checkpoint, r.item_id)].append(entry)
     released: list[AnswerRecord] = []
     for entries in groups.values():
-        entries.sort(key=lambda e: (e.first_at, e.record.respondent))
+        entries.sort(key=lambda e: (e.first_at or e.record.answered_at, e.record.respondent))
         released.extend(e.record for e in entries[: release_count(len(entries), k)])
     return released
 
@@ -678,6 +686,7 @@ def _cell_lines(cell: CellFigures, t: Translator, item: str) -> list[str]:
         ]
     if cell.status != "shown" or cell.share is None or cell.positive is None:
         return [t.gettext("{item}: not enough answers yet.").format(item=item)]
+    # Translators: {low}–{high}% is a range of percentages; {low_n}–{high_n} a range of people.
     head = t.ngettext(
         "{item}: {low}–{high}% answered positively ({low_n}–{high_n} of {n} young person).",
         "{item}: {low}–{high}% answered positively ({low_n}–{high_n} of {n} young people).",
@@ -694,10 +703,9 @@ def _cell_lines(cell: CellFigures, t: Translator, item: str) -> list[str]:
         )
     ]
     for value, rng in reversed(cell.distribution or ()):
-        line = t.gettext("    {answer}: {low}–{high}").format(
-            answer=answer_label(value, t), low=rng.lo, high=rng.hi
-        )
-        lines.append(line)
+        # Translators: one answer of the scale and how many gave it, e.g. "Mostly: 5–9".
+        line = t.gettext("{answer}: {low}–{high}")
+        lines.append("    " + line.format(answer=answer_label(value, t), low=rng.lo, high=rng.hi))
     return lines
 
 
@@ -722,12 +730,14 @@ def _people_lines(digest: Digest, t: Translator) -> list[str]:
     for r in digest.response:
         label = checkpoint_label(r.checkpoint, t)
         if r.answered is None:
-            text = t.gettext("Check-in: {checkpoint}: too few young people to show.")
+            text = t.gettext(
+                "Check-in “{checkpoint}”: too few young people were asked to show this."
+            )
             lines.append(text.format(checkpoint=label))
             continue
         text = t.ngettext(
-            "Check-in: {checkpoint}: {low}–{high} of {n} young person asked answered.",
-            "Check-in: {checkpoint}: {low}–{high} of {n} young people asked answered.",
+            "Check-in “{checkpoint}”: {low}–{high} of the {n} young person asked answered.",
+            "Check-in “{checkpoint}”: {low}–{high} of the {n} young people asked answered.",
             r.prompted,
         )
         lines.append(
@@ -751,7 +761,7 @@ def _comment_lines(digest: Digest, t: Translator) -> list[str]:
     if digest.comments is None:
         text = t.gettext("Comments appear once at least {k} young people have shared one.")
         return [*lines, text.format(k=digest.k)]
-    return lines + [t.gettext("- “{comment}”").format(comment=c) for c in digest.comments]
+    return lines + ["- " + t.gettext("“{comment}”").format(comment=c) for c in digest.comments]
 
 
 def render_text(digest: Digest, translator: Translator, item_texts: Mapping[str, str]) -> str:

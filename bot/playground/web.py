@@ -1,0 +1,238 @@
+"""The playground's web page and its JSON endpoints (aiohttp, 127.0.0.1 only).
+
+- ``GET /``: the page (plain HTML, CSS and JavaScript from ``bot/playground_static/``)
+- ``GET /api/state``: clock, phones, staff phones one may add, violations, command menus
+- ``GET /api/phones/{key}``: one phone's chat, oldest message first
+- ``POST /api/phones``: add a phone, ``{"kind": "young_person", "language_code": "ar"}`` or
+  ``{"kind": "staff", "user_id": 900002}``
+- ``POST /api/phones/{key}/send``: ``{"text": ...}``, a message or a /command
+- ``POST /api/phones/{key}/press``: ``{"message_id": ..., "data": ...}``, press an inline button
+- ``POST /api/phones/{key}/open``: ``{"link": ...}``, open a t.me invite link on this phone
+- ``POST /api/clock``: ``{"step": "day" | "week" | "month" | "next"}``
+- ``GET /api/events``: Server-Sent Events, one JSON object per change
+- ``GET /api/photos/{chat_id}/{message_id}``: a photo the bot sent
+- ``GET /api/violations``: the requests Telegram would have refused
+- ``GET /api/languages``: every language and its catalogue's completeness
+- ``GET /api/review/{code}``: the language review of one language
+
+POSTs must be JSON and every request must name this server in its ``Host`` header, so another
+web site open in the same browser cannot drive the playground.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.local_api.models import BotMessage
+from bot.playground import review
+from bot.playground.core import HOST, Playground, PlaygroundError
+from bot.playground.demo import DEMO_STAFF
+from bot.playground.timeline import chat_timeline
+
+STATIC = Path(__file__).resolve().parents[1] / "playground_static"
+KEY: web.AppKey[Playground] = web.AppKey("playground", Playground)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PING_SECONDS = 15.0
+STAFF_COMMANDS = (
+    {"command": "invite", "description": "Invite a young person: /invite [label] [end date]"},
+    {"command": "caseload", "description": "Your young people (key workers)"},
+    {"command": "exit", "description": "Support has ended: /exit <label>"},
+)
+
+
+def make_app(pg: Playground) -> web.Application:
+    """The page's aiohttp application."""
+    app = web.Application(middlewares=[_guard], client_max_size=64 * 1024)
+    app[KEY] = pg
+    get, post = app.router.add_get, app.router.add_post
+    get("/", _index)
+    app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
+    get("/api/state", _state)
+    get("/api/phones/{key}", _phone)
+    post("/api/phones", _add_phone)
+    post("/api/phones/{key}/send", _send)
+    post("/api/phones/{key}/press", _press)
+    post("/api/phones/{key}/open", _open)
+    post("/api/clock", _clock)
+    get("/api/events", _events)
+    get("/api/photos/{chat_id}/{message_id}", _photo)
+    get("/api/violations", _violations)
+    get("/api/languages", _languages)
+    get("/api/review/{code}", _review)
+    return app
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only this server's own pages; errors as JSON."""
+    pg = request.app[KEY]
+    if request.host not in (f"{HOST}:{pg.port}", f"localhost:{pg.port}"):
+        return _error(403, "wrong Host header")
+    if request.method == "POST" and request.content_type != "application/json":
+        return _error(415, "send JSON")
+    try:
+        return await handler(request)
+    except PlaygroundError as exc:
+        return _error(400, str(exc))
+    except (ValueError, KeyError, TypeError) as exc:
+        return _error(400, f"bad request: {exc}")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+def _ok(**values: Any) -> web.Response:
+    return web.json_response({"ok": True, **values})
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+# ---- the page and its state ---------------------------------------------------------------
+async def _index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+async def _state(request: web.Request) -> web.Response:
+    pg = request.app[KEY]
+    shown = {phone.user_id for phone in pg.phones}
+    return _ok(
+        clock=pg.clock_state(),
+        bot_username=pg.api.state.bot_user["username"],
+        phones=[phone.to_dict() for phone in pg.phones],
+        staff=[
+            {"user_id": m.user_id, "title": m.title} for m in DEMO_STAFF if m.user_id not in shown
+        ],
+        violations=pg.api.violations,
+        spec=str(pg.spec_path) if pg.spec_path else None,
+        commands=_commands(pg),
+        staff_commands=STAFF_COMMANDS,
+    )
+
+
+def _commands(pg: Playground) -> list[dict[str, str]]:
+    """The bot's command menu (default scope and language), as set with setMyCommands."""
+    for key, commands in pg.api.state.commands.items():
+        if "default" in key or key in ("", "{}"):
+            return [
+                {"command": str(c.get("command")), "description": str(c.get("description"))}
+                for c in commands
+            ]
+    return []
+
+
+async def _phone(request: web.Request) -> web.Response:
+    pg = request.app[KEY]
+    phone = pg.phone(request.match_info["key"])
+    zone = pg.rt.settings.zone
+    return _ok(phone=phone.to_dict(), messages=chat_timeline(pg.api, phone.user_id, zone))
+
+
+async def _violations(request: web.Request) -> web.Response:
+    return _ok(violations=request.app[KEY].api.violations)
+
+
+# ---- actions -------------------------------------------------------------------------------
+async def _add_phone(request: web.Request) -> web.Response:
+    pg = request.app[KEY]
+    body = await _body(request)
+    if body.get("kind") == "staff":
+        phone = pg.add_staff(int(body["user_id"]))
+    else:
+        code = str(body.get("language_code") or "en")
+        if code not in pg.rt.catalogues.codes:
+            raise PlaygroundError(f"unknown language {code!r}")
+        phone = pg.add_young_person(code)
+    return _ok(phone=phone.to_dict())
+
+
+async def _send(request: web.Request) -> web.Response:
+    body = await _body(request)
+    request.app[KEY].send(request.match_info["key"], str(body["text"])[:4096])
+    return _ok()
+
+
+async def _press(request: web.Request) -> web.Response:
+    body = await _body(request)
+    request.app[KEY].press(request.match_info["key"], int(body["message_id"]), str(body["data"]))
+    return _ok()
+
+
+async def _open(request: web.Request) -> web.Response:
+    body = await _body(request)
+    request.app[KEY].open_link(request.match_info["key"], str(body["link"]))
+    return _ok()
+
+
+async def _clock(request: web.Request) -> web.Response:
+    pg = request.app[KEY]
+    body = await _body(request)
+    note = await pg.move_clock(str(body.get("step")))
+    return _ok(clock=pg.clock_state(), note=note)
+
+
+async def _photo(request: web.Request) -> web.StreamResponse:
+    pg = request.app[KEY]
+    chat_id, message_id = int(request.match_info["chat_id"]), int(request.match_info["message_id"])
+    message: BotMessage | None = pg.api.state.find_message(chat_id, message_id)
+    if message is None or message.photo is None:
+        raise web.HTTPNotFound
+    upload = pg.api.state.files.get(message.file_id or "")
+    kind = upload.content_type if upload and upload.content_type.startswith("image/") else ""
+    return web.Response(body=message.photo, content_type=kind or "image/png")
+
+
+# ---- live updates --------------------------------------------------------------------------
+async def _events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: one ``data:`` line of JSON per change, a comment line as keep-alive."""
+    pg = request.app[KEY]
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+    )
+    await response.prepare(request)
+    queue = pg.events.listen()
+    try:
+        await response.write(b'data: {"kind": "hello"}\n\n')
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), PING_SECONDS)
+            except TimeoutError:
+                await response.write(b": ping\n\n")
+                continue
+            if event is None:
+                break
+            await response.write(f"data: {json.dumps(event)}\n\n".encode())
+    except (ConnectionResetError, ConnectionError):
+        pass
+    finally:
+        pg.events.forget(queue)
+    return response
+
+
+# ---- language review -----------------------------------------------------------------------
+async def _languages(request: web.Request) -> web.Response:
+    settings = request.app[KEY].rt.settings
+    return _ok(languages=review.languages(settings.locales_dir))
+
+
+async def _review(request: web.Request) -> web.Response:
+    pg = request.app[KEY]
+    code = request.match_info["code"]
+    if code not in pg.rt.catalogues.codes:
+        raise web.HTTPNotFound
+    settings = pg.rt.settings
+    data = review.review(
+        code, settings.locales_dir, pg.rt.questionnaires.keys(), settings.locales_override_dir
+    )
+    return _ok(**data)
