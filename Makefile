@@ -17,11 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# GNU gettext (msgfmt --check, for the catalogue tests). Installed only when missing.
+# GNU gettext (msgfmt --check, for the catalogue tests) and Debian's chromium (for the
+# playground's browser test, driven by Playwright at /usr/bin/chromium). Installed only when missing.
 $(SYSTEM_STAMP): $(STAMP)
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  echo "installing gettext (msgfmt) with apt-get"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing chromium (for the playground's browser test) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 	touch $(SYSTEM_STAMP)
 
 system: $(SYSTEM_STAMP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.errors import handle_error
 from bot.i18n import Catalogues
+from bot.menu import set_default_menus
 from bot.runtime import KEY, Context, Runtime, runtime
 from bot.schedule import tick
 from bot.settings import Settings
@@ -148,25 +149,13 @@ async def _tick_job(context: Context) -> None:
         log.info("prompts: %s", report)
 
 
-COMMANDS = (
-    ("checkin", "Start or carry on with a check-in"),
-    ("language", "Change your language"),
-    ("privacy", "Who sees what"),
-    ("support", "People you can talk to"),
-    ("help", "What I can do"),
-    ("stop", "No more check-ins"),
-    ("forgetme", "Delete everything about you"),
-)
-
-
 async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     """Migrate the database, learn the bot's username, and set the command menu."""
     rt: Runtime = app.bot_data[KEY]
     await rt.db.migrate()
     me = await app.bot.get_me()
     rt.bot_username = rt.settings.bot_username or me.username or rt.bot_username
-    t = rt.translator("en")
-    await app.bot.set_my_commands([BotCommand(name, t._(text)) for name, text in COMMANDS])
+    await set_default_menus(app.bot, rt.catalogues)
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

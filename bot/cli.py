@@ -41,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--team", default=None)
     due = sub.add_parser("due", help="list the prompts that would be sent at a time (dry run)")
     due.add_argument("--at", type=_when, default=None, help="ISO-8601 time (default: now)")
+    sub.add_parser("languages", help="each language's completeness and review status")
     play = sub.add_parser(
         "playground", help="the bot against a local Bot API, with a web page (no Telegram needed)"
     )
@@ -154,7 +155,27 @@ async def due(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def languages(args: argparse.Namespace, settings: Settings) -> int:
+    """Print each language: translated / total, fuzzy, and the catalogue's review status."""
+    from bot.i18n import LANGUAGES
+    from bot.locales import completeness
+
+    print(f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5}  review status")
+    for language in LANGUAGES:
+        found = completeness(language.code, settings.locales_dir)
+        override = settings.locales_override_dir
+        if override is not None and (override / language.code).is_dir():
+            found = completeness(language.code, override)
+        ratio = f"{found.translated}/{found.total}"
+        print(
+            f"{language.code:<6} {language.english_name:<18} {ratio:>11} {found.fuzzy:>5}  "
+            f"{found.status}"
+        )
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
+    "languages": languages,
     "staff": staff_add,
     "due": due,
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -139,24 +140,37 @@ def _same_in_both(message: str) -> bool:
 
 
 class Catalogues:
-    """Every language's compiled catalogue, loaded once at start-up."""
+    """Every language's compiled catalogue, loaded once at start-up.
+
+    ``missing(code)`` is the set of (context, message) pairs that English has and that language
+    lacks (untranslated, fuzzy or absent): a check-in is only asked in a language where it is empty.
+    """
 
     def __init__(self, locales_dir: Path, override_dir: Path | None = None) -> None:
         self._translators: dict[str, Translator] = {}
+        self._translated: dict[str, set[tuple[str | None, str]]] = {}
         for language in LANGUAGES:
-            translations = _compile(language.code, [override_dir, locales_dir])
+            translations, translated = _compile(language.code, [override_dir, locales_dir])
             self._translators[language.code] = Translator(language, translations)
+            self._translated[language.code] = translated
 
     def get(self, code: str | None) -> Translator:
         return self._translators.get(code or "en", self._translators["en"])
+
+    def missing(self, code: str) -> set[tuple[str | None, str]]:
+        if code == "en":
+            return set()
+        return self._translated["en"] - self._translated.get(code, set())
 
     @property
     def codes(self) -> list[str]:
         return [language.code for language in LANGUAGES]
 
 
-def _compile(code: str, directories: list[Path | None]) -> NullTranslations:
-    """Compile the first ``messages.po`` found for ``code`` in memory."""
+def _compile(
+    code: str, directories: list[Path | None]
+) -> tuple[NullTranslations, set[tuple[str | None, str]]]:
+    """Compile the first ``messages.po`` found for ``code`` in memory; also what it translates."""
     for directory in directories:
         if directory is None:
             continue
@@ -167,5 +181,17 @@ def _compile(code: str, directories: list[Path | None]) -> NullTranslations:
             buffer = io.BytesIO()
             write_mo(buffer, catalog, use_fuzzy=False)
             buffer.seek(0)
-            return Translations(fp=buffer)
-    return NullTranslations()
+            return Translations(fp=buffer), _translated(catalog)
+    return NullTranslations(), set()
+
+
+def _translated(catalog: Catalog) -> set[tuple[str | None, str]]:
+    done: set[tuple[str | None, str]] = set()
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if all(strings):
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            done.add((message.context, str(key)))
+    return done

@@ -29,6 +29,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
 from bot.runtime import Runtime
+from bot.sending import Pacer
 from conversations import buttons
 from conversations.checkin import checkin_language, checkpoint_name
 from conversations.checkpoints import (
@@ -71,6 +72,14 @@ def schedule_of(rt: Runtime) -> ScheduleConfig:
     config = rt.extras.get("schedule")
     assert isinstance(config, ScheduleConfig)
     return config
+
+
+def pacer_of(rt: Runtime) -> Pacer:
+    """The one pacer of this process, at ``CHECKIN_SEND_RATE`` messages a second."""
+    pacer = rt.extras.get("pacer")
+    if not isinstance(pacer, Pacer):
+        pacer = rt.extras["pacer"] = Pacer(rt.settings.send_rate)
+    return pacer
 
 
 def zone_of(rt: Runtime, enrolment: Enrolment) -> ZoneInfo:
@@ -199,7 +208,7 @@ async def _handle(
                 live = None  # opened by an earlier attempt at this same prompt
             if live is not None and not await _make_room(conn, rt, live, prompt, now, report):
                 return None
-            checkin_id = await _open(conn, rt, enrolment, prompt, now)
+            checkin_id, language = await _open(conn, rt, enrolment, prompt, now)
             await prompts.change(
                 conn,
                 prompt.id,
@@ -210,10 +219,13 @@ async def _handle(
                 attempts=prompt.attempts + 1,
             )
     if action.kind is ActionKind.REMIND_NOW:
+        assert checkin is not None
         return await _deliver(
-            rt, bot, enrolment, prompt, checkin.id if checkin else 0, reminder=True, report=report
+            rt, bot, enrolment, prompt, checkin.id, checkin.language, reminder=True, report=report
         )
-    return await _deliver(rt, bot, enrolment, prompt, checkin_id, reminder=False, report=report)
+    return await _deliver(
+        rt, bot, enrolment, prompt, checkin_id, language, reminder=False, report=report
+    )
 
 
 async def _make_room(
@@ -239,12 +251,13 @@ async def _make_room(
 
 async def _open(
     conn: AsyncConnection, rt: Runtime, enrolment: Enrolment, prompt: Prompt, now: datetime
-) -> int:
+) -> tuple[int, str]:
+    """The check-in this prompt opens (reused from an earlier attempt) and its language."""
     q = rt.questionnaires.get(prompt.questionnaire_id, rt.questionnaire)
     language = checkin_language(rt, q, enrolment.language or rt.settings.default_language)
-    if prompt.checkin_id is not None:  # an earlier attempt opened it; reuse
-        return prompt.checkin_id
-    return await checkins.open_checkin(
+    if prompt.checkin_id is not None:
+        return prompt.checkin_id, language
+    checkin_id = await checkins.open_checkin(
         conn,
         enrolment_id=enrolment.id,
         checkpoint=prompt.checkpoint,
@@ -256,6 +269,7 @@ async def _open(
         key_worker_id=enrolment.key_worker_id,
         now=now,
     )
+    return checkin_id, language
 
 
 def prompt_message(
@@ -300,19 +314,18 @@ async def _deliver(
     enrolment: Enrolment,
     prompt: Prompt,
     checkin_id: int,
+    language: str,
     *,
     reminder: bool,
     report: TickReport,
 ) -> RetryAfter | None:
     """Send a prompt or reminder and record the outcome."""
-    async with rt.db.read() as conn:
-        checkin = await checkins.by_id(conn, checkin_id)
-    language = checkin.language if checkin else (enrolment.language or "en")
     text, markup = prompt_message(rt, language, prompt.checkpoint, checkin_id, reminder=reminder)
     assert enrolment.chat_id is not None
     outcome: dict[str, object]
     failure: RetryAfter | None = None
     try:
+        await pacer_of(rt).wait()
         await bot.send_message(enrolment.chat_id, text, reply_markup=markup)
         outcome = {"status": "sent", "next_check_at": rt.clock.now()}
         report.reminded += reminder
@@ -352,7 +365,7 @@ async def _deliver(
         await prompts.change(conn, prompt.id, rt.clock.now(), **outcome)
         if outcome["status"] != "due" and not reminder and prompt.checkpoint == "exit":
             await enrolments.mark_exit(conn, enrolment.id, rt.clock.now())
-        if not reminder:
+        if not reminder and schedule_of(rt).repeat is not None:  # plan the next repeat
             fresh = await enrolments.by_id(conn, enrolment.id)
             if fresh is not None:
                 await plan_enrolment(conn, rt, fresh, rt.clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import InlineKeyboardMarkup, Message
@@ -54,3 +55,25 @@ async def notify_staff(bot: ExtBot[None], member: StaffMember | None, text: str)
     if member is None or member.chat_id is None or not member.active:
         return False
     return await send(bot, member.chat_id, text) is not None
+
+
+class Pacer:
+    """Spaces sends evenly at ``rate`` per second (real time), with no burst.
+
+    Telegram allows about 30 messages a second overall; an even spacing never crosses that in
+    any one-second window, where a token bucket's opening burst could.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     helplines: tuple[Helpline, ...] = UK_HELPLINES
     api_spec_path: Path = DEFAULT_SPEC_PATH
     schedule_file: Path = DEFAULT_SCHEDULE_FILE
-    send_rate: float = Field(default=25.0, gt=0, le=30)
+    send_rate: float = Field(default=25.0, gt=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

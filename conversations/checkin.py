@@ -157,14 +157,12 @@ def thanks(t: Translator, shared: bool) -> str:
 
 
 def checkin_language(rt: Runtime, q: Questionnaire, wanted: str) -> str:
-    """``wanted`` if every item of ``q`` is translated into it, else the service's default."""
-    t = rt.translator(wanted)
-    texts = [(q.context(item.id), item.text) for item in q.items]
-    texts += [(q.context("scale"), o.label) for o in q.scale]
-    texts.append((q.context("title"), q.title))
-    if all(t.has(text, context) for context, text in texts):
-        return wanted
-    return rt.settings.default_language
+    """``wanted`` when its catalogue lacks nothing, else the service's default language.
+
+    A check-in is never sent half in one language: one missing or fuzzy message anywhere in the
+    catalogue (items included) sends the whole check-in in the default language instead.
+    """
+    return wanted if not rt.catalogues.missing(wanted) else rt.settings.default_language
 
 
 async def open_and_send(

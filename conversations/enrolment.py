@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import LANGUAGES, Translator, negotiate
+from bot.menu import set_chat_menu
 from bot.runtime import Context, Runtime, runtime
 from bot.sending import edit_or_send, send
 from conversations import buttons
@@ -154,9 +155,10 @@ async def _open_invite(rt: Runtime, context: Context, chat_id: int, token: str, 
                 assert joined is not None
                 from conversations.staff import staff_welcome
 
-                reply = staff_welcome(rt.translator(joined.language), joined)
+                staff_t = rt.translator(joined.language)
                 await conn.commit()
-                await send(context.bot, chat_id, reply)
+                await send(context.bot, chat_id, staff_welcome(staff_t, joined))
+                await set_chat_menu(context.bot, chat_id, staff_t, joined.role)
                 return
         elif problem is None and invite is not None:
             if member is not None:
@@ -240,6 +242,7 @@ async def on_language(update: Update, context: Context) -> None:
                 await checkins.set_language(
                     conn, live.id, checkin_language(rt, rt.questionnaire, action.code)
                 )
+    await set_chat_menu(context.bot, chat_id, t, member.role if member else None)
     if member is not None:
         await edit_or_send(context.bot, chat_id, message_id, language_set(t))
         return

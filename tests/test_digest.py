@@ -476,32 +476,29 @@ class Caseload:
 
 @st.composite
 def caseloads(draw: st.DrawFn) -> Caseload:
+    """Several teams and key workers with up to 24 young people each; each young person takes
+    part in each checkpoint or not, at a random time, answering both statements from a per-example
+    palette of answers (so unanimous groups and skips are common)."""
     k = draw(st.sampled_from([3, 4, 5]))
     palette = draw(st.lists(st.sampled_from([None, 1, 2, 3, 4]), min_size=1, max_size=4))
-    rows = draw(
-        st.lists(
-            st.tuples(
-                st.integers(0, 2),  # team
-                st.integers(0, 2),  # key worker
-                st.integers(0, 15),  # young person
-                st.sampled_from([THREE_MONTHS, EXIT]),
-                st.sampled_from(["turn_to", "cares"]),
-                st.sampled_from(palette),
-                st.integers(0, 10_000),  # minutes after BASE
-            ),
-            max_size=250,
-        )
-    )
-    records: dict[tuple[str, str, str], AnswerRecord] = {}
-    for team, kw, person, checkpoint, item, value, minutes in rows:
-        who = f"{team}-{kw}-{person}"
-        at = BASE + timedelta(minutes=minutes)
-        records[(who, checkpoint, item)] = AnswerRecord(
-            who, f"t{team}", f"k{kw}", checkpoint, item, value, at
-        )
-    first_end = BASE + timedelta(minutes=draw(st.integers(1, 10_000)))
+    records: list[AnswerRecord] = []
+    for team in range(draw(st.integers(1, 3))):
+        for kw in range(draw(st.integers(1, 3))):
+            people = draw(st.integers(0, 24))
+            for person, checkpoint in itertools.product(range(people), (THREE_MONTHS, EXIT)):
+                minutes = draw(st.one_of(st.none(), st.integers(0, 10_000)))
+                if minutes is None:  # did not take part
+                    continue
+                for item in ("turn_to", "cares"):
+                    value = draw(st.sampled_from(palette))
+                    at = BASE + timedelta(minutes=minutes)
+                    who = f"{team}-{kw}-{person}"
+                    records.append(
+                        AnswerRecord(who, f"t{team}", f"k{kw}", checkpoint, item, value, at)
+                    )
+    first_end = BASE + timedelta(minutes=draw(st.integers(3_000, 10_000)))
     second_end = first_end + timedelta(minutes=draw(st.integers(1, 3_000)))
-    return Caseload(k, list(records.values()), Window(BASE, first_end), Window(BASE, second_end))
+    return Caseload(k, records, Window(BASE, first_end), Window(BASE, second_end))
 
 
 PROPERTY = settings(

@@ -9,6 +9,7 @@ yet shows everything as missing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bot.locales import completeness, po_path
 
 JSONDict = dict[str, Any]
 Key = tuple[str | None, str]
+_REVIEW_STATUS = re.compile(r'^"X-Review-Status:([^"\\]*)(?:\\n)?"\s*$', re.MULTILINE)
 
 
 def languages(locales_dir: Path) -> list[JSONDict]:
@@ -61,9 +63,13 @@ def review(
     translated = {_key(m): m for m in catalogue or () if m.id}
     rows = [_row(m, translated.get(_key(m))) for m in template if m.id]
     questionnaire_rows = [r for r in rows if _questionnaire_of(r, questionnaire_ids)]
+    counts = {status: 0 for status in ("translated", "fuzzy", "missing")}
+    for row in rows:
+        counts[row["status"]] += 1
     return {
         "language": language_summary(language, locales_dir),
         "catalogue": _header(catalogue, path),
+        "counts": {**counts, "total": len(rows)},
         "questionnaires": _group(questionnaire_rows, questionnaire_ids),
         "messages": [r for r in rows if not _questionnaire_of(r, questionnaire_ids)],
     }
@@ -134,6 +140,12 @@ def _group(rows: Iterable[JSONDict], questionnaire_ids: Collection[str]) -> list
     return [{"id": qid, "rows": items} for qid, items in groups.items()]
 
 
+def review_status(path: Path) -> str:
+    """The catalogue's ``X-Review-Status`` header (Babel drops ``X-`` headers, so read it here)."""
+    found = _REVIEW_STATUS.search(path.read_text(encoding="utf-8", errors="replace"))
+    return found[1].strip() if found and found[1].strip() else "not recorded"
+
+
 def _header(catalogue: Catalog | None, path: Path | None) -> JSONDict:
     if catalogue is None or path is None:
         return {"exists": False, "review_status": "missing"}
@@ -141,7 +153,7 @@ def _header(catalogue: Catalog | None, path: Path | None) -> JSONDict:
     return {
         "exists": True,
         "path": str(path),
-        "review_status": headers.get("X-Review-Status") or "not recorded",
+        "review_status": review_status(path),
         "last_translator": headers.get("Last-Translator", ""),
         "revision_date": headers.get("PO-Revision-Date", ""),
         "language_team": headers.get("Language-Team", ""),
