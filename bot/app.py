@@ -17,6 +17,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -28,7 +29,8 @@ from bot.menu import set_default_menus
 from bot.runtime import KEY, Context, Runtime, runtime
 from bot.schedule import tick
 from bot.settings import Settings
-from conversations import account, checkin, enrolment, staff
+from conversations import account, checkin, enrolment, reports, staff
+from conversations.admin import add_admin_handlers
 from conversations.checkpoints import ScheduleConfig, load_schedule
 from conversations.questionnaire import load_questionnaires
 from storage import enrolments, prompts
@@ -98,6 +100,8 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(CommandHandler("invite", staff.invite_command, filters=PRIVATE))
     app.add_handler(CommandHandler("caseload", staff.caseload_command, filters=PRIVATE))
     app.add_handler(CommandHandler("exit", staff.exit_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("digest", reports.digest_command, filters=PRIVATE))
+    add_admin_handlers(app)  # conversations/admin.py: /staff, /addstaff, /deactivate, /move
 
     # 2. Buttons, by the kind in their (versioned) data; anything else is stale or tampered.
     app.add_handler(CallbackQueryHandler(enrolment.on_language, pattern=_pattern("l")))
@@ -144,9 +148,15 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
 
 
 async def _tick_job(context: Context) -> None:
-    report = await tick(runtime(context), context.bot)
+    await run_periodic(runtime(context), context.bot)
+
+
+async def run_periodic(rt: Runtime, bot: ExtBot[None]) -> None:
+    """The one periodic job: checkpoint prompts, then scheduled digests."""
+    report = await tick(rt, bot)
     if report.sent or report.expired or report.reminded:
         log.info("prompts: %s", report)
+    await reports.send_scheduled(rt, bot)
 
 
 async def prepare(app: Application) -> None:  # type: ignore[type-arg]

@@ -41,6 +41,17 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--team", default=None)
     due = sub.add_parser("due", help="list the prompts that would be sent at a time (dry run)")
     due.add_argument("--at", type=_when, default=None, help="ISO-8601 time (default: now)")
+    digest = sub.add_parser("digest", help="print the digest a manager (or the service) would get")
+    digest.add_argument("--team", default=None, help="a team's digest (default: the service)")
+    digest.add_argument("--since", type=_when, default=None, help="ISO date the period starts")
+    export = sub.add_parser("export", help="anonymised export for evaluation (CSV)")
+    export.add_argument("--out", required=True, help="the CSV file to write")
+    export.add_argument(
+        "--rows",
+        action="store_true",
+        help="row-level answers with pseudonymous ids (admins only: --admin-id)",
+    )
+    export.add_argument("--admin-id", type=int, default=None, help="the admin asking for --rows")
     sub.add_parser("languages", help="each language's completeness and review status")
     play = sub.add_parser(
         "playground", help="the bot against a local Bot API, with a web page (no Telegram needed)"
@@ -174,7 +185,92 @@ async def languages(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def digest(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the digest for the service, or for ``--team``."""
+    from bot.app import build_runtime
+    from conversations.digest import Scope
+    from conversations.reports import compose, describe_scope
+    from storage import audit, digests
+
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.read() as conn:
+            teams = await digests.team_names(conn)
+        if args.team is not None and args.team not in teams:
+            raise CheckinError(
+                f"--team: no team called {args.team!r} (teams: {', '.join(teams) or 'none yet'})"
+            )
+        scope = Scope.of_team(args.team) if args.team else Scope.service()
+        now = rt.clock.now()
+        if args.since is not None and args.since >= now:
+            raise CheckinError("--since: must be in the past")
+        report = await compose(rt, scope, rt.translator(settings.default_language), now, args.since)
+        async with rt.db.transaction() as conn:
+            await audit.record(
+                conn, actor="cli", action="digest", scope=describe_scope(scope), now=now
+            )
+    finally:
+        await rt.db.close()
+    print(report.text.lstrip("\u200f"))
+    return 0
+
+
+async def export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the anonymised export."""
+    from bot.app import build_runtime
+    from conversations.export import aggregate_rows, answer_rows
+    from storage import audit, digests, staff
+
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        now = rt.clock.now()
+        actor = "cli"
+        if args.rows:
+            async with rt.db.read() as conn:
+                admin = await staff.staff_by_id(conn, args.admin_id or 0)
+            if admin is None or admin.role != "admin" or not admin.active:
+                raise CheckinError("--rows: needs --admin-id of an active admin (see /staff)")
+            actor = f"staff:{admin.id}"
+        async with rt.db.read() as conn:
+            answers = await digests.answer_records(conn, now)
+            teams = await digests.team_names(conn)
+            people = await digests.population_records(conn, now - timedelta(days=3650), now)
+        if args.rows:
+            header, rows = answer_rows(answers)
+        else:
+            header, rows = aggregate_rows(answers, people, teams, now, settings.min_group_size)
+        write_csv(args.out, header, rows)
+        async with rt.db.transaction() as conn:
+            await audit.record(
+                conn,
+                actor=actor,
+                now=now,
+                action="export_rows" if args.rows else "export",
+                scope="service",
+            )
+    finally:
+        await rt.db.close()
+    print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
+def write_csv(path: str, header: list[str], rows: list[list[object]]) -> None:
+    import csv
+
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    except OSError as exc:
+        raise CheckinError(f"--out: cannot write {path}: {exc.strerror}") from None
+
+
 COMMANDS: dict[str, Command] = {
+    "digest": digest,
+    "export": export,
     "languages": languages,
     "staff": staff_add,
     "due": due,

@@ -71,9 +71,12 @@ def update() -> None:
                 if message.id:
                     message.string = message.id
                     message.flags.discard("fuzzy")
+        status = review_status(path) if path.exists() else "not recorded"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=0, ignore_obsolete=True)
+        if status != "not recorded":
+            keep_review_status(path, status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +112,25 @@ def completeness(code: str, root: Path = DEFAULT_LOCALES_DIR) -> Completeness:
             done += 1
     if code == "en":
         return Completeness(code, done, len(wanted), fuzzy, "source language")
-    status = str(catalog.mime_headers and dict(catalog.mime_headers).get("X-Review-Status", ""))
-    return Completeness(code, done, len(wanted), fuzzy, status or "not recorded")
+    return Completeness(code, done, len(wanted), fuzzy, review_status(path))
+
+
+def keep_review_status(path: Path, status: str) -> None:
+    """Write ``X-Review-Status`` back into the header (Babel drops ``X-`` headers)."""
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    for index, line in enumerate(lines[:40]):
+        if line.startswith('"Language-Team:'):
+            lines.insert(index + 1, f'"X-Review-Status: {status}\\n"\n')
+            break
+    path.write_text("".join(lines), "utf-8")
+
+
+def review_status(path: Path) -> str:
+    """The ``X-Review-Status`` header of a catalogue (Babel drops ``X-`` headers when reading)."""
+    for line in path.read_text("utf-8").splitlines()[:40]:
+        if line.startswith('"X-Review-Status:'):
+            return line.split(":", 1)[1].strip().removesuffix('"').removesuffix("\\n").strip()
+    return "not recorded"
 
 
 def _key(message_id: object) -> str:

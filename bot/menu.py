@@ -37,6 +37,13 @@ def staff_commands(t: Translator, role: str) -> list[BotCommand]:
             BotCommand("caseload", t._("Your young people")),
             BotCommand("exit", t._("Mark that support has ended")),
         ]
+    if role == "admin":
+        commands += [
+            BotCommand("staff", t._("Staff list")),
+            BotCommand("addstaff", t._("Add a staff member")),
+            BotCommand("deactivate", t._("Deactivate a staff member")),
+            BotCommand("move", t._("Move a young person to another key worker")),
+        ]
     commands.append(BotCommand("digest", t._("Anonymised trends")))
     commands.append(BotCommand("language", t._("Change your language")))
     return commands

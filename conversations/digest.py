@@ -684,7 +684,14 @@ def _cell_lines(cell: CellFigures, t: Translator, item: str) -> list[str]:
                 item=item
             )
         ]
-    if cell.status != "shown" or cell.share is None or cell.positive is None:
+    if cell.share is None or cell.positive is None:
+        if cell.respondents:
+            text = t.ngettext(
+                "{item}: {n} young person answered, not enough answers yet to show a share.",
+                "{item}: {n} young people answered, not enough answers yet to show a share.",
+                cell.respondents,
+            )
+            return [text.format(item=item, n=cell.respondents)]
         return [t.gettext("{item}: not enough answers yet.").format(item=item)]
     # Translators: {low}–{high}% is a range of percentages; {low_n}–{high_n} a range of people.
     head = t.ngettext(
@@ -721,7 +728,7 @@ def _numbers_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> l
         for cell in cells:
             lines.extend(_cell_lines(cell, t, items.get(cell.item_id, cell.item_id)))
     if not checkpoints:
-        lines.append(t.gettext("No answers in this period yet."))
+        lines.append(t.gettext("There are not enough answers yet to show any figures."))
     return lines
 
 
@@ -744,6 +751,8 @@ def _people_lines(digest: Digest, t: Translator) -> list[str]:
             text.format(checkpoint=label, low=r.answered.lo, high=r.answered.hi, n=r.prompted)
         )
     reach = digest.reach
+    if not digest.response and reach.unreachable is None:
+        lines.append(t.gettext("Too few young people were asked in this period to show this."))
     if reach.unreachable is not None:
         text = t.ngettext(
             "{low}–{high} of {n} young person can no longer be reached.",

@@ -327,12 +327,18 @@ def suppress(leaves: Mapping[NodeId, Tally], k: int = DEFAULT_K) -> dict[NodeId,
     """Decide what every group of the tree may show for one cell (rules 2 to 4).
 
     *leaves* are the finest groups (``(team, key_worker)``), already cut to whole blocks for
-    answers (rule 1); their ancestors are summed here, so the publication is consistent. Starts
-    from :func:`first_look` for each group, then withholds more until :func:`audit` is clean.
+    answers (rule 1); their ancestors are summed here, so the publication is consistent. Group
+    sizes are shown only for :func:`visible_groups` (so no size between 1 and k - 1 can be had by
+    subtracting shown sizes); each shown group starts from :func:`first_look`; then more is
+    withheld until :func:`audit` is clean.
     """
     k = validate_k(k)
     tree = tree_of(leaves)
-    shown = {node: first_look(tally, k) for node, tally in tree.items()}
+    sizes = visible_groups({leaf: tally.total for leaf, tally in leaves.items()}, k)
+    shown = {
+        node: first_look(tally, k) if node in sizes or not tally.total else Shown("too_few", 0)
+        for node, tally in tree.items()
+    }
     relations = relations_for(tree)
     kids = children_of(tree)
     while True:

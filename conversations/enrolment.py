@@ -205,6 +205,9 @@ async def _join_staff(
 ) -> str | None:
     """Link a staff invite to this chat; the reason it cannot be, or None."""
     assert invite.staff_id is not None
+    target = await staff.staff_by_id(conn, invite.staff_id)
+    if target is None or not target.active:
+        return invite_problem(t, _used(invite), rt)
     if is_young_person:
         return t._("This link is for staff. It cannot be used from this chat.")
     if await staff.staff_by_chat(conn, chat_id) is not None:

@@ -72,7 +72,12 @@ def staff_help(t: Translator, member: StaffMember) -> str:
             t._("/caseload: your young people and which check-ins are due or done"),
             t._("/exit label: mark that support has ended (sends the exit check-in)"),
         ]
+    lines.append(t._("/digest: anonymised trends; /digest settings: when you get them"))
     lines.append(t._("/language: change your language"))
+    if member.role == "admin":
+        from conversations.admin import admin_help
+
+        lines.append(admin_help(t))
     return t.message("\n".join(lines))
 
 

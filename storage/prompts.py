@@ -191,4 +191,4 @@ async def stop_all(conn: AsyncConnection, enrolment_id: int, now: datetime) -> N
 
 async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
     rows = await conn.execute(select(prompts.c.status, func.count()).group_by(prompts.c.status))
-    return {status: int(n) for status, n in rows.tuples()}
+    return {status: int(n) for status, n in rows}

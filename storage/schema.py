@@ -201,3 +201,16 @@ prompts = Table(
     UniqueConstraint("enrolment_id", "checkpoint"),
     Index("ix_prompts_next_check_at", "next_check_at"),
 )
+
+# Added by migration 0003: scheduled digests, per staff member.
+staff.append_column(
+    Column(
+        "digest_frequency",
+        String(8),
+        nullable=False,
+        server_default="weekly",
+        comment="weekly, monthly or off",
+    )
+)
+staff.append_column(Column("timezone", String(64), nullable=True, comment="staff time zone"))
+staff.append_column(Column("last_digest_at", UTCDateTime, nullable=True))

@@ -23,14 +23,14 @@ from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, build_runtime, prepare
+from bot.app import build_application, build_runtime, prepare, run_periodic
 from bot.clock import ManualClock
 from bot.local_api import LocalBotAPI
 from bot.playground import demo, timekeeping
 from bot.playground.demo import DEMO_STAFF, Phone
 from bot.playground.events import Broadcaster
 from bot.runtime import Runtime
-from bot.schedule import schedule_of, tick
+from bot.schedule import schedule_of
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,26 @@ class Playground:
         """Start the stand-in, the bot, the demo service and the web page."""
         from bot.playground.web import make_app  # the page needs this module
 
-        await self.api.start()
-        settings = self._settings()
-        self._rt = build_runtime(settings, clock=self.clock)
+        sock = _bind(self.port)  # first: a taken port fails before anything starts
+        self.port = int(sock.getsockname()[1])  # the real port when port=0
+        self._site_runner = web.AppRunner(make_app(self), access_log=None, shutdown_timeout=1.0)
+        try:
+            await self.api.start()
+            await self._start_bot()
+            await demo.seed(self.rt, self.app.bot)
+            self.phones = [demo.staff_phone(DEMO_STAFF[0])]
+            self.add_young_person()
+            self.events.start()
+            await self._site_runner.setup()
+            await web.SockSite(self._site_runner, sock).start()
+        except BaseException:
+            sock.close()
+            raise
+        log.info("playground at %s", self.url)
+
+    async def _start_bot(self) -> None:
+        """The real application, polling the stand-in, as ``run_polling`` would start it."""
+        self._rt = build_runtime(self._settings(), clock=self.clock)
         self._app = build_application(self._rt, tick_seconds=self.tick_seconds)
         await self._app.initialize()
         await prepare(self._app)
@@ -111,16 +128,6 @@ class Playground:
         await self._app.updater.start_polling(
             poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
         )
-        await demo.seed(self._rt)
-        self.phones = [demo.staff_phone(DEMO_STAFF[0])]
-        self.add_young_person()
-        self.events.start()
-        self._site_runner = web.AppRunner(make_app(self), access_log=None, shutdown_timeout=1.0)
-        await self._site_runner.setup()
-        sock = _bind(self.port)
-        self.port = int(sock.getsockname()[1])  # the real port when port=0
-        await web.SockSite(self._site_runner, sock).start()
-        log.info("playground at %s", self.url)
 
     async def stop(self) -> None:
         """Stop everything started, in reverse order."""
@@ -245,7 +252,7 @@ class Playground:
             chats = [p.user_id for p in self.phones if p.role == "young_person"]
             when = await timekeeping.next_event(self.rt, chats, now)
             if when is None:
-                return "Nothing is scheduled: invite a young person first."
+                return "Nothing is scheduled for the young people here (invite one first?)"
             self.clock.set(when)
         else:
             raise PlaygroundError(f"unknown clock step {step!r}")
@@ -254,8 +261,9 @@ class Playground:
         return None
 
     async def run_scheduler(self) -> None:
-        """One run of the prompt scheduler at the clock's time, then wait for the bot."""
-        await tick(self.rt, self.app.bot)
+        """One run of the periodic job at the clock's time (prompts, then scheduled digests),
+        then wait for the bot."""
+        await run_periodic(self.rt, self.app.bot)
         await self.idle()
 
     async def idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109

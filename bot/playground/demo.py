@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from telegram.ext import ExtBot
+
+from bot.menu import set_chat_menu
 from bot.runtime import Runtime
 from storage import staff
 
@@ -80,8 +83,11 @@ def young_person_phone(number: int, language_code: str = "en") -> Phone:
     )
 
 
-async def seed(rt: Runtime) -> None:
-    """Create the demo staff, linked to their phones, unless this database already has them."""
+async def seed(rt: Runtime, bot: ExtBot[None]) -> None:
+    """Create the demo staff, linked to their phones, unless this database already has them.
+
+    Each gets the staff command menu on their chat, as when staff join through an invite.
+    """
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         for member in DEMO_STAFF:
@@ -92,3 +98,5 @@ async def seed(rt: Runtime) -> None:
                 conn, name=member.name, role=member.role, team_id=team_id, now=now
             )
             await staff.link_chat(conn, staff_id, member.user_id, "en")
+    for member in DEMO_STAFF:
+        await set_chat_menu(bot, member.user_id, rt.translator("en"), member.role)

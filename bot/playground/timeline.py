@@ -82,6 +82,21 @@ def button_rows(markup: object) -> list[list[JSONDict]]:
     ]
 
 
+def command_menu(api: LocalBotAPI, chat_id: int, language_code: str) -> list[JSONDict]:
+    """The command menu this chat sees, resolved as Telegram does: the chat's own menu, else
+    the default menu in the user's language, else the default menu."""
+    chat_scope = {"type": "chat", "chat_id": chat_id}
+    default = {"type": "default"}
+    for scope, language in ((chat_scope, ""), (default, language_code[:2]), (default, "")):
+        key = json.dumps([scope, language], sort_keys=True)
+        if key in api.state.commands:
+            return [
+                {"command": str(c.get("command")), "description": str(c.get("description"))}
+                for c in api.state.commands[key]
+            ]
+    return []
+
+
 def clock_time(unix: int, zone: ZoneInfo) -> str:
     """A message's time as its phone shows it, e.g. ``5 Jan 11:00``."""
     local = datetime.fromtimestamp(unix, UTC).astimezone(zone)

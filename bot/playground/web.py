@@ -1,8 +1,8 @@
 """The playground's web page and its JSON endpoints (aiohttp, 127.0.0.1 only).
 
 - ``GET /``: the page (plain HTML, CSS and JavaScript from ``bot/playground_static/``)
-- ``GET /api/state``: clock, phones, staff phones one may add, violations, command menus
-- ``GET /api/phones/{key}``: one phone's chat, oldest message first
+- ``GET /api/state``: clock, phones, staff phones one may add, violations
+- ``GET /api/phones/{key}``: one phone's chat, oldest message first, and its command menu
 - ``POST /api/phones``: add a phone, ``{"kind": "young_person", "language_code": "ar"}`` or
   ``{"kind": "staff", "user_id": 900002}``
 - ``POST /api/phones/{key}/send``: ``{"text": ...}``, a message or a /command
@@ -33,17 +33,12 @@ from bot.local_api.models import BotMessage
 from bot.playground import review
 from bot.playground.core import HOST, Playground, PlaygroundError
 from bot.playground.demo import DEMO_STAFF
-from bot.playground.timeline import chat_timeline
+from bot.playground.timeline import chat_timeline, command_menu
 
 STATIC = Path(__file__).resolve().parents[1] / "playground_static"
 KEY: web.AppKey[Playground] = web.AppKey("playground", Playground)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PING_SECONDS = 15.0
-STAFF_COMMANDS = (
-    {"command": "invite", "description": "Invite a young person: /invite [label] [end date]"},
-    {"command": "caseload", "description": "Your young people (key workers)"},
-    {"command": "exit", "description": "Support has ended: /exit <label>"},
-)
 
 
 def make_app(pg: Playground) -> web.Application:
@@ -116,27 +111,18 @@ async def _state(request: web.Request) -> web.Response:
         ],
         violations=pg.api.violations,
         spec=str(pg.spec_path) if pg.spec_path else None,
-        commands=_commands(pg),
-        staff_commands=STAFF_COMMANDS,
     )
-
-
-def _commands(pg: Playground) -> list[dict[str, str]]:
-    """The bot's command menu (default scope and language), as set with setMyCommands."""
-    for key, commands in pg.api.state.commands.items():
-        if "default" in key or key in ("", "{}"):
-            return [
-                {"command": str(c.get("command")), "description": str(c.get("description"))}
-                for c in commands
-            ]
-    return []
 
 
 async def _phone(request: web.Request) -> web.Response:
     pg = request.app[KEY]
     phone = pg.phone(request.match_info["key"])
     zone = pg.rt.settings.zone
-    return _ok(phone=phone.to_dict(), messages=chat_timeline(pg.api, phone.user_id, zone))
+    return _ok(
+        phone=phone.to_dict(),
+        messages=chat_timeline(pg.api, phone.user_id, zone),
+        commands=command_menu(pg.api, phone.user_id, phone.language_code),
+    )
 
 
 async def _violations(request: web.Request) -> web.Response:

@@ -3,8 +3,6 @@
 
 const App = {
   views: new Map(), // phone key -> PhoneView
-  commands: [],
-  staffCommands: [],
   languages: [],
 
   async start() {
@@ -32,8 +30,6 @@ const App = {
   /** Clock, phones, staff one may add, violations and menus from the server. */
   async refreshState() {
     const state = await api("/api/state");
-    this.commands = state.commands;
-    this.staffCommands = state.staff_commands;
     this.showClock(state.clock);
     this.showViolations(state.violations, state.spec);
     this.syncPhones(state.phones);

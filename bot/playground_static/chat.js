@@ -55,8 +55,8 @@ function renderRange(parent, text, start, end, entities, onLink) {
     const node = el(tag, { class: `entity-${entity.type}` });
     const rest = inside.filter((e) => e !== entity);
     renderRange(node, text, entity.offset, entity.offset + entity.length, rest, onLink);
-    if (tag === "a") {
-      const href = entity.url || text.slice(entity.offset, entity.offset + entity.length);
+    const href = entity.url || text.slice(entity.offset, entity.offset + entity.length);
+    if (tag === "a" && /^(https?|tg):/i.test(href)) {
       node.href = href;
       node.addEventListener("click", (event) => onLink(event, href));
     }
@@ -91,6 +91,7 @@ class PhoneView {
     this.phone = phone;
     this.app = app;
     this.messages = [];
+    this.commands = [];
     this.loading = null;
     this.again = false;
     this.node = this.build();
@@ -130,9 +131,7 @@ class PhoneView {
 
   toggleMenu() {
     this.menu.replaceChildren();
-    const staff = this.phone.role !== "young_person";
-    const commands = [...this.app.commands, ...(staff ? this.app.staffCommands : [])];
-    for (const c of commands) {
+    for (const c of this.commands) {
       this.menu.append(el("button", { type: "button", class: "menu-item", onclick: () => this.pick(c.command) },
         el("strong", { text: `/${c.command}` }), el("span", { text: c.description })));
     }
@@ -141,7 +140,7 @@ class PhoneView {
 
   pick(command) {
     this.menu.hidden = true;
-    if (["invite", "exit"].includes(command)) { this.input.value = `/${command} `; this.input.focus(); }
+    if (["invite", "exit", "move", "addstaff", "deactivate"].includes(command)) { this.input.value = `/${command} `; this.input.focus(); }
     else this.submit(`/${command}`);
   }
 
@@ -151,7 +150,11 @@ class PhoneView {
     this.loading = (async () => {
       do {
         this.again = false;
-        try { this.render((await api(`/api/phones/${this.phone.key}`)).messages); }
+        try {
+          const answer = await api(`/api/phones/${this.phone.key}`);
+          this.commands = answer.commands;
+          this.render(answer.messages);
+        }
         catch (error) { this.showToast(error.message, true); }
       } while (this.again);
     })();

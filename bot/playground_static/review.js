@@ -14,8 +14,8 @@ const Review = {
       const done = `${l.translated}/${l.total}`;
       select.append(el("option", { value: l.code, text: `${l.english_name} (${done}) · ${l.native_name}` }));
     }
-    const firstOther = app.languages.find((l) => l.code !== "en");
-    select.value = firstOther && firstOther.translated ? firstOther.code : "en";
+    const translated = app.languages.find((l) => l.code !== "en" && l.translated);
+    select.value = translated ? translated.code : "en";
     select.addEventListener("change", () => this.load());
     document.getElementById("review-todo").addEventListener("change", () => this.render());
     document.getElementById("review-try").addEventListener("click", () => {

@@ -1,0 +1,524 @@
+"""Admin commands in Telegram: the staff list, adding and deactivating staff, moving a young person.
+
+Every command here is for admins only and checks the role on every call (:func:`entitled`); anyone
+else gets exactly the unknown-command reply. Every change, and the staff list, is written to the
+audit log (ids only: never a name, a label or a token). Logs say what happened, never to whom.
+
+- ``/staff``: every staff member with their id, role, team, and whether they joined or were
+  deactivated.
+- ``/addstaff ROLE TEAM NAME``: a new staff member and their single-use invite link, as
+  ``checkin-bot staff add`` prints it. ``TEAM`` is one word, or quoted (``"North East"``); ``-``
+  means no team, for admins only. A new team name creates the team.
+- ``/deactivate STAFF_ID``: ends a staff member's access and voids their unused invite links.
+- ``/move LABEL STAFF_ID``: gives an enrolled young person another key worker. When several young
+  people share the label, the answer lists them with a number, and ``/move #NUMBER STAFF_ID``
+  picks one. Earlier check-ins stay with the key worker of their time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.i18n import Translator
+from bot.runtime import Context, Runtime
+from bot.sending import send
+from conversations.checkin import describe
+from conversations.enrolment import new_token
+from conversations.staff import clean_label, entitled, role_name
+from storage import admin, audit, enrolments, invites, staff
+from storage.records import Enrolment, StaffMember
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 80  # staff.name
+TEAM_MAX = 64  # teams.name
+NO_TEAM = "-"
+MESSAGE_MAX = 4000  # Telegram allows 4096 characters; keep a margin for direction marks
+SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+STAFF_ID = re.compile(r"\d{1,9}")
+ENROLMENT_REF = re.compile(r"#(\d{1,9})")
+
+
+def add_admin_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    """Register the admin commands (private chats only; each checks the role on every call)."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("staff", staff_command, filters=private))
+    app.add_handler(CommandHandler("addstaff", addstaff_command, filters=private))
+    app.add_handler(CommandHandler("deactivate", deactivate_command, filters=private))
+    app.add_handler(CommandHandler("move", move_command, filters=private))
+
+
+def admin_help(t: Translator) -> str:
+    """The admin commands and how to write them (one line each)."""
+    return "\n".join(
+        (
+            t._("Admin commands:"),
+            t._("/staff: everyone on the staff list, with their ids"),
+            t._(
+                "/addstaff role team name: add a staff member and get their invite link (role: "
+                "key_worker, manager or admin; team: one word or in quotes, or - for an admin "
+                'with no team), like /addstaff key_worker "North East" Sam Jones'
+            ),
+            t._("/deactivate id: end a staff member's access, like /deactivate 7"),
+            t._(
+                "/move label id: give a young person another key worker, like /move AB 7 (their "
+                "label, then the new key worker's id)"
+            ),
+        )
+    )
+
+
+# /staff
+
+
+@entitled("admin")
+async def staff_command(update: Update, context: Context, rt: Runtime, member: StaffMember) -> None:
+    """/staff: every staff member (id, name, role, team, joined or not, active or not)."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    async with rt.db.transaction() as conn:
+        people = await admin.all_staff(conn)
+        await audit.record(
+            conn,
+            actor=f"staff:{member.id}",
+            action="staff_list",
+            scope="service",
+            now=rt.clock.now(),
+        )
+    lines = [
+        t.ngettext("{n} staff member:", "{n} staff members:", len(people)).format(
+            n=t.number(len(people))
+        )
+    ]
+    lines += [staff_line(t, person) for person in people]
+    lines += ["", admin_help(t)]
+    for chunk in chunks(lines):
+        await send(context.bot, update.effective_chat.id, t.message(chunk))
+    log.info("the staff list was read")
+
+
+def staff_line(t: Translator, person: StaffMember) -> str:
+    """One staff member as an admin sees them."""
+    if not person.active:
+        state = t._("deactivated")
+    elif person.chat_id is not None:
+        state = t._("joined")
+    else:
+        state = t._("not joined yet")
+    return t._("• {id}: {name}, {role}, {team}, {state}").format(
+        id=t.isolate(person.id),
+        name=t.isolate(person.name),
+        role=role_name(t, person.role),
+        team=t.isolate(person.team_name) if person.team_name else t._("no team"),
+        state=state,
+    )
+
+
+def chunks(lines: list[str], limit: int = MESSAGE_MAX) -> list[str]:
+    """Whole lines joined into messages of at most ``limit`` characters each."""
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if current and len(candidate) > limit:
+            out.append(current)
+            candidate = line
+        current = candidate
+    return [*out, current] if current else out
+
+
+# /addstaff
+
+
+@dataclass(frozen=True, slots=True)
+class NewStaff:
+    role: str
+    team: str | None
+    name: str
+
+
+def clean_text(raw: str) -> str:
+    """Printable text with single spaces (control and format characters removed)."""
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_addstaff(text: str) -> NewStaff | str:
+    """``ROLE TEAM NAME...`` -> the new staff member, or what is wrong ("usage", "role", ...)."""
+    try:
+        words = shlex.split(text.translate(SMART_QUOTES))
+    except ValueError:
+        return "usage"
+    if len(words) < 3:
+        return "usage"
+    role, team, name = words[0].lower(), clean_text(words[1]), clean_text(" ".join(words[2:]))
+    if role not in staff.ROLES:
+        return "role"
+    if not team or not name:
+        return "usage"
+    if team == NO_TEAM:
+        if role != "admin":
+            return "team"
+        return NewStaff(role, None, name) if len(name) <= NAME_MAX else "name"
+    if len(team) > TEAM_MAX:
+        return "team_long"
+    if len(name) > NAME_MAX:
+        return "name"
+    return NewStaff(role, team, name)
+
+
+def addstaff_problem(t: Translator, problem: str) -> str:
+    """One line on how to write /addstaff, for what was wrong."""
+    if problem == "role":
+        return t._(
+            "The role must be key_worker, manager or admin. Write it like this: "
+            "/addstaff key_worker North Sam Jones"
+        )
+    if problem == "team":
+        return t._(
+            "Key workers and managers need a team. Write it like this: "
+            "/addstaff key_worker North Sam Jones"
+        )
+    if problem == "team_long":
+        return t._("A team name can have at most 64 characters.")
+    if problem == "name":
+        return t._("A name can have at most 80 characters.")
+    return t._(
+        "Write it like this: /addstaff key_worker North Sam Jones (role: key_worker, manager "
+        "or admin; then a team, or - for an admin with no team; then their name)"
+    )
+
+
+@entitled("admin")
+async def addstaff_command(
+    update: Update, context: Context, rt: Runtime, member: StaffMember
+) -> None:
+    """/addstaff ROLE TEAM NAME: a new staff member and their single-use staff invite link."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    parsed = parse_addstaff(" ".join(context.args or []))
+    if isinstance(parsed, str):
+        await send(context.bot, chat_id, t.message(addstaff_problem(t, parsed)))
+        return
+    now = rt.clock.now()
+    token = new_token()
+    expires = now + timedelta(days=rt.settings.invite_ttl_days)
+    async with rt.db.transaction() as conn:
+        new_team = False
+        team_id = None
+        if parsed.team is not None:
+            new_team = await staff.team_id_by_name(conn, parsed.team) is None
+            team_id = await staff.ensure_team(conn, parsed.team, now)
+        staff_id = await staff.add_staff(
+            conn, name=parsed.name, role=parsed.role, team_id=team_id, now=now
+        )
+        await invites.create_invite(
+            conn,
+            kind="staff",
+            token=token,
+            created_by=member.id,
+            staff_id=staff_id,
+            now=now,
+            expires_at=expires,
+        )
+        await audit.record(
+            conn,
+            actor=f"staff:{member.id}",
+            action="staff_add",
+            scope=f"staff:{staff_id}",
+            now=now,
+        )
+    await send(
+        context.bot,
+        chat_id,
+        added_text(t, parsed, staff_id, new_team, rt.deep_link(token), expires),
+    )
+    log.info("a staff member was added")
+
+
+def added_text(
+    t: Translator, new: NewStaff, staff_id: int, new_team: bool, link: str, expires: datetime
+) -> str:
+    """The answer to /addstaff: who was added, and their invite link."""
+    role = role_name(t, new.role)
+    if new.team is None:
+        who = t._("Added {name} as {role}, with no team (staff id {id}).").format(
+            name=t.isolate(new.name), role=role, id=t.isolate(staff_id)
+        )
+    else:
+        who = t._("Added {name} as {role} in the team {team} (staff id {id}).").format(
+            name=t.isolate(new.name), role=role, team=t.isolate(new.team), id=t.isolate(staff_id)
+        )
+    parts = [who]
+    if new_team:
+        parts.append(t._("{team} is a new team.").format(team=t.isolate(new.team)))
+    parts.append(
+        t._(
+            "Send them this link privately. It works once, makes whoever opens it this staff "
+            "member, and expires on {date}."
+        ).format(date=t.date(expires))
+    )
+    parts.append(t.isolate(link))
+    return t.message("\n\n".join(parts))
+
+
+# /deactivate
+
+
+@entitled("admin")
+async def deactivate_command(
+    update: Update, context: Context, rt: Runtime, member: StaffMember
+) -> None:
+    """/deactivate STAFF_ID: end a staff member's access (not your own) and void their links."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    args = list(context.args or [])
+    if len(args) != 1 or not STAFF_ID.fullmatch(args[0]):
+        await send(
+            context.bot,
+            chat_id,
+            t.message(t._("Write it like this: /deactivate 7 (the staff id from /staff)")),
+        )
+        return
+    staff_id = int(args[0])
+    if staff_id == member.id:
+        await send(
+            context.bot,
+            chat_id,
+            t.message(t._("You cannot deactivate yourself. Please ask another admin.")),
+        )
+        return
+    now = rt.clock.now()
+    async with rt.db.transaction() as conn:
+        target = await staff.staff_by_id(conn, staff_id)
+        if target is None or not target.active:
+            reply = deactivate_problem(t, staff_id, target)
+        else:
+            await staff.deactivate(conn, staff_id)
+            await admin.void_staff_invites(conn, staff_id, now)
+            left = await admin.caseload_size(conn, staff_id)
+            await audit.record(
+                conn,
+                actor=f"staff:{member.id}",
+                action="staff_deactivate",
+                scope=f"staff:{staff_id}",
+                now=now,
+            )
+            reply = deactivated_text(t, target, left)
+    await send(context.bot, chat_id, t.message(reply))
+    if target is not None and target.active:
+        log.info("a staff member was deactivated")
+        if target.chat_id is not None:
+            await reset_menu(context, target.chat_id)
+
+
+def deactivate_problem(t: Translator, staff_id: int, target: StaffMember | None) -> str:
+    if target is None:
+        return t._("There is no staff member with the id {id}. Send /staff to see the ids.").format(
+            id=t.isolate(staff_id)
+        )
+    return t._("{name} (staff id {id}) is already deactivated.").format(
+        name=t.isolate(target.name), id=t.isolate(staff_id)
+    )
+
+
+def deactivated_text(t: Translator, target: StaffMember, caseload: int) -> str:
+    parts = [
+        t._(
+            "Done. {name} (staff id {id}) can no longer use Check-in, and their unused invite "
+            "links no longer work."
+        ).format(name=t.isolate(target.name), id=t.isolate(target.id))
+    ]
+    if caseload:
+        parts.append(
+            t.ngettext(
+                "They still have {n} young person: give them another key worker with /move.",
+                "They still have {n} young people: give them another key worker with /move.",
+                caseload,
+            ).format(n=t.number(caseload))
+        )
+    return "\n\n".join(parts)
+
+
+async def reset_menu(context: Context, chat_id: int) -> None:
+    """Take the staff command menu off a deactivated staff member's chat (best effort)."""
+    try:
+        await context.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        log.warning("a chat's command menu could not be reset: %s", type(exc).__name__)
+
+
+# /move
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRequest:
+    label: str | None  # as written, when the young person was named by label
+    enrolment_id: int | None  # when named by number (#12), after an ambiguous label
+    key_worker_id: int
+
+    def shown(self, t: Translator) -> str:
+        """The young person as the admin named them (never more than they wrote)."""
+        return t.isolate(self.label if self.label is not None else f"#{self.enrolment_id}")
+
+
+def parse_move(args: list[str]) -> MoveRequest | None:
+    """``LABEL STAFF_ID`` or ``#NUMBER STAFF_ID`` -> the request, or None when malformed."""
+    if len(args) < 2 or not STAFF_ID.fullmatch(args[-1]):
+        return None
+    who = " ".join(args[:-1]).strip()
+    key_worker_id = int(args[-1])
+    number = ENROLMENT_REF.fullmatch(who)
+    if number:
+        return MoveRequest(None, int(number.group(1)), key_worker_id)
+    label = clean_label(who)
+    return None if label is None else MoveRequest(label, None, key_worker_id)
+
+
+@entitled("admin")
+async def move_command(update: Update, context: Context, rt: Runtime, member: StaffMember) -> None:
+    """/move LABEL STAFF_ID: give an enrolled young person another (active) key worker."""
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    request = parse_move(list(context.args or []))
+    if request is None:
+        await send(
+            context.bot,
+            chat_id,
+            t.message(
+                t._(
+                    "Write it like this: /move AB 7 (the young person's label, then the staff id "
+                    "of their new key worker from /staff)"
+                )
+            ),
+        )
+        return
+    async with rt.db.transaction() as conn:
+        reply, moved_to = await move(conn, rt, t, member, request)
+    await send(context.bot, chat_id, t.message(reply))
+    if moved_to is not None:
+        log.info("a young person was moved to another key worker")
+        await tell_new_key_worker(rt, context, *moved_to)
+
+
+async def move(
+    conn: AsyncConnection, rt: Runtime, t: Translator, member: StaffMember, request: MoveRequest
+) -> tuple[str, tuple[Enrolment, StaffMember] | None]:
+    """Check and make one move; the answer, and (who, to whom) when someone was moved."""
+    if request.enrolment_id is not None:
+        one = await admin.movable_by_id(conn, request.enrolment_id)
+        found = [] if one is None else [one]
+    else:
+        assert request.label is not None
+        found = await admin.movable_by_label(conn, request.label)
+    if len(found) != 1:
+        return await not_one_text(conn, t, request, found), None
+    new = await staff.staff_by_id(conn, request.key_worker_id)
+    if new is None or not new.active or new.role != "key_worker":
+        return t._(
+            "{id} is not the staff id of an active key worker. Send /staff to see the ids."
+        ).format(id=t.isolate(request.key_worker_id)), None
+    person = await enrolments.by_id(conn, found[0])
+    assert person is not None
+    if person.key_worker_id == new.id:
+        return t._("{who} already has {name} as their key worker.").format(
+            who=request.shown(t), name=t.isolate(new.name)
+        ), None
+    if not await admin.move_enrolment(conn, person.id, new.id, new.team_id):
+        return not_found_text(t, request), None
+    await audit.record(
+        conn,
+        actor=f"staff:{member.id}",
+        action="move",
+        scope=f"enrolment:{person.id}:key_worker:{person.key_worker_id}->{new.id}",
+        now=rt.clock.now(),
+    )
+    parts = [
+        t._(
+            "Done. {who} now has {name} as their key worker. Their earlier check-ins stay with "
+            "their earlier key worker."
+        ).format(who=request.shown(t), name=t.isolate(new.name))
+    ]
+    if new.chat_id is None:
+        parts.append(
+            t._("{name} has not joined yet, so I could not tell them.").format(
+                name=t.isolate(new.name)
+            )
+        )
+    if (
+        person.label
+        and len(await enrolments.for_key_worker_by_label(conn, new.id, person.label)) > 1
+    ):
+        parts.append(
+            t._(
+                "{name} now has more than one young person with this label. They need different "
+                "labels for /exit to work."
+            ).format(name=t.isolate(new.name))
+        )
+    return "\n\n".join(parts), (person, new)
+
+
+def not_found_text(t: Translator, request: MoveRequest) -> str:
+    return t._(
+        "I can't find an enrolled young person called {who}. Labels are the ones key workers "
+        "gave with /invite."
+    ).format(who=request.shown(t))
+
+
+async def not_one_text(
+    conn: AsyncConnection, t: Translator, request: MoveRequest, found: list[int]
+) -> str:
+    """Nobody, or more than one young person, has this label: say so, and how to pick one."""
+    if not found:
+        return not_found_text(t, request)
+    lines = [
+        t._(
+            "More than one young person has the label {label}, and labels must be unique to "
+            "move someone. Pick one by its number instead, like this: /move #{number} {id}"
+        ).format(label=request.shown(t), number=found[0], id=request.key_worker_id)
+    ]
+    for enrolment_id in found:
+        person = await enrolments.by_id(conn, enrolment_id)
+        assert person is not None
+        worker = await staff.staff_by_id(conn, person.key_worker_id or 0)
+        lines.append(
+            t._("• #{number}: key worker {name} (staff id {id}), joined {date}").format(
+                number=t.isolate(enrolment_id),
+                name=t.isolate(worker.name if worker else "-"),
+                id=t.isolate(person.key_worker_id or "-"),
+                date=t.date(person.enrolled_at) if person.enrolled_at else "-",
+            )
+        )
+    return "\n".join(lines)
+
+
+async def tell_new_key_worker(
+    rt: Runtime, context: Context, person: Enrolment, new: StaffMember
+) -> None:
+    """Tell the new key worker, in their language, who joined their caseload (label only)."""
+    if new.chat_id is None:
+        return
+    t = rt.translator(new.language)
+    await send(
+        context.bot,
+        new.chat_id,
+        t.message(
+            t._(
+                "An admin made you the key worker of {who}. Send /caseload to see your young "
+                "people."
+            ).format(who=describe(t, person))
+        ),
+    )

@@ -1,0 +1,277 @@
+"""Digests for staff: ``/digest``, ``/digest settings``, scheduled digests, and the CLI's digest.
+
+The figures come from :func:`conversations.digest.build_digest` (pure, under disclosure control);
+this module only gathers the records, picks the caller's scope, renders the text in the staff
+member's language with a chart, and writes each read to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ExtBot
+
+from bot.chart import DRAWABLE, draw_chart
+from bot.i18n import Translator
+from bot.runtime import Context, Runtime
+from bot.sending import send
+from conversations.digest import (
+    Digest,
+    Scope,
+    Window,
+    build_digest,
+    chart_bars,
+    checkpoint_label,
+    quarter_windows,
+    render_text,
+)
+from conversations.staff import entitled
+from storage import audit, digests, staff
+from storage.digests import NO_TEAM
+from storage.records import StaffMember
+
+log = logging.getLogger(__name__)
+
+FREQUENCIES = ("weekly", "monthly", "off")
+SEND_AT = time(9, 0)
+MAX_MESSAGE = 4000
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered digest: its text (in parts that fit a message) and its chart."""
+
+    digest: Digest
+    text: str
+    chart: bytes
+
+    def parts(self) -> list[str]:
+        return split_message(self.text)
+
+
+def scope_of(member: StaffMember) -> Scope:
+    """Whose figures a staff member sees: key workers their own, managers their team's,
+    admins the whole service."""
+    team = member.team_name or NO_TEAM
+    if member.role == "key_worker":
+        return Scope.of_key_worker(team, str(member.id))
+    if member.role == "manager":
+        return Scope.of_team(team)
+    return Scope.service()
+
+
+def windows(now: datetime, since: datetime | None) -> tuple[Window, Window | None]:
+    """This quarter so far and the one before; or from ``since`` to now, against the period
+    of the same length before it."""
+    if since is None:
+        return quarter_windows(now)
+    return Window(since, now), Window(since - (now - since), since)
+
+
+async def compose(
+    rt: Runtime, scope: Scope, t: Translator, now: datetime, since: datetime | None = None
+) -> Report:
+    """Build and render the digest for ``scope`` at ``now``."""
+    window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
+    async with rt.db.read() as conn:
+        answers = await digests.answer_records(conn, window.until)
+        people = await digests.population_records(conn, window.since, window.until)
+        comments = await digests.comment_records(conn, window.until)
+    digest = build_digest(
+        scope,
+        answers,
+        people,
+        comments,
+        window=window,
+        previous_window=previous,
+        k=rt.settings.min_group_size,
+    )
+    q = rt.questionnaire
+    names = {item.id: t.pgettext(q.context(item.id), item.short) for item in q.items}
+    text = t.message(render_text(digest, t, names))
+    chart_t = t if t.code in DRAWABLE else rt.translator("en")
+    chart_names = {item.id: chart_t.pgettext(q.context(item.id), item.short) for item in q.items}
+    checkpoints = {c.checkpoint: checkpoint_label(c.checkpoint, chart_t) for c in digest.cells}
+    chart = draw_chart(
+        chart_bars(digest),
+        chart_names,
+        checkpoints,
+        title=chart_t._("Share answering positively, by statement and check-in"),
+        hidden=chart_t._("hidden"),
+    )
+    return Report(digest, text, chart)
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split on line boundaries into parts Telegram accepts."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current.strip():
+        parts.append(current)
+    return parts
+
+
+async def deliver(rt: Runtime, bot: ExtBot[None], member: StaffMember, report: Report) -> None:
+    """Send a rendered digest (text, then chart) to a staff member."""
+    assert member.chat_id is not None
+    for part in report.parts():
+        await send(bot, member.chat_id, part)
+    t = rt.translator(member.language)
+    await bot.send_photo(member.chat_id, report.chart, caption=t.message(t._("Chart")))
+
+
+@entitled("key_worker", "manager", "admin")
+async def digest_command(
+    update: Update, context: Context, rt: Runtime, member: StaffMember
+) -> None:
+    """/digest: the caller's digest; /digest settings [weekly|monthly|off]; admins may add a
+    team name for that team's digest."""
+    args = list(context.args or [])
+    t = rt.translator(member.language)
+    if args and args[0] == "settings":
+        await _settings(update, context, rt, member, args[1:])
+        return
+    scope = scope_of(member)
+    if args and member.role == "admin":
+        async with rt.db.read() as conn:
+            known = await digests.team_names(conn)
+        name = " ".join(args)
+        if name not in known:
+            assert update.effective_chat is not None
+            await send(
+                context.bot,
+                update.effective_chat.id,
+                t.message(
+                    t._("There is no team called {team}. Teams: {teams}").format(
+                        team=t.isolate(name), teams=", ".join(t.isolate(k) for k in known) or "-"
+                    )
+                ),
+            )
+            return
+        scope = Scope.of_team(name)
+    now = rt.clock.now()
+    report = await compose(rt, scope, t, now)
+    async with rt.db.transaction() as conn:
+        await audit.record(
+            conn,
+            actor=f"staff:{member.id}",
+            action="digest",
+            scope=describe_scope(report.digest.group),
+            now=now,
+        )
+    await deliver(rt, context.bot, member, report)
+
+
+def describe_scope(scope: Scope) -> str:
+    """The audit log's words for a scope (ids only, no names of young people)."""
+    if scope.kind == "service":
+        return "service"
+    if scope.kind == "team":
+        return f"team:{scope.team}"
+    return f"key_worker:{scope.key_worker}"
+
+
+async def _settings(
+    update: Update, context: Context, rt: Runtime, member: StaffMember, args: list[str]
+) -> None:
+    t = rt.translator(member.language)
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    if args and args[0] in FREQUENCIES:
+        async with rt.db.transaction() as conn:
+            await digests.set_digest_frequency(conn, member.id, args[0])
+    elif args:
+        await send(
+            context.bot,
+            chat_id,
+            t.message(
+                t._(
+                    "Please write /digest settings weekly, /digest settings monthly or /digest settings "
+                    "off."
+                )
+            ),
+        )
+        return
+    async with rt.db.read() as conn:
+        frequency = await digests.digest_frequency(conn, member.id)
+    if frequency == "off":
+        reply = t._(
+            "You don't get scheduled digests. To turn them on, send /digest settings "
+            "weekly or /digest settings monthly."
+        )
+    else:
+        when = (
+            t._("every Monday at 09:00")
+            if frequency == "weekly"
+            else t._("on the first day of each month at 09:00")
+        )
+        reply = t._(
+            "You get a digest {when}. To change it, send /digest settings weekly, monthly or off."
+        ).format(when=when)
+    await send(context.bot, chat_id, t.message(reply))
+
+
+# --- scheduled digests ------------------------------------------------------------------------
+
+
+def last_due(frequency: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """The most recent scheduled time at or before ``now``: Monday 09:00, or the 1st at 09:00."""
+    local = now.astimezone(zone)
+    if frequency == "weekly":
+        day = local.date() - timedelta(days=local.weekday())
+    else:
+        day = local.date().replace(day=1)
+    due = datetime.combine(day, SEND_AT, zone)
+    if due > local:
+        due = (
+            datetime.combine(day - timedelta(days=7), SEND_AT, zone)
+            if frequency == "weekly"
+            else datetime.combine((day - timedelta(days=1)).replace(day=1), SEND_AT, zone)
+        )
+    return due.astimezone(ZoneInfo("UTC"))
+
+
+async def send_scheduled(rt: Runtime, bot: ExtBot[None]) -> int:
+    """Send every scheduled digest that has fallen due since it was last sent; returns how many."""
+    now = rt.clock.now()
+    sent = 0
+    for frequency in ("weekly", "monthly"):
+        async with rt.db.read() as conn:
+            recipients = await digests.digest_recipients(conn, frequency)
+        for staff_id, zone_name in recipients:
+            zone = ZoneInfo(zone_name) if zone_name else rt.settings.zone
+            due = last_due(frequency, now, zone)
+            async with rt.db.transaction() as conn:
+                previous = await digests.last_digest_at(conn, staff_id)
+                member = await staff.staff_by_id(conn, staff_id)
+                if member is None or (previous is not None and previous >= due):
+                    continue
+                if not await digests.mark_digest_sent(conn, staff_id, now, previous):
+                    continue  # another bot process took it
+                if previous is None:  # the schedule starts now; the first one comes next time
+                    continue
+                await audit.record(
+                    conn,
+                    actor="system",
+                    action="digest_scheduled",
+                    scope=f"staff:{staff_id}",
+                    now=now,
+                )
+            t = rt.translator(member.language)
+            report = await compose(rt, scope_of(member), t, now)
+            await deliver(rt, bot, member, report)
+            sent += 1
+    if sent:
+        log.info("scheduled digests sent: %d", sent)
+    return sent

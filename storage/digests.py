@@ -1,0 +1,171 @@
+"""What digests and exports read: answers, population and comments, as plain records.
+
+Only pseudonyms leave this module: never a chat id, never a label. Answers come from finished or
+closed check-ins only, so an open check-in never moves a figure while it is being answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conversations.digest import AnswerRecord, CommentRecord, PopulationRecord
+from storage.schema import answers, checkins, enrolments, prompts, staff, teams
+
+_DONE = ("finished", "closed")
+NO_TEAM = "(no team)"
+
+
+async def answer_records(conn: AsyncConnection, until: datetime) -> list[AnswerRecord]:
+    """Every answer given before ``until`` in a finished or closed check-in, service-wide."""
+    query = (
+        select(
+            enrolments.c.pseudonym,
+            teams.c.name,
+            checkins.c.key_worker_id,
+            checkins.c.checkpoint,
+            answers.c.item_id,
+            answers.c.value,
+            answers.c.answered_at,
+        )
+        .select_from(
+            answers.join(checkins, answers.c.checkin_id == checkins.c.id)
+            .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
+            .outerjoin(teams, checkins.c.team_id == teams.c.id)
+        )
+        .where(checkins.c.status.in_(_DONE), answers.c.answered_at < until)
+    )
+    result = await conn.execute(query)
+    return [
+        AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at)
+        for pseudonym, team, worker, checkpoint, item, value, at in result
+    ]
+
+
+async def population_records(
+    conn: AsyncConnection, since: datetime, until: datetime
+) -> list[PopulationRecord]:
+    """Everyone enrolled at some time in [since, until), with the checkpoints they were sent."""
+    sent = (
+        select(prompts.c.enrolment_id, prompts.c.checkpoint)
+        .where(prompts.c.sent_at.is_not(None), prompts.c.sent_at < until)
+        .subquery()
+    )
+    query = (
+        select(
+            enrolments.c.id,
+            enrolments.c.pseudonym,
+            teams.c.name,
+            enrolments.c.key_worker_id,
+            enrolments.c.reachable,
+            enrolments.c.status,
+            sent.c.checkpoint,
+        )
+        .select_from(
+            enrolments.outerjoin(teams, enrolments.c.team_id == teams.c.id).outerjoin(
+                sent, sent.c.enrolment_id == enrolments.c.id
+            )
+        )
+        .where(
+            enrolments.c.enrolled_at < until,
+            or_(enrolments.c.exit_at.is_(None), enrolments.c.exit_at >= since),
+            enrolments.c.status != "pending",
+        )
+    )
+    people: dict[int, tuple[str, str, str, bool, set[str]]] = {}
+    for eid, pseudonym, team, worker, reachable, status, checkpoint in await conn.execute(query):
+        entry = people.setdefault(
+            eid,
+            (
+                pseudonym,
+                team or NO_TEAM,
+                str(worker),
+                bool(reachable) and status == "active",
+                set(),
+            ),
+        )
+        if checkpoint is not None:
+            entry[4].add(checkpoint)
+    return [
+        PopulationRecord(p, team, worker, reachable, frozenset(points))
+        for p, team, worker, reachable, points in people.values()
+    ]
+
+
+async def comment_records(conn: AsyncConnection, until: datetime) -> list[CommentRecord]:
+    """Free-text comments of finished check-ins (shared or not: the digest decides)."""
+    query = (
+        select(
+            enrolments.c.pseudonym,
+            teams.c.name,
+            checkins.c.key_worker_id,
+            checkins.c.comment,
+            checkins.c.shared,
+            checkins.c.finished_at,
+        )
+        .select_from(
+            checkins.join(enrolments, checkins.c.enrolment_id == enrolments.c.id).outerjoin(
+                teams, checkins.c.team_id == teams.c.id
+            )
+        )
+        .where(
+            checkins.c.comment.is_not(None),
+            checkins.c.status == "finished",
+            checkins.c.finished_at < until,
+        )
+    )
+    return [
+        CommentRecord(p, team or NO_TEAM, str(worker), text, bool(shared), at)
+        for p, team, worker, text, shared, at in (await conn.execute(query))
+    ]
+
+
+async def team_names(conn: AsyncConnection) -> list[str]:
+    return list((await conn.scalars(select(teams.c.name).order_by(teams.c.name))).all())
+
+
+async def digest_recipients(conn: AsyncConnection, frequency: str) -> list[tuple[int, str | None]]:
+    """Active, joined staff who get a digest at ``frequency``: (id, time zone)."""
+    rows = await conn.execute(
+        select(staff.c.id, staff.c.timezone).where(
+            staff.c.active.is_(True),
+            staff.c.chat_id.is_not(None),
+            staff.c.digest_frequency == frequency,
+        )
+    )
+    return [(i, tz) for i, tz in rows]
+
+
+async def last_digest_at(conn: AsyncConnection, staff_id: int) -> datetime | None:
+    value = await conn.scalar(select(staff.c.last_digest_at).where(staff.c.id == staff_id))
+    return value if isinstance(value, datetime) else None
+
+
+async def mark_digest_sent(
+    conn: AsyncConnection, staff_id: int, at: datetime, previous: datetime | None
+) -> bool:
+    """Record a scheduled digest; False if another process recorded it first."""
+    condition = (
+        staff.c.last_digest_at.is_(None) if previous is None else staff.c.last_digest_at == previous
+    )
+    result = await conn.execute(
+        update(staff).where(and_(staff.c.id == staff_id, condition)).values(last_digest_at=at)
+    )
+    return result.rowcount == 1
+
+
+async def set_digest_frequency(conn: AsyncConnection, staff_id: int, frequency: str) -> None:
+    await conn.execute(
+        update(staff).where(staff.c.id == staff_id).values(digest_frequency=frequency)
+    )
+
+
+async def digest_frequency(conn: AsyncConnection, staff_id: int) -> str:
+    value = await conn.scalar(select(staff.c.digest_frequency).where(staff.c.id == staff_id))
+    return str(value or "weekly")
+
+
+async def count_answers(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(answers)) or 0)
