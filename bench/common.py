@@ -30,7 +30,7 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, inside the send wind
 
 
 async def seed(db: Database, people: int, *, due_prompts: bool, now: datetime = NOON) -> None:
-    """``people`` enrolled young people in 3 teams of 4 key workers; optionally one due prompt each."""
+    """``people`` enrolled young people in 3 teams of 4 key workers; maybe a due prompt each."""
     async with db.transaction() as conn:
         team_ids = []
         for name in ("North", "South", "East"):

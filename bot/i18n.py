@@ -153,14 +153,19 @@ class Catalogues:
             translations, translated = _compile(language.code, [override_dir, locales_dir])
             self._translators[language.code] = Translator(language, translations)
             self._translated[language.code] = translated
+        self._for_young_people = _young_people_texts(
+            locales_dir / "en" / "LC_MESSAGES" / "messages.po"
+        )
 
     def get(self, code: str | None) -> Translator:
         return self._translators.get(code or "en", self._translators["en"])
 
-    def missing(self, code: str) -> set[tuple[str | None, str]]:
+    def missing(self, code: str, *, young_people_only: bool = False) -> set[tuple[str | None, str]]:
+        """What ``code`` lacks; with ``young_people_only``, only texts young people can see."""
         if code == "en":
             return set()
-        return self._translated["en"] - self._translated.get(code, set())
+        wanted = self._for_young_people if young_people_only else self._translated["en"]
+        return wanted - self._translated.get(code, set())
 
     @property
     def codes(self) -> list[str]:
@@ -183,6 +188,33 @@ def _compile(
             buffer.seek(0)
             return Translations(fp=buffer), _translated(catalog)
     return NullTranslations(), set()
+
+
+STAFF_ONLY_SOURCES = (
+    "conversations/staff.py",
+    "conversations/admin.py",
+    "conversations/reports.py",
+    "conversations/digest.py",
+    "bot/chart.py",
+    "conversations/staff_menu.py",
+)
+
+
+def _young_people_texts(english: Path) -> set[tuple[str | None, str]]:
+    """English texts used anywhere outside the staff-only modules (by their source locations)."""
+    if not english.is_file():
+        return set()
+    with english.open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    texts: set[tuple[str | None, str]] = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        sources = [path for path, _line in message.locations]
+        if not sources or any(path not in STAFF_ONLY_SOURCES for path in sources):
+            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            texts.add((message.context, str(key)))
+    return texts
 
 
 def _translated(catalog: Catalog) -> set[tuple[str | None, str]]:

@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.i18n import Catalogues, Translator
+from conversations.staff_menu import staff_commands
 
 log = logging.getLogger(__name__)
 
@@ -27,26 +28,6 @@ def young_person_commands(t: Translator) -> list[BotCommand]:
         BotCommand("stop", t._("No more check-ins")),
         BotCommand("forgetme", t._("Delete everything about you")),
     ]
-
-
-def staff_commands(t: Translator, role: str) -> list[BotCommand]:
-    commands = []
-    if role == "key_worker":
-        commands += [
-            BotCommand("invite", t._("Invite a young person")),
-            BotCommand("caseload", t._("Your young people")),
-            BotCommand("exit", t._("Mark that support has ended")),
-        ]
-    if role == "admin":
-        commands += [
-            BotCommand("staff", t._("Staff list")),
-            BotCommand("addstaff", t._("Add a staff member")),
-            BotCommand("deactivate", t._("Deactivate a staff member")),
-            BotCommand("move", t._("Move a young person to another key worker")),
-        ]
-    commands.append(BotCommand("digest", t._("Anonymised trends")))
-    commands.append(BotCommand("language", t._("Change your language")))
-    return commands
 
 
 def telegram_code(code: str) -> str | None:

@@ -159,10 +159,12 @@ def thanks(t: Translator, shared: bool) -> str:
 def checkin_language(rt: Runtime, q: Questionnaire, wanted: str) -> str:
     """``wanted`` when its catalogue lacks nothing, else the service's default language.
 
-    A check-in is never sent half in one language: one missing or fuzzy message anywhere in the
-    catalogue (items included) sends the whole check-in in the default language instead.
+    A check-in is never sent half in one language: one missing or fuzzy message that a young
+    person can see (items included; staff-only texts aside) sends the whole check-in in the
+    default language instead.
     """
-    return wanted if not rt.catalogues.missing(wanted) else rt.settings.default_language
+    missing = rt.catalogues.missing(wanted, young_people_only=True)
+    return wanted if not missing else rt.settings.default_language
 
 
 async def open_and_send(

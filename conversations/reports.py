@@ -197,8 +197,8 @@ async def _settings(
             chat_id,
             t.message(
                 t._(
-                    "Please write /digest settings weekly, /digest settings monthly or /digest settings "
-                    "off."
+                    "Please write /digest settings weekly, /digest settings monthly or "
+                    "/digest settings off."
                 )
             ),
         )

@@ -97,12 +97,30 @@ def help_text(t: Translator) -> str:
 def support(t: Translator, helplines: Sequence[Helpline]) -> str:
     lines = [t._("If you need to talk to someone now, these are free and confidential:")]
     lines += [
-        t._("• {name}: {contact}").format(name=t.isolate(h.name), contact=t.isolate(h.contact))
+        t._("• {name}: {contact}").format(
+            name=t.isolate(t.gettext(h.name)), contact=t.isolate(t.gettext(h.contact))
+        )
         for h in helplines
     ]
     lines.append(t._("This chat is not watched all the time. If you are in danger now, call 999."))
     lines.append(t._("You can also ask your key worker to get in touch with you."))
     return t.message("\n".join(lines))
+
+
+def N_(message: str) -> str:
+    """Mark a text for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+# The default (UK) helplines, so that their names are in the catalogues; a service's own
+# helplines are shown as configured.
+DEFAULT_HELPLINE_TEXTS = (
+    N_("Childline (under 19)"),
+    N_("Samaritans"),
+    N_("Shout"),
+    N_("text SHOUT to 85258"),
+    N_("Emergency"),
+)
 
 
 def not_enrolled(t: Translator) -> str:
