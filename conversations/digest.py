@@ -224,9 +224,12 @@ def released_answers(
     For each key worker, checkpoint and statement, the non-skipped answers are ordered by when the
     young person first answered, and only the first ``n // k * k`` are released.
     """
-    k = validate_k(k)
+    return _release(_latest_answers(answers, window), validate_k(k))
+
+
+def _release(latest: Iterable[_Latest], k: int) -> list[AnswerRecord]:
     groups: dict[tuple[str, str, str, str], list[_Latest]] = defaultdict(list)
-    for entry in _latest_answers(answers, window):
+    for entry in latest:
         r = entry.record
         if r.value is not None:
             groups[(r.team, r.key_worker, r.checkpoint, r.item_id)].append(entry)
@@ -260,8 +263,11 @@ def release_table(answers: Iterable[AnswerRecord], window: Window, k: int = DEFA
     *answers* must cover the whole service (not only the caller's scope): figures are decided
     for all groups together so that no digest can be combined with another to reveal a group.
     """
-    k = validate_k(k)
-    tallies = leaf_tallies(released_answers(answers, window, k))
+    return _table(_latest_answers(answers, window), validate_k(k))
+
+
+def _table(latest: Iterable[_Latest], k: int) -> Table:
+    tallies = leaf_tallies(_release(latest, k))
     return {cell: suppress(leaves, k) for cell, leaves in tallies.items()}
 
 
@@ -381,12 +387,12 @@ def cells_for(table: Table, node: NodeId) -> tuple[CellFigures, ...]:
     return tuple(sorted(found, key=lambda c: (checkpoint_order(c.checkpoint), c.item_id)))
 
 
-def _respondents_of(answers: Iterable[AnswerRecord], window: Window, node: NodeId) -> int:
-    """Distinct young people in *node* with at least one non-skipped answer in *window*."""
+def _respondents_of(latest: Iterable[_Latest], node: NodeId) -> int:
+    """Distinct young people in *node* with at least one non-skipped answer."""
     return len(
         {
             e.record.respondent
-            for e in _latest_answers(answers, window)
+            for e in latest
             if e.record.value is not None
             and (e.record.team, e.record.key_worker)[: len(node)] == node
         }
@@ -394,11 +400,15 @@ def _respondents_of(answers: Iterable[AnswerRecord], window: Window, node: NodeI
 
 
 def resolve_group(
-    scope: Scope, answers: Iterable[AnswerRecord], window: Window, k: int
+    scope: Scope, answers: Iterable[AnswerRecord], window: Window, k: int = DEFAULT_K
 ) -> tuple[Scope, bool]:
     """The group whose figures the scope sees: a key worker with fewer than *k* respondents in
     the window sees their team's (second value ``True``)."""
-    if scope.kind != "key_worker" or _respondents_of(answers, window, scope.node) >= k:
+    return _resolve(scope, _latest_answers(answers, window), validate_k(k))
+
+
+def _resolve(scope: Scope, latest: Iterable[_Latest], k: int) -> tuple[Scope, bool]:
+    if scope.kind != "key_worker" or _respondents_of(latest, scope.node) >= k:
         return scope, False
     assert scope.team is not None
     return Scope.of_team(scope.team), True
@@ -555,12 +565,13 @@ def build_digest(
     k = validate_k(k)
     answers = list(answers)
     people = list(population)
-    group, fallback = resolve_group(scope, answers, window, k)
+    latest = _latest_answers(answers, window)
+    group, fallback = _resolve(scope, latest, k)
     node = group.node
-    cells = cells_for(release_table(answers, window, k), node)
+    cells = cells_for(_table(latest, k), node)
     previous: tuple[CellFigures, ...] = ()
     if previous_window is not None:
-        previous = cells_for(release_table(answers, previous_window, k), node)
+        previous = cells_for(_table(_latest_answers(answers, previous_window), k), node)
     return Digest(
         scope=scope,
         group=group,

@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 DEFAULT_K = 5
@@ -303,6 +304,7 @@ def audit(tree: Mapping[NodeId, Tally], shown: Mapping[NodeId, Shown], k: int) -
 # Deciding what to show
 
 
+@lru_cache(maxsize=65536)
 def first_look(tally: Tally, k: int) -> Shown:
     """What a group may show on its own: nothing below k, else bands (rules 2 and 3)."""
     n = tally.total

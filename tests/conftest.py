@@ -10,6 +10,7 @@ Telegram would refuse.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,15 +127,16 @@ class World:
         ]
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+@asynccontextmanager
+async def running_world(database: Path) -> AsyncIterator[World]:
+    """A started world on the SQLite file ``database``; fails if any request broke the rules."""
     clock = ManualClock(START)
     async with LocalBotAPI(SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock) as api:
         settings = load_settings(
             telegram_token=TOKEN,
             telegram_api_url=api.base_url,
             telegram_file_url=api.base_file_url,
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'checkin.db'}",
+            database_url=f"sqlite+aiosqlite:///{database}",
             bot_username=BOT_USERNAME,
         )
         w = World(api, settings, clock)
@@ -144,3 +146,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         finally:
             await w.stop()
         api.assert_no_violations()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with running_world(tmp_path / "checkin.db") as w:
+        yield w

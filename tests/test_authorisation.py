@@ -17,11 +17,8 @@ import pytest
 import pytest_asyncio
 from telegram.ext import CommandHandler
 
-from bot.clock import ManualClock
-from bot.local_api import LocalBotAPI
-from bot.settings import load_settings
 from storage import staff
-from tests.conftest import BOT_USERNAME, SPEC, START, TOKEN, World
+from tests.conftest import World, running_world
 from tests.people import add_staff, enrolled
 from tests.test_e2e_admin import UNKNOWN, snapshot
 
@@ -110,27 +107,12 @@ async def setup(world: World) -> None:
 async def shared_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     """One world for every refusal: a refusal changes nothing, so the next cell starts alike.
 
-    (Each cell still compares the database before and after its own call.) Built as the
-    ``world`` fixture in conftest.py builds one, at module scope.
+    (Each cell still compares the database before and after its own call.)
     """
-    clock = ManualClock(START)
     database = tmp_path_factory.mktemp("authorisation") / "checkin.db"
-    async with LocalBotAPI(SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock) as api:
-        settings = load_settings(
-            telegram_token=TOKEN,
-            telegram_api_url=api.base_url,
-            telegram_file_url=api.base_file_url,
-            database_url=f"sqlite+aiosqlite:///{database}",
-            bot_username=BOT_USERNAME,
-        )
-        w = World(api, settings, clock)
-        await w.start()
-        try:
-            await setup(w)
-            yield w
-        finally:
-            await w.stop()
-        api.assert_no_violations()
+    async with running_world(database) as w:
+        await setup(w)
+        yield w
 
 
 def digest_wired(world: World) -> bool:

@@ -31,6 +31,7 @@ from conversations.digest import (
     find_findings,
     leaf_tallies,
     quarter_windows,
+    reach_figures,
     release_table,
     released_answers,
     render_text,
@@ -295,6 +296,19 @@ def test_comment_groups_whose_difference_is_small_are_hidden() -> None:
     assert ("u",) in visible
     # the service minus team u and key worker... every difference is 0 or >= 5
     assert () in visible
+
+
+def test_small_group_sizes_cannot_be_had_by_subtracting_shown_sizes() -> None:
+    # 10 young people with key worker a and 2 with b: showing the team (12) and a (10) would
+    # say b has 2, and their reachability; so a's own figure is not shown.
+    people = [PopulationRecord(f"a{i}", "t1", "a", i > 0, frozenset()) for i in range(10)]
+    people += [PopulationRecord(f"b{i}", "t1", "b", False, frozenset()) for i in range(2)]
+    team = build_digest(Scope.of_team("t1"), [], people, [], window=WINDOW).reach
+    mine = reach_figures(people, ("t1", "a"), 5)
+    assert (team.young_people, team.unreachable) == (12, CountRange(0, 4))
+    assert (mine.status, mine.young_people, mine.unreachable) == ("too_few", 0, None)
+    shown = suppress({("t1", "a"): Tally.binary(10, 9), ("t1", "b"): Tally.binary(2, 0)}, 5)
+    assert shown[("t1", "b")] == Shown("too_few", 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,7 +596,8 @@ def _joint_disclosures(k: int, first: Table, second: Table, firsts: dict, second
         delta = {}
         for leaf in leaves:
             a, b = full1[leaf].detail, full2[leaf].detail
-            assert a is not None and b is not None
+            assert a is not None
+            assert b is not None
             delta[leaf] = Tally.of_values([y - x for x, y in zip(a, b, strict=True)])
         trees = {"1": tree_of(full1), "2": tree_of(full2), "d": tree_of(delta)}
         shown = {"1": first.get(cell, {}), "2": second.get(cell, {}), "d": {}}
@@ -612,9 +627,8 @@ def _differences(k: int, first: Table, second: Table) -> list:
             if a is None:
                 continue
             added = b.total - a.total
-            pairs = [(a.positive, b.positive)] + list(
-                zip(a.distribution or (), b.distribution or (), strict=False)
-            )
+            fine = zip(a.distribution or (), b.distribution or (), strict=False)
+            pairs = [(a.positive, b.positive), *fine]
             for x, y in pairs:
                 if x is None or y is None:
                     continue

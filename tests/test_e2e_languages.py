@@ -106,20 +106,26 @@ async def test_changing_language_mid_checkin_shows_the_same_statement_again(
     assert any("Мож" in label or "Так" in label for label in labels), labels
 
 
-async def test_an_incomplete_language_falls_back_whole_and_says_why(
-    world: World, tmp_path: Path
-) -> None:
+def untranslate_one_statement(tmp_path: Path, code: str) -> Path:
+    """A service's override catalogue for ``code`` in which one statement is untranslated."""
     override = tmp_path / "override"
-    source = Path(__file__).resolve().parents[1] / "locales" / "so" / "LC_MESSAGES" / "messages.po"
+    source = Path(__file__).resolve().parents[1] / "locales" / code / "LC_MESSAGES" / "messages.po"
     with source.open("rb") as handle:
-        catalog = read_po(handle, locale="so")
+        catalog = read_po(handle, locale=code)
     for message in catalog:
         if message.context == "quality_experience.cares":
-            message.string = ""  # one statement untranslated
-    target = override / "so" / "LC_MESSAGES" / "messages.po"
+            message.string = ""
+    target = override / code / "LC_MESSAGES" / "messages.po"
     target.parent.mkdir(parents=True)
     with target.open("wb") as handle:
         write_po(handle, catalog)
+    return override
+
+
+async def test_an_incomplete_language_falls_back_whole_and_says_why(
+    world: World, tmp_path: Path
+) -> None:
+    override = untranslate_one_statement(tmp_path, "so")
     world.settings = world.settings.model_copy(update={"locales_override_dir": override})
     await world.restart()
     await add_staff(world, KW)

@@ -231,3 +231,43 @@ async def test_blocked_answer_marks_unreachable(world: World) -> None:
     world.api.inject_fault("sendMessage", "blocked")
     assert (await world.tick()).unreachable == 1
     assert await rows(world, "SELECT reachable FROM enrolments") == [(0,)]
+
+
+async def test_the_due_command_previews_without_sending(world: World) -> None:
+    import os
+    import subprocess
+    import sys
+
+    await enrolled(world)
+    await finish_start_checkin(world)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKIN_")}
+    env.update(
+        CHECKIN_DATABASE_URL=world.settings.database_url, CHECKIN_BOT_USERNAME="checkin_test_bot"
+    )
+
+    def due(at: str) -> str:
+        result = subprocess.run(  # noqa: S603, ASYNC221
+            [sys.executable, "-m", "bot.cli", "due", "--at", at],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout
+
+    early = due("2026-04-05T08:00:00+00:00")  # 09:00 in London: before the window opens
+    assert (
+        early.strip()
+        == "AB\t3_months\ten\theld: quiet hours or waiting, until 2026-04-05 09:00 UTC"
+    )
+    night = due("2026-04-05T22:00:00+00:00")
+    assert (
+        night.strip()
+        == "AB\t3_months\ten\theld: quiet hours or waiting, until 2026-04-06 09:00 UTC"
+    )
+    morning = due("2026-04-06T10:00:00+01:00")
+    assert morning.strip() == "AB\t3_months\ten\tsend"
+    late = due("2026-05-01T12:00:00+00:00")
+    assert late.strip() == "AB\t3_months\ten\texpire (its window has closed)"
+    assert prompts_seen(world, YP) == 0
