@@ -195,6 +195,7 @@ STAFF_ONLY_SOURCES = (
     "conversations/admin.py",
     "conversations/reports.py",
     "conversations/digest.py",
+    "conversations/digest_text.py",
     "bot/chart.py",
     "conversations/staff_menu.py",
 )

@@ -1,39 +1,39 @@
 """Staff digests: pure aggregation of check-in answers, under disclosure control. No I/O.
 
-``build_digest`` turns answer, population and comment records (produced by ``storage/``) into a
-:class:`Digest` for one scope (a key worker, a team, the service); ``render_text`` writes it in
-plain language (findings first, numbers after) through a translator; ``chart_bars`` gives the bars
-for an image. How figures are protected is described, and decided, in
-:mod:`conversations.disclosure`; in short:
+:func:`build_digest` turns answer, population and comment records (from ``storage/``, for the
+whole service) into a :class:`Digest` for one scope (a key worker, a team, the service);
+:func:`render_text` writes it in plain language (findings first, numbers after) through a
+translator; :func:`chart_bars` gives the bars for an image; :func:`find_findings` the findings as
+data. How figures are protected is described, and decided, in :mod:`conversations.disclosure`:
 
 - answers enter the figures in blocks of *k* per key worker, statement and checkpoint, so a digest
   never changes because one young person has just answered (never "live");
 - a group of fewer than *k* shows nothing; a key worker with fewer than *k* respondents in the
-  window sees their team's figures, flagged with ``fallback_to_team``;
-- counts of answers are shown as bands of at least *k* possible values ("5 to 10 of 10"), never
-  exactly and never as "all";
-- figures are decided for the whole service at once, and more is withheld wherever combining
-  digests (a team with its key workers, the service with its teams) would narrow anything down;
-- shared comments only, from groups of at least *k* people who shared, with contact details
-  removed, without dates, sorted alphabetically.
+  window sees their team's figures (``fallback_to_team``);
+- counts of answers are bands of at least *k* possible values ("5 to 10 of 10"), never "all";
+- figures are decided for the whole service at once, withholding more wherever digests could be
+  combined (a team with its key workers, the service with its teams) to narrow anything down;
+- shared comments only, from at least *k* people who shared, with contact details removed
+  (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
 
-The guarantee across digests holds for windows that start at the same instant (a quarter so far,
-then a little later) and for disjoint windows; :func:`quarter_windows` gives such windows. Windows
-that slide (the last 90 days, each day) are not protected: do not offer them.
+The guarantee across digests needs windows that start at the same instant (this quarter so far,
+then a little later) or do not overlap; :func:`quarter_windows` gives such windows. Windows that
+slide (the last 90 days, each day; or any caller-chosen start) are not protected.
 
-Block order uses the time each young person first answered the statement in the window, so
-changing an answer later does not move them between blocks.
+Response and reachability figures are about taking part, not answers: they are banded and their
+group sizes are protected, but they are not released in blocks, so two digests a day apart can
+show that someone newly asked has answered (staff see that on ``/caseload`` anyway).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Literal, Protocol
+from typing import Literal
 
 from conversations.disclosure import (
     DEFAULT_K,
@@ -586,214 +586,3 @@ def build_digest(
         comments=shared_comments(comments, window, node, k),
         findings=find_findings(cells, previous),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Plain text
-
-
-class Translator(Protocol):
-    """What :func:`render_text` needs from a translator (``bot.i18n.Translator`` fits)."""
-
-    def gettext(self, message: str) -> str: ...
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
-
-
-def checkpoint_label(name: str, t: Translator) -> str:
-    """A checkpoint's name for staff, as a short noun phrase."""
-    months = re.fullmatch(r"(\d+)_months", name)
-    if name == START:
-        return t.gettext("start")
-    if name == EXIT:
-        return t.gettext("exit")
-    if months:
-        n = int(months.group(1))
-        return t.ngettext("{n} month", "{n} months", n).format(n=n)
-    return name
-
-
-def answer_label(value: int, t: Translator) -> str:
-    """A scale value's answer text."""
-    labels = {
-        4: t.gettext("Yes, definitely"),
-        3: t.gettext("Mostly"),
-        2: t.gettext("Not really"),
-        1: t.gettext("No"),
-    }
-    return labels[value]
-
-
-def finding_sentence(finding: Finding, t: Translator, item: str) -> str:
-    """One finding in plain words."""
-    if finding.kind == "exit_vs_3_months":
-        sentences = {
-            "fewer": t.gettext(
-                "Fewer young people answered positively about “{item}” at exit than at 3 months."
-            ),
-            "more": t.gettext(
-                "More young people answered positively about “{item}” at exit than at 3 months."
-            ),
-            "same": t.gettext("No clear change about “{item}” between 3 months and exit."),
-        }
-        return sentences[finding.direction].format(item=item)
-    sentences = {
-        "fewer": t.gettext(
-            "Fewer young people answered positively about “{item}” than in the previous period"
-            " (check-in: {checkpoint})."
-        ),
-        "more": t.gettext(
-            "More young people answered positively about “{item}” than in the previous period"
-            " (check-in: {checkpoint})."
-        ),
-        "same": t.gettext(
-            "No clear change about “{item}” since the previous period (check-in: {checkpoint})."
-        ),
-    }
-    label = checkpoint_label(finding.checkpoint, t)
-    return sentences[finding.direction].format(item=item, checkpoint=label)
-
-
-def _title(digest: Digest, t: Translator) -> list[str]:
-    if digest.scope.kind == "service":
-        title = t.gettext("Check-in digest for the whole service")
-    elif digest.scope.kind == "team":
-        title = t.gettext("Check-in digest for team {team}").format(team=digest.scope.team)
-    else:
-        title = t.gettext("Check-in digest for your young people")
-    lines = [title]
-    lines.append(
-        t.gettext("From {since} to {until}").format(
-            since=digest.window.since.date().isoformat(),
-            until=digest.window.until.date().isoformat(),
-        )
-    )
-    if digest.fallback_to_team:
-        lines.append(
-            t.gettext(
-                "Fewer than {k} of your young people answered in this period, so these are your"
-                " team's figures."
-            ).format(k=digest.k)
-        )
-    return lines
-
-
-def _findings_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> list[str]:
-    lines = ["", t.gettext("What stands out")]
-    if not digest.findings:
-        lines.append(t.gettext("Nothing to compare yet: not enough answers have come in."))
-    lines.extend(
-        "- " + finding_sentence(f, t, items.get(f.item_id, f.item_id)) for f in digest.findings
-    )
-    return lines
-
-
-def _cell_lines(cell: CellFigures, t: Translator, item: str) -> list[str]:
-    if cell.status == "withheld":
-        return [
-            t.gettext("{item}: not shown, so that no one's answers can be worked out.").format(
-                item=item
-            )
-        ]
-    if cell.share is None or cell.positive is None:
-        if cell.respondents:
-            text = t.ngettext(
-                "{item}: {n} young person answered, not enough answers yet to show a share.",
-                "{item}: {n} young people answered, not enough answers yet to show a share.",
-                cell.respondents,
-            )
-            return [text.format(item=item, n=cell.respondents)]
-        return [t.gettext("{item}: not enough answers yet.").format(item=item)]
-    # Translators: {low}–{high}% is a range of percentages; {low_n}–{high_n} a range of people.
-    head = t.ngettext(
-        "{item}: {low}–{high}% answered positively ({low_n}–{high_n} of {n} young person).",
-        "{item}: {low}–{high}% answered positively ({low_n}–{high_n} of {n} young people).",
-        cell.respondents,
-    )
-    lines = [
-        head.format(
-            item=item,
-            low=cell.share.low,
-            high=cell.share.high,
-            low_n=cell.positive.lo,
-            high_n=cell.positive.hi,
-            n=cell.respondents,
-        )
-    ]
-    for value, rng in reversed(cell.distribution or ()):
-        # Translators: one answer of the scale and how many gave it, e.g. "Mostly: 5–9".
-        line = t.gettext("{answer}: {low}–{high}")
-        lines.append("    " + line.format(answer=answer_label(value, t), low=rng.lo, high=rng.hi))
-    return lines
-
-
-def _numbers_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> list[str]:
-    lines = ["", t.gettext("The numbers")]
-    order = {item: i for i, item in enumerate(items)}
-    checkpoints = sorted({c.checkpoint for c in digest.cells}, key=checkpoint_order)
-    for checkpoint in checkpoints:
-        label = checkpoint_label(checkpoint, t)
-        lines.append(t.gettext("Check-in: {checkpoint}").format(checkpoint=label))
-        cells = [c for c in digest.cells if c.checkpoint == checkpoint]
-        cells.sort(key=lambda c: (order.get(c.item_id, len(order)), c.item_id))
-        for cell in cells:
-            lines.extend(_cell_lines(cell, t, items.get(cell.item_id, cell.item_id)))
-    if not checkpoints:
-        lines.append(t.gettext("There are not enough answers yet to show any figures."))
-    return lines
-
-
-def _people_lines(digest: Digest, t: Translator) -> list[str]:
-    lines = ["", t.gettext("Who answered")]
-    for r in digest.response:
-        label = checkpoint_label(r.checkpoint, t)
-        if r.answered is None:
-            text = t.gettext(
-                "Check-in “{checkpoint}”: too few young people were asked to show this."
-            )
-            lines.append(text.format(checkpoint=label))
-            continue
-        text = t.ngettext(
-            "Check-in “{checkpoint}”: {low}–{high} of the {n} young person asked answered.",
-            "Check-in “{checkpoint}”: {low}–{high} of the {n} young people asked answered.",
-            r.prompted,
-        )
-        lines.append(
-            text.format(checkpoint=label, low=r.answered.lo, high=r.answered.hi, n=r.prompted)
-        )
-    reach = digest.reach
-    if not digest.response and reach.unreachable is None:
-        lines.append(t.gettext("Too few young people were asked in this period to show this."))
-    if reach.unreachable is not None:
-        text = t.ngettext(
-            "{low}–{high} of {n} young person can no longer be reached.",
-            "{low}–{high} of {n} young people can no longer be reached.",
-            reach.young_people,
-        )
-        lines.append(
-            text.format(low=reach.unreachable.lo, high=reach.unreachable.hi, n=reach.young_people)
-        )
-    return lines
-
-
-def _comment_lines(digest: Digest, t: Translator) -> list[str]:
-    lines = ["", t.gettext("Shared comments")]
-    if digest.comments is None:
-        text = t.gettext("Comments appear once at least {k} young people have shared one.")
-        return [*lines, text.format(k=digest.k)]
-    return lines + ["- " + t.gettext("“{comment}”").format(comment=c) for c in digest.comments]
-
-
-def render_text(digest: Digest, translator: Translator, item_texts: Mapping[str, str]) -> str:
-    """The digest as plain text: title, findings in words, then the numbers.
-
-    *item_texts* maps statement ids to short names, already translated; its order is the order
-    of statements in the text.
-    """
-    t = translator
-    lines = _title(digest, t)
-    lines += _findings_lines(digest, t, item_texts)
-    lines += _numbers_lines(digest, t, item_texts)
-    lines += _people_lines(digest, t)
-    lines += _comment_lines(digest, t)
-    return "\n".join(lines)

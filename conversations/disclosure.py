@@ -3,36 +3,50 @@
 Threat model: a reader of any digest (a key worker, a manager), possibly comparing it with
 other digests (their colleagues', their team's, last week's), and knowing who is on their caseload
 and who has checked in (``/caseload`` shows that), must not learn how any young person, or any
-group of fewer than *k* young people, answered. *k* defaults to 5 and is never below 3.
+group of fewer than *k* young people, answered. *k* defaults to 5 and is never below 3
+(:func:`validate_k`).
 
 The rules, in the order they are applied:
 
 1. **Blocks (time).** A key worker's answers to one statement at one checkpoint enter the figures
    only in blocks of *k*: with *n* distinct respondents in the window, the first ``n // k * k`` (by
-   answer time) count and the rest wait. Windows that share their start therefore differ, at every
-   level (key worker, team, service), by whole blocks of at least *k* young people, never by one
-   person who has just answered. Respondent counts are all multiples of *k*, so no count, nor any
-   difference of counts, is between 1 and *k* - 1 (see :func:`release_count`).
-2. **Minimum group.** A group (key worker, team, service; checkpoint; statement; period) with fewer
-   than *k* people shows no figure at all.
-3. **Bands, never exact shares.** How many people gave an answer (positive, or one of the four
-   scale values) is shown only as a band of at least *k* possible counts on a fixed grid: 0 to
-   k-1, k to 2k-1, ..., with the last band running up to the group size (:func:`band`). "All 10
-   said No" is shown as "5 to 10 of 10", never "all"; a group of exactly *k* shows no share. The
-   grid is the same for every digest, so comparing two digests never narrows a band to one value.
-4. **Audit and complementary suppression.** Every group's figures are related: the team is the sum
-   of its key workers, the service the sum of its teams; positive = "Mostly" + "Yes, definitely".
-   After publishing, :func:`suppress` works out, by interval propagation over all those relations,
-   what a reader of *every* digest could deduce about *every* group, shown or not, and checks
-   :func:`small_interval` on each count and its complement. While something is disclosive it
-   withholds more: first the four-value distribution, then a whole group's figures (nearest
-   relatives first, smallest first). Figures are therefore decided for the whole service at once,
-   and each digest is one view of that single, consistent publication.
+   the time they first answered) count and the rest wait (:func:`release_count`). Windows that
+   share their start therefore differ, at every level (key worker, team, service), by whole blocks
+   of at least *k* young people, never by one person who has just answered. All respondent counts
+   are multiples of *k*, so no count, and no difference of counts, lies between 1 and k - 1.
+2. **Minimum group.** A group (key worker, team, service; checkpoint; statement; period) with
+   fewer than *k* people shows nothing. Group sizes are shown only where no shown size minus shown
+   sub-group sizes leaves 1 to k - 1 people (:func:`visible_groups`; this matters for response
+   and reachability figures, whose group sizes are not in blocks).
+3. **Bands, never exact counts.** How many people gave an answer (positive, or each of the four
+   scale values) is shown as a band of the fixed grid 0..k-1, k..2k-1, ..., the last band running
+   up to the group size (:func:`band`): at least *k* possible values, never "all" ("5 to 10 of
+   10" when all 10 said No), and a group of fewer than 2k - 1 shows no share. Being one grid for
+   all digests, the band of a later digest minus that of an earlier one never narrows what the
+   newcomers said below a band.
+4. **Audit and complementary suppression.** Figures are related: a team is the sum of its key
+   workers, the service of its teams; positive = "Mostly" + "Yes, definitely"; and so on.
+   :func:`suppress` decides every group of the service at once: it works out by interval
+   propagation (:func:`propagate`) what a reader of *all* digests of the period could deduce about
+   *every* group, shown or not (group sizes are treated as known), and while anything is
+   disclosive (:func:`small_interval`, on each count and its complement) it withholds more: first
+   a four-value distribution, then a whole group's figures, nearest relatives and smallest first.
+   Each digest is a view of that single publication.
 
-What "disclosive" means (:func:`small_interval`): for a group of size N and a count (or its
-complement) that a reader can narrow to ``[lo, hi]``: (a) ``1 <= lo`` and ``hi <= k - 1`` (a small
-non-empty group is certain), or (b) ``hi < min(k - 1, N)`` (an upper bound tighter than any band,
-which includes "nobody" and "everybody"). Exact values from k to N - k are allowed, bands are too.
+"Disclosive" (:func:`small_interval`): for a group of N and a count (or its complement) that a
+reader can narrow to ``[lo, hi]``: (a) ``1 <= lo`` and ``hi <= k - 1`` (a small group surely
+exists), or (b) ``hi < min(k - 1, N)`` (tighter than a band, which includes "nobody"/"everyone").
+
+Across two digests of windows with the same start (tested in ``tests/test_digest.py`` with
+random caseloads): people join only in blocks of at least *k*; subtracting any figure shown in
+both says nothing about the newcomers that a band would not; and combining *everything* in both
+never gives an exact count of 1 to k - 1 positive or negative answers, nor a unanimous group.
+
+Known limits: combining two digests can narrow a band (for example "0 to 2 of 3" to "0 to 1 of
+3"), and, rarely, pin one of the four-value counts of a group; the audit covers one digest's
+period, not every pair of digests. Windows that slide, answers changed after their block was
+released, and answers deleted later (``/forgetme``, retention) move people between blocks, so
+the block guarantee needs fixed window starts and, ideally, digests frozen once sent.
 """
 
 from __future__ import annotations

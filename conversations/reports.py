@@ -25,10 +25,9 @@ from conversations.digest import (
     Window,
     build_digest,
     chart_bars,
-    checkpoint_label,
     quarter_windows,
-    render_text,
 )
+from conversations.digest_text import checkpoint_label, render_text
 from conversations.staff import entitled
 from storage import audit, digests, staff
 from storage.digests import NO_TEAM

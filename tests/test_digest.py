@@ -34,9 +34,9 @@ from conversations.digest import (
     reach_figures,
     release_table,
     released_answers,
-    render_text,
     shared_comments,
 )
+from conversations.digest_text import render_text
 from conversations.disclosure import (
     CountRange,
     DisclosureError,
@@ -451,7 +451,7 @@ def test_render_text_response_and_reach() -> None:
 
 
 def test_every_message_can_be_extracted_by_babel() -> None:
-    path = Path(__file__).parents[1] / "conversations" / "digest.py"
+    path = Path(__file__).parents[1] / "conversations" / "digest_text.py"
     messages = [m for _, m, _, _ in extract_from_file("python", path)]
     flat = {m if isinstance(m, str) else m[0] for m in messages}
     assert "What stands out" in flat
