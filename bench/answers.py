@@ -103,9 +103,7 @@ async def run_ours(
             for n in range(people):  # each young person opens their check-in: one message
                 api.send_text(FIRST_CHAT + n, "/checkin")
             await api.wait_for_idle(app, timeout=120)
-            message = {
-                n: api.messages(FIRST_CHAT + n)[-1].message_id for n in range(people)
-            }
+            message = {n: api.messages(FIRST_CHAT + n)[-1].message_id for n in range(people)}
             items = [item.id for item in q.items_for("3_months")]
             if profile is not None:
                 profile.enable()
@@ -118,9 +116,7 @@ async def run_ours(
                     if step < len(items)
                     else buttons.NoComment(cid)
                 )
-                api.press_button(
-                    FIRST_CHAT + n, message[n], buttons.encode(action), verify=False
-                )
+                api.press_button(FIRST_CHAT + n, message[n], buttons.encode(action), verify=False)
             await api.wait_for_idle(app, timeout=600)
             elapsed = time.perf_counter() - started
             if profile is not None:

@@ -355,7 +355,9 @@ def report(result: dict[str, Any], command: str) -> str:
     compose_rows = "\n".join(
         f"| {name} | {seconds:.2f} |" for name, seconds in result["compose"].items()
     )
-    part_rows = "\n".join(f"| `{name}` | {seconds:.2f} |" for name, seconds in result["parts"].items())
+    part_rows = "\n".join(
+        f"| `{name}` | {seconds:.2f} |" for name, seconds in result["parts"].items()
+    )
     return (
         f"Command: `{command}`  \nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"
         f"Machine: {machine()}\n\n"

@@ -1,7 +1,8 @@
 """The digest chart: a PNG of positive shares per statement and checkpoint.
 
-Each bar spans the shown range (shares are ranges, never exact small counts); a statement whose
-figures are withheld gets no bar, only the word "hidden". Matplotlib cannot shape Arabic-script
+Each bar runs to the lower end of the shown range, with the rest of the range drawn lighter
+(shares are ranges, never exact small counts); a statement whose figures are withheld gets no
+bar, only the word "hidden". Matplotlib cannot shape Arabic-script
 or draw Ethiopic text with its bundled font, so labels in those scripts fall back to English.
 """
 
@@ -46,13 +47,15 @@ def draw_chart(
                 if bar is None or bar.share is None:
                     axes.text(1, y, hidden, va="center", fontsize=7, color="#888")
                     continue
+                label = checkpoint_names.get(checkpoint, checkpoint) if row == 0 else None
+                axes.barh(y, bar.share.low, height=height * 0.9, color=colour, label=label)
                 axes.barh(
                     y,
-                    bar.share.high - bar.share.low or 1,
+                    max(bar.share.high - bar.share.low, 1),
                     left=bar.share.low,
                     height=height * 0.9,
                     color=colour,
-                    label=checkpoint_names.get(checkpoint, checkpoint) if row == 0 else None,
+                    alpha=0.35,
                 )
         axes.set_yticks([r + height * (len(checkpoints) - 1) / 2 for r in range(len(items))])
         axes.set_yticklabels([item_names[i] for i in items], fontsize=8)
@@ -61,7 +64,13 @@ def draw_chart(
         axes.set_xlabel("%")
         axes.set_title(title, fontsize=10)
         if checkpoints:
-            axes.legend(fontsize=8, loc="lower right")
+            axes.legend(
+                fontsize=8,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.08),
+                ncol=len(checkpoints),
+                frameon=False,
+            )
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=110)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     comment_max_chars: int = Field(default=1000, ge=50, le=3500)
     min_group_size: int = Field(default=5, ge=3)
     retention_months: int = Field(default=12, ge=1, le=120)
+    silence_months: int = Field(default=12, ge=1, le=120)
+    safeguarding_policy: Literal["signpost_only", "alert_lead"] = "signpost_only"
+    alert_escalate_minutes: int = Field(default=60, ge=5, le=1440)
+    risk_phrases_dir: Path | None = None
+    immigration_note_file: Path | None = None
     helplines: tuple[Helpline, ...] = UK_HELPLINES
     api_spec_path: Path = DEFAULT_SPEC_PATH
     schedule_file: Path = DEFAULT_SCHEDULE_FILE

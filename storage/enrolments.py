@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
 from storage.schema import answers, checkins, contact_requests, enrolments, staff
 
@@ -130,9 +131,11 @@ async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool
     """/forgetme: remove the chat id, label and free text now; answers stay only if chosen.
 
     With ``keep_answers`` the scale answers stay, tied only to a random pseudonym, for anonymous
-    totals; otherwise every check-in and answer is deleted too.
+    totals, and safeguarding alerts keep only their category and times; otherwise every
+    check-in, answer and alert is deleted too. The words of alerts go in both cases.
     """
     checkin_ids = select(checkins.c.id).where(checkins.c.enrolment_id == enrolment_id)
+    await remove_alert_texts(conn, enrolment_id, delete_rows=not keep_answers)
     if keep_answers:
         await conn.execute(
             update(checkins)

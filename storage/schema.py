@@ -214,3 +214,38 @@ staff.append_column(
 )
 staff.append_column(Column("timezone", String(64), nullable=True, comment="staff time zone"))
 staff.append_column(Column("last_digest_at", UTCDateTime, nullable=True))
+
+# Added by migration 0004: safeguarding alerts, and which staff are safeguarding leads.
+staff.append_column(
+    Column(
+        "safeguarding_lead",
+        Integer,
+        nullable=True,
+        comment="1: safeguarding lead, 2: second lead (escalation); NULL: neither",
+    )
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "category",
+        String(16),
+        nullable=False,
+        comment="self_harm, abuse, exploitation, missing or danger",
+    ),
+    Column("source", String(16), nullable=False, comment="comment or message"),
+    Column(
+        "text",
+        Text,
+        nullable=True,
+        comment="the young person's words, for the lead; deleted by /forgetme and retention",
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", ForeignKey("staff.id"), nullable=True),
+    Column("escalated_at", UTCDateTime, nullable=True, comment="when the second lead was told"),
+    Index("ix_alerts_enrolment_id", "enrolment_id"),
+)
