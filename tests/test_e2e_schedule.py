@@ -246,7 +246,7 @@ async def test_the_due_command_previews_without_sending(world: World) -> None:
     )
 
     def due(at: str) -> str:
-        result = subprocess.run(  # noqa: S603, ASYNC221
+        result = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "bot.cli", "due", "--at", at],
             capture_output=True,
             text=True,
