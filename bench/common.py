@@ -1,4 +1,4 @@
-"""What the benchmarks share: a seeded service, a bot against the local Bot API, the results file."""
+"""What the benchmarks share: a seeded service, a bot against the local Bot API, the results."""
 
 from __future__ import annotations
 

@@ -63,7 +63,6 @@ def seed(path: Path, people: int, answer_count: int) -> dict[str, int]:
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA synchronous=OFF"))
     q1 = datetime(2026, 1, 1, tzinfo=UTC)
-    q2 = datetime(2026, 4, 1, tzinfo=UTC)
     checkin_count = -(-answer_count // len(ITEMS))
     counts = {"enrolments": people, "checkins": checkin_count}
     with engine.begin() as conn:
@@ -344,8 +343,12 @@ async def measure(tmp: Path, people: int, answer_count: int, repeat: int) -> dic
         out["due_left"] = len(await prompts.peek(conn, NOW, limit=100_000))
     await rt.db.close()
     out["plans"] = query_plans(path, statements)
-    out["db_mb"] = sum(f.stat().st_size for f in tmp.iterdir()) / 1e6
+    out["db_mb"] = disk_mb(tmp)
     return out
+
+
+def disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.iterdir()) / 1e6
 
 
 def report(result: dict[str, Any], command: str) -> str:

@@ -2,10 +2,10 @@
 
 The parent seeds a SQLite file (``people`` enrolled young people, each with their 3-months prompt
 planned for later and ``due`` of them due now) and runs the local Bot API. A fresh child process
-(``python -m bench.memory_child``, which imports only what ``checkin-bot run`` imports) then runs the real application against it, as ``checkin-bot
-run`` would: migrate, getMe and menus, long polling, one tick of the scheduler (sending the due
-prompts) and an idle tick. The child reports ``VmRSS`` (resident now) and
-``VmHWM`` (the peak) from ``/proc/self/status``; the seeding never touches its memory.
+(``python -m bench.memory_child``, which imports only what ``checkin-bot run`` imports) then runs
+the real application against it: migrate, getMe and menus, long polling, one tick of the
+scheduler (sending the due prompts) and an idle tick. The child reports ``VmRSS`` (resident now)
+and ``VmHWM`` (the peak) from ``/proc/self/status``; the seeding never touches its memory.
 """
 
 from __future__ import annotations

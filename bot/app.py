@@ -23,16 +23,18 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock, SystemClock
-from bot.errors import handle_error
-from bot.i18n import Catalogues
+from bot.errors import SettingsError, handle_error
+from bot.i18n import LANGUAGES, Catalogues
 from bot.menu import set_default_menus
 from bot.runtime import KEY, Context, Runtime, runtime
 from bot.schedule import tick
-from bot.settings import Settings
-from conversations import account, checkin, enrolment, reports, staff
+from bot.settings import DEFAULT_LOCALES_DIR, Settings
+from conversations import account, alerts, checkin, enrolment, mydata, reports, staff, texts
 from conversations.admin import add_admin_handlers
 from conversations.checkpoints import ScheduleConfig, load_schedule
 from conversations.questionnaire import load_questionnaires
+from conversations.retention import run_retention
+from conversations.safeguarding import RiskListError, load_risk_lists
 from storage import enrolments, prompts
 from storage.db import Database
 
@@ -53,8 +55,6 @@ def build_runtime(
     """Load and validate everything the bot needs; a broken file stops start-up here."""
     questionnaires = load_questionnaires(settings.questionnaires_dir)
     if settings.default_questionnaire not in questionnaires:
-        from bot.errors import SettingsError
-
         raise SettingsError(
             f"CHECKIN_DEFAULT_QUESTIONNAIRE: no questionnaire '{settings.default_questionnaire}'"
         )
@@ -67,6 +67,17 @@ def build_runtime(
         bot_username=settings.bot_username or "checkin_bot",
     )
     rt.extras["schedule"] = schedule or load_schedule(settings.schedule_file)
+    try:
+        rt.extras["risk_lists"] = load_risk_lists(
+            [language.code for language in LANGUAGES],
+            settings.locales_dir,
+            DEFAULT_LOCALES_DIR,
+            settings.risk_phrases_dir,
+        )
+    except RiskListError as exc:
+        raise SettingsError(f"risk phrases: {exc}") from None
+    wording = texts.PrivacyWording.from_settings(settings)
+    rt.extras["privacy_wording"] = wording
     return rt
 
 
@@ -92,6 +103,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(CommandHandler("language", enrolment.language_command, filters=PRIVATE))
     app.add_handler(CommandHandler("help", account.help_command, filters=PRIVATE))
     app.add_handler(CommandHandler("privacy", account.privacy_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("mydata", mydata.mydata_command, filters=PRIVATE))
     app.add_handler(CommandHandler("support", account.support_command, filters=PRIVATE))
     app.add_handler(CommandHandler("stop", account.stop_command, filters=PRIVATE))
     app.add_handler(CommandHandler("forgetme", account.forgetme_command, filters=PRIVATE))
@@ -102,6 +114,9 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(CommandHandler("exit", staff.exit_command, filters=PRIVATE))
     app.add_handler(CommandHandler("digest", reports.digest_command, filters=PRIVATE))
     add_admin_handlers(app)  # conversations/admin.py: /staff, /addstaff, /deactivate, /move
+    app.add_handler(  # admins name the safeguarding leads
+        CommandHandler("safeguarding", alerts.safeguarding_command, filters=PRIVATE)
+    )
 
     # 2. Buttons, by the kind in their (versioned) data; anything else is stale or tampered.
     app.add_handler(CallbackQueryHandler(enrolment.on_language, pattern=_pattern("l")))
@@ -110,6 +125,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(CallbackQueryHandler(account.on_forget, pattern=_pattern("f")))
     app.add_handler(CallbackQueryHandler(account.on_contact_me, pattern=_pattern("k")))
     app.add_handler(CallbackQueryHandler(staff.on_confirm_exit, pattern=_pattern("x")))
+    app.add_handler(CallbackQueryHandler(alerts.on_acknowledge, pattern=_pattern("w")))
     app.add_handler(CallbackQueryHandler(account.on_stale_button))
 
     # 3. Everything else in a private chat: unknown commands, free text, media.
@@ -152,11 +168,15 @@ async def _tick_job(context: Context) -> None:
 
 
 async def run_periodic(rt: Runtime, bot: ExtBot[None]) -> None:
-    """The one periodic job: checkpoint prompts, then scheduled digests."""
+    """The one periodic job: checkpoint prompts, alert escalation, digests, retention."""
     report = await tick(rt, bot)
     if report.sent or report.expired or report.reminded:
         log.info("prompts: %s", report)
+    escalated = await alerts.escalate_due(rt, bot)
+    if escalated:
+        log.info("safeguarding alerts escalated: %d", escalated)
     await reports.send_scheduled(rt, bot)
+    await run_retention(rt)  # at most once an hour
 
 
 async def prepare(app: Application) -> None:  # type: ignore[type-arg]

@@ -24,6 +24,7 @@ def young_person_commands(t: Translator) -> list[BotCommand]:
         BotCommand("language", t._("Change your language")),
         BotCommand("privacy", t._("Who sees what")),
         BotCommand("support", t._("People you can talk to")),
+        BotCommand("mydata", t._("See everything kept about you")),
         BotCommand("help", t._("What I can do")),
         BotCommand("stop", t._("No more check-ins")),
         BotCommand("forgetme", t._("Delete everything about you")),

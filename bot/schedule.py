@@ -294,7 +294,13 @@ def prompt_message(
             "any of them."
         ).format(checkpoint=checkpoint_name(t, checkpoint))
     text = "\n\n".join(
-        (first, t._("This chat is not watched all the time. If you are in danger now, call 999."))
+        (
+            first,
+            t._(
+                "This chat is not watched all the time. If you are in danger now, call 999. "
+                "Send /support for people you can talk to."
+            ),
+        )
     )
     markup = InlineKeyboardMarkup(
         [

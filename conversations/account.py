@@ -15,9 +15,17 @@ from bot.i18n import Translator, negotiate
 from bot.runtime import Context, Runtime, runtime
 from bot.sending import edit_or_send, notify_staff, send
 from conversations import buttons
+from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
 from conversations.questionnaire import COMMENT
-from conversations.texts import help_text, not_enrolled, privacy, support, unknown_command
+from conversations.texts import (
+    PrivacyWording,
+    help_text,
+    not_enrolled,
+    privacy,
+    support,
+    unknown_command,
+)
 from storage import checkins, enrolments, staff
 from storage.records import Enrolment
 
@@ -69,7 +77,14 @@ async def privacy_command(update: Update, context: Context) -> None:
     """/privacy: who sees what, what is kept and for how long."""
     rt = runtime(context)
     chat_id, _enrolment, t = await _who(rt, update)
-    await send(context.bot, chat_id, privacy(t, rt.settings.retention_months))
+    await send(context.bot, chat_id, privacy(t, privacy_wording(rt)))
+
+
+def privacy_wording(rt: Runtime) -> PrivacyWording:
+    """The service's privacy wording, read from the settings at start-up."""
+    wording = rt.extras.get("privacy_wording")
+    assert isinstance(wording, PrivacyWording), "build_runtime sets the privacy wording"
+    return wording
 
 
 async def support_command(update: Update, context: Context) -> None:
@@ -215,18 +230,31 @@ async def on_forget(update: Update, context: Context) -> None:
 
 
 async def on_text(update: Update, context: Context) -> None:
-    """Any text that is not a command: the "anything else?" answer, or a kind pointer."""
+    """Any text that is not a command: the "anything else?" answer, or a kind pointer.
+
+    Every message is first checked for risk phrases (conversations/alerts.py): on a match the
+    young person gets the helplines at once, before anything else; a comment is still saved.
+    """
     rt = runtime(context)
     message = update.effective_message
     assert message is not None
+    text = message.text or ""
     chat_id, enrolment, t = await _who(rt, update)
+    live = None
+    if enrolment is not None:
+        async with rt.db.read() as conn:
+            live = await checkins.live_checkin(conn, enrolment.id)
+    source = "comment" if live is not None and live.step == COMMENT else "message"
+    markup = contact_button(t) if enrolment is not None and enrolment.status in AGREED else None
+    risk = await check_free_text(rt, context.bot, chat_id, t, enrolment, text, source, markup)
     if enrolment is None:
-        await send(context.bot, chat_id, not_enrolled(t))
+        if risk is None:
+            await send(context.bot, chat_id, not_enrolled(t))
         return
-    async with rt.db.read() as conn:
-        live = await checkins.live_checkin(conn, enrolment.id)
     if live is not None and live.step == COMMENT:
-        await on_comment(rt, context, enrolment, live, message.text or "")
+        await on_comment(rt, context, enrolment, live, text)
+    elif risk is not None:
+        return  # the helplines were the answer; no reminder about buttons after that
     elif live is not None:
         t = rt.translator(live.language)
         await send(

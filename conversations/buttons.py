@@ -89,6 +89,13 @@ class ConfirmExit:
     confirm: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AckAlert:
+    """A safeguarding lead acknowledges a safeguarding alert."""
+
+    alert_id: int
+
+
 Action = (
     Answer
     | Back
@@ -101,6 +108,7 @@ Action = (
     | Forget
     | ContactMe
     | ConfirmExit
+    | AckAlert
 )
 
 
@@ -129,6 +137,8 @@ def encode(action: Action) -> str:
             data = "k"
         case ConfirmExit(enrolment_id, confirm):
             data = f"x:{enrolment_id}:{int(confirm)}"
+        case AckAlert(alert_id):
+            data = f"w:{alert_id}"
     encoded = f"{VERSION}:{data}"
     if len(encoded.encode()) > MAX_BYTES:
         raise ValueError(f"button data longer than {MAX_BYTES} bytes: {encoded!r}")
@@ -147,6 +157,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "f": re.compile(r"f:(keep|all|cancel)"),
     "k": re.compile(r"k"),
     "x": re.compile(rf"x:({_ID}):([01])"),
+    "w": re.compile(rf"w:({_ID})"),
 }
 
 
@@ -179,4 +190,6 @@ def decode(data: str | None) -> Action | None:
         return Forget(g[0])  # type: ignore[arg-type]
     if kind == "k":
         return ContactMe()
+    if kind == "w":
+        return AckAlert(int(g[0]))
     return ConfirmExit(int(g[0]), g[1] == "1")

@@ -46,7 +46,10 @@ def render_step(
                     "Is there anything else you'd like to say about working with your key "
                     'worker? Write it in a message, or press "Nothing to add".'
                 ),
-                t._("This chat is not watched all the time. If you are in danger now, call 999."),
+                t._(
+                    "This chat is not watched all the time. If you are in danger now, call 999. "
+                    "Send /support for people you can talk to."
+                ),
             )
         )
         rows = [

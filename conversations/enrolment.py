@@ -252,7 +252,13 @@ async def on_language(update: Update, context: Context) -> None:
     if enrolment is None or enrolment.status == enrolments.FORGOTTEN:
         await edit_or_send(context.bot, chat_id, message_id, not_enrolled(t))
     elif enrolment.status == enrolments.PENDING:
-        await edit_or_send(context.bot, chat_id, message_id, welcome(t), consent_buttons(t))
+        await edit_or_send(
+            context.bot,
+            chat_id,
+            message_id,
+            welcome(t, rt.extras["privacy_wording"]),
+            consent_buttons(t),
+        )
     else:
         await edit_or_send(context.bot, chat_id, message_id, language_set(t))
         async with rt.db.read() as conn:

@@ -149,7 +149,7 @@ RiskLists = Mapping[str, PhraseList]
 
 def match_risk(text: str, language: str | None, lists: RiskLists) -> Match | None:
     """The risk phrase in ``text``, checked in ``language`` and in English, or None."""
-    codes = [code for code in dict.fromkeys((language, "en")) if code in lists]
+    codes = [code for code in dict.fromkeys((language or "en", "en")) if code in lists]
     for code in codes:
         found = lists[code].find(normalise(text, code))
         if found:

@@ -6,13 +6,84 @@ are filled in with ``str.format`` after translation, never concatenated from fra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
-from bot.i18n import Translator
-from bot.settings import Helpline
+import yaml
+
+from bot.errors import SettingsError
+from bot.i18n import BY_CODE, Translator
+from bot.settings import Helpline, Settings
+
+NOTE_MAX = 600
 
 
-def welcome(t: Translator) -> str:
+@dataclass(frozen=True)
+class PrivacyWording:
+    """What the service has decided, as the privacy texts must state it.
+
+    ``immigration_notes`` is the service's own wording of the immigration sentence, by language
+    code (from ``CHECKIN_IMMIGRATION_NOTE_FILE``). When it is set, a language it does not cover
+    gets the service's default-language wording, never the built-in sentence: the service's words
+    are its commitment, and a translated default could promise something different.
+    """
+
+    policy: Literal["signpost_only", "alert_lead"] = "signpost_only"
+    retention_months: int = 12
+    silence_months: int = 12
+    immigration_notes: Mapping[str, str] = field(default_factory=dict)
+    default_language: str = "en"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PrivacyWording:
+        """The wording for these settings; reads and checks the immigration note file."""
+        notes = {}
+        if settings.immigration_note_file is not None:
+            notes = load_immigration_notes(settings.immigration_note_file)
+            if settings.default_language not in notes:
+                raise SettingsError(
+                    f"CHECKIN_IMMIGRATION_NOTE_FILE: needs a wording for the default language "
+                    f"'{settings.default_language}'"
+                )
+        return cls(
+            policy=settings.safeguarding_policy,
+            retention_months=settings.retention_months,
+            silence_months=settings.silence_months,
+            immigration_notes=notes,
+            default_language=settings.default_language,
+        )
+
+    def immigration_note(self, code: str) -> str | None:
+        """The service's wording for this language, or None to use the catalogue's sentence."""
+        if not self.immigration_notes:
+            return None
+        return self.immigration_notes.get(code) or self.immigration_notes[self.default_language]
+
+
+def load_immigration_notes(path: Path) -> dict[str, str]:
+    """``{language code: sentence}`` from a YAML file; a bad file is a :class:`SettingsError`."""
+    name = "CHECKIN_IMMIGRATION_NOTE_FILE"
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"{name}: cannot read {path} ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not data:
+        raise SettingsError(f"{name}: {path} must map language codes to sentences")
+    notes: dict[str, str] = {}
+    for code, text in data.items():
+        if str(code) not in BY_CODE:
+            raise SettingsError(f"{name}: {path}: unknown language code '{code}'")
+        if not isinstance(text, str) or not text.strip() or len(text) > NOTE_MAX:
+            raise SettingsError(
+                f"{name}: {path}: '{code}' must be a sentence of 1-{NOTE_MAX} characters"
+            )
+        notes[str(code)] = " ".join(text.split())
+    return notes
+
+
+def welcome(t: Translator, wording: PrivacyWording) -> str:
     """Shown after the language choice: what this is, who sees what, that it is optional."""
     return t.message(
         "\n\n".join(
@@ -26,15 +97,16 @@ def welcome(t: Translator) -> str:
                     "will ask you some short questions. Each check-in takes about a minute. You "
                     "answer with buttons, and you can skip any question."
                 ),
-                privacy_points(t),
+                privacy_points(t, wording),
                 t._("Is it OK to go on?"),
             )
         )
     )
 
 
-def privacy_points(t: Translator) -> str:
+def privacy_points(t: Translator, wording: PrivacyWording) -> str:
     """Who sees what, in plain words (used by the welcome and by /privacy)."""
+    note = wording.immigration_note(t.code)
     return "\n".join(
         (
             t._("Who sees what:"),
@@ -43,9 +115,17 @@ def privacy_points(t: Translator) -> str:
                 "together, never your own answers, unless you choose to share a check-in."
             ),
             t._(
-                "• Nothing you say here is passed to the Home Office, and it does not affect "
-                "any asylum claim."
+                "• In reports your answers are anonymous: no name or label is shown with them. "
+                "Sharing a check-in with your key worker is always your choice."
             ),
+            t._("• {note}").format(note=t.isolate(note))
+            if note
+            else t._(
+                "• Nothing you say here is given to the Home Office or immigration officers, "
+                "and it does not affect any asylum claim, unless there is a risk to someone's "
+                "safety."
+            ),
+            safeguarding_point(t, wording.policy),
             t._(
                 "• It is your choice. You can stop at any time with /stop, and delete "
                 "everything with /forgetme."
@@ -54,24 +134,49 @@ def privacy_points(t: Translator) -> str:
     )
 
 
-def privacy(t: Translator, retention_months: int) -> str:
+def safeguarding_point(t: Translator, policy: str) -> str:
+    """The service's safeguarding policy, as the young person agrees to it."""
+    if policy == "alert_lead":
+        return t._(
+            "• If you write something that makes us worried about your safety, a named member "
+            "of staff will see it (the service's safeguarding lead), so they can check you are "
+            "OK. I will also show you who you can contact for help."
+        )
+    return t._(
+        "• If you write something that makes us worried about your safety, I will show you "
+        "who you can contact for help. Nobody is told automatically."
+    )
+
+
+def privacy(t: Translator, wording: PrivacyWording) -> str:
     """/privacy: who sees what, what is kept, for how long, and how to delete it."""
+    retention_months = wording.retention_months
     return t.message(
         "\n\n".join(
             (
-                privacy_points(t),
+                privacy_points(t, wording),
                 t._(
                     "What I keep: your Telegram chat number (so I can message you), your "
                     "language, the dates you started and finished, your answers, and anything "
                     "you choose to write. I don't keep your name or phone number."
                 ),
                 t.ngettext(
-                    "Your answers are kept while you get support and for {n} month after it "
-                    "ends, then deleted.",
-                    "Your answers are kept while you get support and for {n} months after it "
-                    "ends, then deleted.",
+                    "Everything that could identify you is kept while you get support and for "
+                    "{n} month after it ends, then deleted. Your answers then stay only in "
+                    "anonymous totals.",
+                    "Everything that could identify you is kept while you get support and for "
+                    "{n} months after it ends, then deleted. Your answers then stay only in "
+                    "anonymous totals.",
                     retention_months,
                 ).format(n=t.number(retention_months)),
+                t.ngettext(
+                    "If you don't use Check-in for {n} month, I delete everything that could "
+                    "identify you.",
+                    "If you don't use Check-in for {n} months, I delete everything that could "
+                    "identify you.",
+                    wording.silence_months,
+                ).format(n=t.number(wording.silence_months)),
+                t._("To see everything I keep about you, send /mydata."),
                 t._("To delete everything now, send /forgetme."),
             )
         )
@@ -86,6 +191,7 @@ def help_text(t: Translator) -> str:
                 t._("/checkin: start or carry on with a check-in"),
                 t._("/language: change your language"),
                 t._("/privacy: who sees what, and how long it is kept"),
+                t._("/mydata: see everything I keep about you"),
                 t._("/support: people you can talk to, and asking your key worker to get in touch"),
                 t._("/stop: no more check-ins"),
                 t._("/forgetme: delete everything about you"),
@@ -95,6 +201,11 @@ def help_text(t: Translator) -> str:
 
 
 def support(t: Translator, helplines: Sequence[Helpline]) -> str:
+    """/support: the helplines, and that this chat is not watched all the time."""
+    return t.message(support_lines(t, helplines))
+
+
+def support_lines(t: Translator, helplines: Sequence[Helpline]) -> str:
     lines = [t._("If you need to talk to someone now, these are free and confidential:")]
     lines += [
         t._("• {name}: {contact}").format(
@@ -104,7 +215,26 @@ def support(t: Translator, helplines: Sequence[Helpline]) -> str:
     ]
     lines.append(t._("This chat is not watched all the time. If you are in danger now, call 999."))
     lines.append(t._("You can also ask your key worker to get in touch with you."))
-    return t.message("\n".join(lines))
+    return "\n".join(lines)
+
+
+def risk_reply(t: Translator, helplines: Sequence[Helpline], policy: str) -> str:
+    """The reply to a message with a risk phrase: caring, honest that this is a bot, helplines."""
+    parts = [
+        t._(
+            "Thank you for telling me. I'm sorry things are hard right now. I'm only a bot, so I "
+            "can't talk this through with you, but people can help you today."
+        ),
+        support_lines(t, helplines),
+    ]
+    if policy == "alert_lead":
+        parts.append(
+            t._(
+                "Because what you wrote makes us worried about your safety, the service's "
+                "safeguarding lead will see it, so they can check you are OK."
+            )
+        )
+    return t.message("\n\n".join(parts))
 
 
 def N_(message: str) -> str:

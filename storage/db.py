@@ -1,12 +1,18 @@
 """The database connection: engine creation, SQLite pragmas, and migrations.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout, so one writer and many readers
-work side by side and a briefly locked database waits rather than fails. Migrations are Alembic's,
-numbered in ``storage/migrations/versions``, and applied by :meth:`Database.migrate`.
+work side by side and a briefly locked database waits rather than fails. A write transaction that
+still finds the database locked (another process holding it) is retried a few times with back-off
+before it gives up; a database that stays locked, or a full disk, ends the transaction with a
+:class:`bot.errors.StorageError` whose message says which, after rolling back everything the
+transaction did. Migrations are Alembic's, numbered in ``storage/migrations/versions``, and applied
+by :meth:`Database.migrate`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +21,12 @@ from alembic.config import Config
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 
 def upsert(conn: AsyncConnection, table: Table) -> Any:
@@ -27,10 +38,17 @@ def upsert(conn: AsyncConnection, table: Table) -> Any:
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000
+LOCK_ATTEMPTS = 3  # tries at taking the write lock, each waiting up to the busy timeout
+LOCK_BACKOFF_S = 0.2  # then 0.4, 0.8, ... between tries
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def create_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
+    """An async engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Every transaction ends in an explicit commit or rollback (:class:`_Transaction`), so the pool
+    does not roll back again when a connection is returned (one round trip to SQLite's thread
+    fewer per transaction); a connection whose commit or rollback failed is discarded instead.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -38,20 +56,26 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+            connect_args={"timeout": busy_timeout_ms / 1000, "isolation_level": None},
             pool_reset_on_return=None,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+        def pragmas(dbapi_connection: Any, record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, record, busy_timeout_ms)
+
+        event.listen(engine.sync_engine, "connect", pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: Any, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -95,48 +119,136 @@ async def current_revision(connection: AsyncConnection) -> str | None:
     return await connection.run_sync(_read)
 
 
+def storage_problem(exc: BaseException) -> str | None:
+    """What an operator should read for a database error we know, or None for any other."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig).lower()
+    if "locked" in text or "busy" in text:
+        return "the database is locked by another process; nothing was changed, try again"
+    if "disk is full" in text or "database or disk is full" in text:
+        return "the disk is full: the database could not be written; nothing was changed"
+    if "disk i/o error" in text:
+        return "the database file could not be written (disk I/O error); nothing was changed"
+    if "readonly" in text or "read-only" in text:
+        return "the database file is read-only; nothing was changed"
+    return None
+
+
+def _is_locked(exc: BaseException) -> bool:
+    problem = storage_problem(exc)
+    return problem is not None and "locked" in problem
+
+
 class Database:
     """The one handle on the database: write transactions and read-only snapshots."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int | None = None,
+        lock_attempts: int | None = None,
+        lock_backoff_s: float | None = None,
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms or BUSY_TIMEOUT_MS)
+        self.lock_attempts = max(1, lock_attempts or LOCK_ATTEMPTS)
+        self.lock_backoff_s = LOCK_BACKOFF_S if lock_backoff_s is None else lock_backoff_s
 
     async def migrate(self) -> None:
-        await migrate(self.engine)
+        try:
+            await migrate(self.engine)
+        except DBAPIError as exc:
+            _raise_mapped(exc)
+            raise
 
     def transaction(self) -> _Transaction:
-        """``async with db.transaction() as conn``: one atomic unit of work (commits on success)."""
-        return _Transaction(self.engine, read_only=False)
+        """``async with db.transaction() as conn``: one atomic unit of work (commits on success).
+
+        Raises :class:`StorageError` (after rolling back) when the database stays locked by
+        another writer through every retry, or the disk is full.
+        """
+        return _Transaction(self, read_only=False)
 
     def read(self) -> _Transaction:
         """``async with db.read() as conn``: a consistent read that never blocks writers."""
-        return _Transaction(self.engine, read_only=True)
+        return _Transaction(self, read_only=True)
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
 class _Transaction:
-    def __init__(self, engine: AsyncEngine, *, read_only: bool) -> None:
-        self._engine = engine
+    def __init__(self, db: Database, *, read_only: bool) -> None:
+        self._db = db
         self._read_only = read_only
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> AsyncConnection:
-        connection = await self._engine.connect()
-        if self._read_only:
-            connection = await connection.execution_options(read_only=True)
-        await connection.begin()
-        self._connection = connection
-        return connection
+        db = self._db
+        for attempt in range(db.lock_attempts):
+            connection = await _connect(db.engine)
+            try:
+                if self._read_only:
+                    connection = await connection.execution_options(read_only=True)
+                await connection.begin()
+            except DBAPIError as exc:
+                await _discard(connection)
+                if _is_locked(exc) and attempt + 1 < db.lock_attempts:
+                    log.warning(
+                        "the database is locked by another writer; retrying (%d of %d)",
+                        attempt + 2,
+                        db.lock_attempts,
+                    )
+                    await asyncio.sleep(db.lock_backoff_s * 2**attempt)
+                    continue
+                _raise_mapped(exc)
+                raise
+            self._connection = connection
+            return connection
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self._connection is not None
+        connection = self._connection
+        assert connection is not None
+        self._connection = None
         try:
             if exc_type is None and not self._read_only:
-                await self._connection.commit()
+                await connection.commit()
             else:
-                await self._connection.rollback()
-        finally:
-            await self._connection.close()
+                await connection.rollback()
+        except DBAPIError as failure:
+            await _discard(connection)
+            _raise_mapped(failure)
+            raise
+        except BaseException:
+            await _discard(connection)
+            raise
+        await connection.close()
+        if isinstance(exc, BaseException):
+            _raise_mapped(exc)
+
+
+async def _connect(engine: AsyncEngine) -> AsyncConnection:
+    try:
+        return await engine.connect()
+    except DBAPIError as exc:
+        _raise_mapped(exc)
+        raise
+
+
+async def _discard(connection: AsyncConnection) -> None:
+    """Drop a connection whose state is unknown (its transaction may still be open)."""
+    try:
+        await connection.invalidate()
+    finally:
+        await connection.close()
+
+
+def _raise_mapped(exc: BaseException) -> None:
+    """Raise a :class:`StorageError` with an operator's message for a known problem."""
+    problem = storage_problem(exc)
+    if problem is not None:
+        log.error("database problem: %s", problem)
+        raise StorageError(problem) from exc

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
-from storage.schema import answers, checkins, contact_requests, enrolments, staff
+from storage.schema import answers, checkins, contact_requests, enrolments, invites, staff
 
 PENDING, ACTIVE, STOPPED, EXITED, FORGOTTEN = "pending", "active", "stopped", "exited", "forgotten"
 
@@ -132,7 +132,8 @@ async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool
 
     With ``keep_answers`` the scale answers stay, tied only to a random pseudonym, for anonymous
     totals, and safeguarding alerts keep only their category and times; otherwise every
-    check-in, answer and alert is deleted too. The words of alerts go in both cases.
+    check-in, answer and alert is deleted too. The words of alerts, and the label on the invite
+    they joined with, go in both cases.
     """
     checkin_ids = select(checkins.c.id).where(checkins.c.enrolment_id == enrolment_id)
     await remove_alert_texts(conn, enrolment_id, delete_rows=not keep_answers)
@@ -147,6 +148,10 @@ async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool
         await conn.execute(delete(checkins).where(checkins.c.enrolment_id == enrolment_id))
     await conn.execute(
         delete(contact_requests).where(contact_requests.c.enrolment_id == enrolment_id)
+    )
+    invite_id = select(enrolments.c.invite_id).where(enrolments.c.id == enrolment_id)
+    await conn.execute(
+        update(invites).where(invites.c.id.in_(invite_id.scalar_subquery())).values(label=None)
     )
     await conn.execute(
         update(enrolments)

@@ -59,6 +59,7 @@ COMMANDS: dict[str, tuple[set[str], str]] = {
     "/deactivate 1": ({"admin"}, "Done. Kay (staff id 1) can no longer use Check-in"),
     "/move AB 2": ({"admin"}, "Done. AB now has Oto as their key worker."),
     "/digest": ({"admin", "manager"} | KEY_WORKERS, ""),
+    "/safeguarding 3 lead": ({"admin"}, "Safeguarding leads"),
 }
 NOT_THEIRS = {("/exit AB", "other_team_key_worker"): "I can't find anyone with the label AB"}
 
