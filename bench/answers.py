@@ -32,7 +32,7 @@ from sqlalchemy import insert
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, CallbackQueryHandler
 
-from bench.common import NOON, SPEC, TOKEN, machine, seed, write_section
+from bench.common import NOON, ROOT, SPEC, TOKEN, machine, seed, write_section
 from bot.app import build_application, build_runtime, prepare
 from bot.clock import ManualClock
 from bot.local_api import LocalBotAPI
@@ -167,15 +167,28 @@ async def run_bare(people: int, presses: int) -> float:
 
 
 GROUPS = (
-    ("our code (bot/, conversations/, storage/)", ("/bot/", "/conversations/", "/storage/")),
+    (
+        "idle: the event loop waiting (epoll) for SQLite's thread and the sockets",
+        ("select.epoll",),
+    ),
+    (
+        "handing work to aiosqlite's thread (queue put, GIL hand-over)",
+        ("_queue.SimpleQueue", "/aiosqlite/"),
+    ),
+    ("SQLAlchemy (statements, results, greenlets)", ("/sqlalchemy/", "greenlet")),
+    (
+        "our code (bot/, conversations/, storage/)",
+        tuple(f"{ROOT}/{folder}/" for folder in ("bot", "conversations", "storage")),
+    ),
     ("local Bot API stand-in (shares the process)", ("/bot/local_api/",)),
     ("python-telegram-bot", ("/telegram/",)),
-    ("httpx / httpcore (client HTTP)", ("/httpx/", "/httpcore/", "/h11/")),
-    ("aiohttp (stand-in's server HTTP)", ("/aiohttp/", "/multidict/", "/yarl/")),
-    ("SQLAlchemy", ("/sqlalchemy/",)),
-    ("aiosqlite (event-loop side)", ("/aiosqlite/",)),
-    ("asyncio and the event loop", ("/asyncio/", "selectors", "<built-in method select")),
-    ("json, babel, other", ("",)),
+    (
+        "httpx / httpcore (client HTTP; incl. httpcore's `import sniffio` retried per request)",
+        ("/httpx/", "/httpcore/", "/h11/", "/anyio/", "importlib", "posix.stat"),
+    ),
+    ("aiohttp (the stand-in's server HTTP)", ("/aiohttp/", "/multidict/", "/yarl/")),
+    ("asyncio, sockets", ("/asyncio/", "selectors", "_socket", "_contextvars")),
+    ("other (json, babel, builtins)", ("",)),
 )
 
 

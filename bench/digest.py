@@ -332,6 +332,9 @@ async def measure(tmp: Path, people: int, answer_count: int, repeat: int) -> dic
             .values(next_check_at=NOW - timedelta(minutes=1))
         )
 
+    async with rt.db.read() as conn:
+        out["due_before"] = len(await prompts.peek(conn, NOW, limit=100_000))
+
     async def claim() -> Any:
         async with rt.db.transaction() as conn:
             return await prompts.claim(conn, now=NOW, lease=LEASE, limit=BATCH, worker=WORKER)
@@ -377,8 +380,8 @@ def report(result: dict[str, Any], command: str) -> str:
         f"**Scheduler among {counts['enrolments']:,} enrolments** (median seconds):\n\n"
         f"| what | seconds |\n|---|---|\n"
         f"| one tick with nothing due (every 30 s) | {result['tick_idle'] * 1000:.1f} ms |\n"
-        f"| claim a batch of {result['claimed']} among "
-        f"{result['due_left'] + result['claimed']:,} due prompts "
+        f"| claim a batch of {result['claimed']} while "
+        f"{result['due_before']:,} prompts are due "
         f"| {result['claim_batch'] * 1000:.1f} ms |\n\n"
         f"Query plans (SQLite `EXPLAIN QUERY PLAN`) of every statement the digest, the tick and "
         f"the claim ran:\n\n{result['plans']}\n"

@@ -12,6 +12,7 @@ punctuation does not jump.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class Language:
 
     @property
     def babel_locale(self) -> Locale:
-        return Locale.parse(self.code)
+        return _parsed_locale(self.code)
 
 
 LANGUAGES: tuple[Language, ...] = (
@@ -61,6 +62,11 @@ LANGUAGES: tuple[Language, ...] = (
     Language("uk", "Українська", "Ukrainian"),
 )
 BY_CODE = {language.code: language for language in LANGUAGES}
+
+
+@functools.cache
+def _parsed_locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def negotiate(telegram_code: str | None, available: Iterable[str], default: str) -> str:

@@ -8,8 +8,10 @@ it only read the update, call storage, and reply.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
@@ -262,85 +264,93 @@ async def checkin_command(update: Update, context: Context) -> None:
 
 
 async def on_checkin_button(update: Update, context: Context) -> None:
-    """Every check-in button: answer, skip, back, pause, nothing to add, share, resume."""
+    """Every check-in button: answer, skip, back, pause, nothing to add, share, resume.
+
+    One write transaction checks the press belongs to this chat's check-in, stores it (a
+    compare-and-set on the step), and reads what to show next; then the callback is answered
+    and the message edited side by side.
+    """
     rt = runtime(context)
     query = update.callback_query
     assert query is not None
-    assert update.effective_chat is not None
-    chat_id = update.effective_chat.id
-    action = buttons.decode(query.data)
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else query.from_user.id
+    action = buttons.decode(query.data) if chat is None or chat.type == "private" else None
     message_id = query.message.message_id if query.message else None
-    async with rt.db.read() as conn:
-        enrolment = await enrolments.by_chat(conn, chat_id)
-        checkin = await checkins.by_id(conn, getattr(action, "checkin_id", 0))
-    t = rt.translator(enrolment.language if enrolment else None)
-    if enrolment is None or checkin is None or checkin.enrolment_id != enrolment.id:
+    async with rt.db.transaction() as conn:
+        checkin = await checkins.owned(conn, getattr(action, "checkin_id", 0), chat_id)
+        changed = await _apply(conn, rt, action, checkin) if checkin is not None else None
+        previous = None
+        if changed is not None and changed.step not in (COMMENT, SHARE, DONE):
+            previous = await checkins.answer_of(conn, changed.id, changed.step)
+    if checkin is None:
+        async with rt.db.read() as conn:
+            enrolment = await enrolments.by_chat(conn, chat_id)
+        t = rt.translator(enrolment.language if enrolment else None)
         await query.answer(t._("This button no longer works. Send /checkin to carry on."))
         return
     t = rt.translator(checkin.language)
-    moved = await _apply(rt, action, checkin)
-    if not moved:
+    if changed is None:
         await query.answer(t._("That was already saved. You can carry on with the newest message."))
         return
-    await query.answer()
-    async with rt.db.read() as conn:
-        checkin = await checkins.by_id(conn, checkin.id)
-    assert checkin is not None
+    checkin = changed
+    markup = None
     if isinstance(action, buttons.Pause):
-        await edit_or_send(
-            context.bot,
-            chat_id,
-            message_id,
-            t.message(
-                t._(
-                    "Paused. Your answers so far are saved. Send /checkin when you want to carry "
-                    "on."
-                )
-            ),
+        text = t.message(
+            t._("Paused. Your answers so far are saved. Send /checkin when you want to carry on.")
         )
     elif checkin.step == DONE:
-        await edit_or_send(context.bot, chat_id, message_id, thanks(t, checkin.shared))
-        if checkin.shared:
-            await _tell_key_worker(rt, context, enrolment, checkin)
+        text = thanks(t, checkin.shared)
     else:
-        await show(rt, context, chat_id, checkin, message_id)
+        text, markup = render_step(rt.questionnaire, checkin, t, previous)
+    await asyncio.gather(
+        query.answer(), edit_or_send(context.bot, chat_id, message_id, text, markup)
+    )
+    if checkin.step == DONE and checkin.shared:
+        async with rt.db.read() as conn:
+            enrolment = await enrolments.by_id(conn, checkin.enrolment_id)
+        if enrolment is not None:
+            await _tell_key_worker(rt, context, enrolment, checkin)
 
 
-async def _apply(rt: Runtime, action: buttons.Action | None, checkin: Checkin) -> bool:
-    """Store what the button asked for; False when the check-in was not where it was shown."""
+async def _apply(
+    conn: AsyncConnection, rt: Runtime, action: buttons.Action | None, checkin: Checkin
+) -> Checkin | None:
+    """Store what the button asked for and return the check-in as it is now; None when it was
+    not where the button was shown (an old button, a double tap, tampered data)."""
     q = rt.questionnaire
     now = rt.clock.now()
-    async with rt.db.transaction() as conn:
-        match action:
-            case buttons.Answer(cid, item_id, value) if item_id in {
-                i.id for i in q.items_for(checkin.checkpoint)
-            } and (value == SKIPPED or q.option(value) is not None):
-                return await checkins.record_answer(
-                    conn,
-                    cid,
-                    item_id=item_id,
-                    item_version=q.item(item_id).version,
-                    value=None if value == SKIPPED else value,
-                    new_step=next_step(q, checkin.checkpoint, item_id),
-                    now=now,
-                )
-            case buttons.Back(cid, step):
-                back = previous_step(q, checkin.checkpoint, step)
-                return back is not None and await checkins.move(
-                    conn, cid, expected_step=step, new_step=back
-                )
-            case buttons.Pause(cid, step):
-                return await checkins.pause(conn, cid, expected_step=step)
-            case buttons.NoComment(cid):
-                return await checkins.save_comment(conn, cid, text=None, new_step=SHARE)
-            case buttons.Share(cid, share):
-                finished = await checkins.finish(conn, cid, shared=share, now=now)
-                if finished:
-                    await prompts.mark_answered(conn, cid, now)
-                return finished
-            case buttons.Resume(cid):
-                return checkin.status in checkins.LIVE
-    return False
+    match action:
+        case buttons.Answer(cid, item_id, value) if item_id in {
+            i.id for i in q.items_for(checkin.checkpoint)
+        } and (value == SKIPPED or q.option(value) is not None):
+            return await checkins.record_answer(
+                conn,
+                cid,
+                item_id=item_id,
+                item_version=q.item(item_id).version,
+                value=None if value == SKIPPED else value,
+                new_step=next_step(q, checkin.checkpoint, item_id),
+                now=now,
+            )
+        case buttons.Back(cid, step):
+            back = previous_step(q, checkin.checkpoint, step)
+            if back is None:
+                return None
+            return await checkins.move(conn, cid, expected_step=step, new_step=back)
+        case buttons.Pause(cid, step):
+            done = await checkins.pause(conn, cid, expected_step=step)
+        case buttons.NoComment(cid):
+            done = await checkins.save_comment(conn, cid, text=None, new_step=SHARE)
+        case buttons.Share(cid, share):
+            done = await checkins.finish(conn, cid, shared=share, now=now)
+            if done:
+                await prompts.mark_answered(conn, cid, now)
+        case buttons.Resume(cid):
+            done = checkin.status in checkins.LIVE
+        case _:
+            done = False
+    return await checkins.by_id(conn, checkin.id) if done else None
 
 
 async def _tell_key_worker(

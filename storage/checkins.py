@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
 from storage.records import Checkin
-from storage.schema import answers, checkins
+from storage.schema import answers, checkins, enrolments
 
 OPEN, PAUSED, FINISHED, CLOSED = "open", "paused", "finished", "closed"
 LIVE = (OPEN, PAUSED)
@@ -88,20 +88,36 @@ async def by_id(conn: AsyncConnection, checkin_id: int) -> Checkin | None:
     return None if row is None else _checkin(row._mapping)
 
 
+async def owned(conn: AsyncConnection, checkin_id: int, chat_id: int) -> Checkin | None:
+    """The check-in ``checkin_id`` if it belongs to the young person using ``chat_id``."""
+    row = (
+        await conn.execute(
+            select(checkins)
+            .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
+            .where(checkins.c.id == checkin_id, enrolments.c.chat_id == chat_id)
+        )
+    ).first()
+    return None if row is None else _checkin(row._mapping)
+
+
 async def move(
     conn: AsyncConnection, checkin_id: int, *, expected_step: str, new_step: str
-) -> bool:
-    """Move a live check-in from ``expected_step`` to ``new_step``; False if it was elsewhere."""
-    result = await conn.execute(
-        update(checkins)
-        .where(
-            checkins.c.id == checkin_id,
-            checkins.c.step == expected_step,
-            checkins.c.status.in_(LIVE),
+) -> Checkin | None:
+    """Move a live check-in from ``expected_step`` to ``new_step`` and return it as it is now;
+    None if it was elsewhere (an old button, a double tap)."""
+    row = (
+        await conn.execute(
+            update(checkins)
+            .where(
+                checkins.c.id == checkin_id,
+                checkins.c.step == expected_step,
+                checkins.c.status.in_(LIVE),
+            )
+            .values(step=new_step, status=OPEN)
+            .returning(*checkins.c)
         )
-        .values(step=new_step, status=OPEN)
-    )
-    return result.rowcount == 1
+    ).first()
+    return None if row is None else _checkin(row._mapping)
 
 
 async def record_answer(
@@ -113,10 +129,12 @@ async def record_answer(
     value: int | None,
     new_step: str,
     now: datetime,
-) -> bool:
-    """Store the answer to the item the check-in is at, and move on; False if it had moved on."""
-    if not await move(conn, checkin_id, expected_step=item_id, new_step=new_step):
-        return False
+) -> Checkin | None:
+    """Store the answer to the item the check-in is at, and move on; returns the check-in as it
+    is now, or None if it had already moved on."""
+    moved = await move(conn, checkin_id, expected_step=item_id, new_step=new_step)
+    if moved is None:
+        return None
     statement = upsert(conn, answers).values(
         checkin_id=checkin_id,
         item_id=item_id,
@@ -130,7 +148,17 @@ async def record_answer(
             set_={"value": value, "item_version": item_version, "answered_at": now},
         )
     )
-    return True
+    return moved
+
+
+async def answer_of(conn: AsyncConnection, checkin_id: int, item_id: str) -> int | None:
+    """The value given to one item (None when skipped or not answered yet)."""
+    value = await conn.scalar(
+        select(answers.c.value).where(
+            answers.c.checkin_id == checkin_id, answers.c.item_id == item_id
+        )
+    )
+    return None if value is None else int(value)
 
 
 async def answers_of(conn: AsyncConnection, checkin_id: int) -> dict[str, int | None]:

@@ -10,6 +10,7 @@ half-written.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -56,13 +57,14 @@ async def step(world: World) -> str:
 
 async def test_answer_callback_failing_keeps_the_answer_and_carries_on(world: World) -> None:
     first = (await enrolled(world))[-1]
+    old_no = next(data for label, data in world.api.buttons(first) if label.endswith(" No"))
     world.api.inject_fault("answerCallbackQuery", "server_error")
     replies = await world.press(YP, "Mostly", first)
     assert await answers(world) == [("power", 3)]
     assert await step(world) == "respected"
     assert any(SORRY in m.content for m in replies)  # kind, and says it is saved
     # Pressing the old button again stores nothing twice; /checkin shows the next statement.
-    await world.press(YP, "No", first)
+    await world.press_data(YP, first, old_no, verify=False)
     assert world.api.callback_answers[-1]["text"].startswith(ALREADY)
     assert await answers(world) == [("power", 3)]
     shown = await world.say(YP, "/checkin")
@@ -173,14 +175,14 @@ async def test_a_lock_released_while_retrying_lets_the_write_through(
     await db.migrate()
     holder = sqlite3.connect(path, isolation_level=None, timeout=0)
     holder.execute("BEGIN IMMEDIATE")
-    real_sleep = storage_db.asyncio.sleep
+    real_sleep = asyncio.sleep
 
     async def release_then_sleep(seconds: float) -> None:  # the other writer finishes meanwhile
         if holder.in_transaction:
             holder.execute("COMMIT")
         await real_sleep(seconds)
 
-    monkeypatch.setattr(storage_db.asyncio, "sleep", release_then_sleep)
+    monkeypatch.setattr(asyncio, "sleep", release_then_sleep)  # storage.db's back-off
     try:
         async with db.transaction() as conn:
             await conn.execute(text("INSERT INTO teams (name, created_at) VALUES ('x', 0)"))

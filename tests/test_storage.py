@@ -152,7 +152,7 @@ async def test_concurrent_double_taps_store_one_answer(db: Database) -> None:
 
     async def tap(value: int) -> bool:
         async with db.transaction() as conn:
-            return await checkins.record_answer(
+            return None is not await checkins.record_answer(
                 conn,
                 checkin_id,
                 item_id="power",
