@@ -543,9 +543,7 @@ def main(argv: list[str] | None = None) -> int:
             log=not args.quiet,
         )
         report = asyncio.run(test.run())
-    command = (
-        f"python -m bench.crash --kills {args.kills} --people {people} --seed {args.seed}"
-    )
+    command = f"python -m bench.crash --kills {args.kills} --people {people} --seed {args.seed}"
     body = report_text(report, command)
     write_section("Crash test (SIGKILL at random points)", body)
     print(body)

@@ -29,7 +29,17 @@ from bot.menu import set_default_menus
 from bot.runtime import KEY, Context, Runtime, runtime
 from bot.schedule import tick
 from bot.settings import DEFAULT_LOCALES_DIR, Settings
-from conversations import account, alerts, checkin, enrolment, mydata, reports, staff, texts
+from conversations import (
+    account,
+    alerts,
+    checkin,
+    enrolment,
+    mydata,
+    presses,
+    reports,
+    staff,
+    texts,
+)
 from conversations.admin import add_admin_handlers
 from conversations.checkpoints import ScheduleConfig, load_schedule
 from conversations.questionnaire import load_questionnaires
@@ -126,7 +136,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(CallbackQueryHandler(account.on_contact_me, pattern=_pattern("k")))
     app.add_handler(CallbackQueryHandler(staff.on_confirm_exit, pattern=_pattern("x")))
     app.add_handler(CallbackQueryHandler(alerts.on_acknowledge, pattern=_pattern("w")))
-    app.add_handler(CallbackQueryHandler(account.on_stale_button))
+    app.add_handler(CallbackQueryHandler(presses.on_stale_button))
 
     # 3. Everything else in a private chat: unknown commands, free text, media.
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, account.on_unknown_command))

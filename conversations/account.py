@@ -17,6 +17,7 @@ from bot.sending import edit_or_send, notify_staff, send
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
+from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import COMMENT
 from conversations.texts import (
     PrivacyWording,
@@ -35,10 +36,10 @@ log = logging.getLogger(__name__)
 async def _who(rt: Runtime, update: Update) -> tuple[int, Enrolment | None, Translator]:
     """The chat, its enrolment (if any, not forgotten) and the translator to answer with."""
     chat, user = update.effective_chat, update.effective_user
-    assert chat is not None
+    chat_id = chat.id if chat is not None else user.id if user is not None else 0
     async with rt.db.read() as conn:
-        enrolment = await enrolments.by_chat(conn, chat.id)
-        member = await staff.staff_by_chat(conn, chat.id)
+        enrolment = await enrolments.by_chat(conn, chat_id)
+        member = await staff.staff_by_chat(conn, chat_id)
     if enrolment is not None and enrolment.status == enrolments.FORGOTTEN:
         enrolment = None
     language = (
@@ -50,7 +51,7 @@ async def _who(rt: Runtime, update: Update) -> tuple[int, Enrolment | None, Tran
             user.language_code if user else None, rt.catalogues.codes, rt.settings.default_language
         )
     )
-    return chat.id, enrolment, rt.translator(language)
+    return chat_id, enrolment, rt.translator(language)
 
 
 def contact_button(t: Translator) -> InlineKeyboardMarkup:
@@ -197,13 +198,14 @@ async def forgetme_command(update: Update, context: Context) -> None:
 async def on_forget(update: Update, context: Context) -> None:
     """The /forgetme choice."""
     rt = runtime(context)
-    query = update.callback_query
-    assert query is not None
-    action = buttons.decode(query.data)
-    assert isinstance(action, buttons.Forget)
+    press = press_of(update)
+    action = press.action
+    if not isinstance(action, buttons.Forget):
+        await answer_stale(rt, press)
+        return
+    query, message_id = press.query, press.message_id
     chat_id, enrolment, t = await _who(rt, update)
     await query.answer()
-    message_id = query.message.message_id if query.message else None
     if action.choice == "cancel" or enrolment is None:
         await edit_or_send(
             context.bot,
@@ -306,12 +308,3 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     rt = runtime(context)
     chat_id, _enrolment, t = await _who(rt, update)
     await send(context.bot, chat_id, unknown_command(t))
-
-
-async def on_stale_button(update: Update, context: Context) -> None:
-    """A button whose data does not decode (old format, tampered): answer, change nothing."""
-    rt = runtime(context)
-    query = update.callback_query
-    assert query is not None
-    _chat_id, _enrolment, t = await _who(rt, update)
-    await query.answer(t._("This button no longer works. Send /checkin to carry on."))

@@ -18,6 +18,7 @@ from bot.i18n import Translator
 from bot.runtime import Context, Runtime, runtime
 from bot.sending import edit_or_send, notify_staff, send
 from conversations import buttons
+from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import (
     COMMENT,
     DONE,
@@ -271,12 +272,8 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     and the message edited side by side.
     """
     rt = runtime(context)
-    query = update.callback_query
-    assert query is not None
-    chat = update.effective_chat
-    chat_id = chat.id if chat is not None else query.from_user.id
-    action = buttons.decode(query.data) if chat is None or chat.type == "private" else None
-    message_id = query.message.message_id if query.message else None
+    press = press_of(update)
+    query, chat_id, message_id, action = press.query, press.chat_id, press.message_id, press.action
     async with rt.db.transaction() as conn:
         checkin = await checkins.owned(conn, getattr(action, "checkin_id", 0), chat_id)
         changed = await _apply(conn, rt, action, checkin) if checkin is not None else None
@@ -284,10 +281,7 @@ async def on_checkin_button(update: Update, context: Context) -> None:
         if changed is not None and changed.step not in (COMMENT, SHARE, DONE):
             previous = await checkins.answer_of(conn, changed.id, changed.step)
     if checkin is None:
-        async with rt.db.read() as conn:
-            enrolment = await enrolments.by_chat(conn, chat_id)
-        t = rt.translator(enrolment.language if enrolment else None)
-        await query.answer(t._("This button no longer works. Send /checkin to carry on."))
+        await answer_stale(rt, press)
         return
     t = rt.translator(checkin.language)
     if changed is None:

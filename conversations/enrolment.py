@@ -21,6 +21,7 @@ from bot.runtime import Context, Runtime, runtime
 from bot.sending import edit_or_send, send
 from conversations import buttons
 from conversations.checkin import checkin_language, open_and_send, show
+from conversations.presses import answer_stale, press_of
 from conversations.texts import help_text, not_enrolled, welcome
 from storage import checkins, enrolments, invites, prompts, staff
 from storage.records import Invite
@@ -221,17 +222,16 @@ async def _join_staff(
 async def on_language(update: Update, context: Context) -> None:
     """A language button: during joining, from /language, for staff too."""
     rt = runtime(context)
-    query = update.callback_query
-    assert query is not None
-    assert update.effective_chat is not None
-    chat_id = update.effective_chat.id
-    action = buttons.decode(query.data)
-    assert isinstance(action, buttons.ChooseLanguage)
+    press = press_of(update)
+    action = press.action
+    if not isinstance(action, buttons.ChooseLanguage):
+        await answer_stale(rt, press)
+        return
+    query, chat_id, message_id = press.query, press.chat_id, press.message_id
     if action.code not in rt.catalogues.codes:
-        await query.answer()
+        await answer_stale(rt, press)
         return
     await query.answer()
-    message_id = query.message.message_id if query.message else None
     t = rt.translator(action.code)
     async with rt.db.transaction() as conn:
         member = await staff.staff_by_chat(conn, chat_id)
@@ -283,14 +283,13 @@ async def language_command(update: Update, context: Context) -> None:
 async def on_consent(update: Update, context: Context) -> None:
     """Agree (join and start the first check-in) or leave (nothing is kept)."""
     rt = runtime(context)
-    query = update.callback_query
-    assert query is not None
-    assert update.effective_chat is not None
-    chat_id = update.effective_chat.id
-    action = buttons.decode(query.data)
-    assert isinstance(action, buttons.Consent)
+    press = press_of(update)
+    action = press.action
+    if not isinstance(action, buttons.Consent):
+        await answer_stale(rt, press)
+        return
+    query, chat_id, message_id = press.query, press.chat_id, press.message_id
     await query.answer()
-    message_id = query.message.message_id if query.message else None
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         enrolment = await enrolments.by_chat(conn, chat_id)

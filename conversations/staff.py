@@ -26,6 +26,7 @@ from bot.sending import edit_or_send, send
 from conversations import buttons
 from conversations.checkin import checkpoint_name, describe
 from conversations.enrolment import new_token
+from conversations.presses import answer_stale, press_of
 from conversations.texts import unknown_command
 from storage import audit, checkins, enrolments, invites, staff
 from storage.records import Enrolment, StaffMember
@@ -45,14 +46,13 @@ def entitled(
         @wraps(handler)
         async def checked(update: Update, context: Context) -> None:
             rt = runtime(context)
-            chat = update.effective_chat
-            assert chat is not None
+            chat, user = update.effective_chat, update.effective_user
+            chat_id = chat.id if chat is not None else user.id if user is not None else 0
+            private = chat is None or chat.type == "private"
             async with rt.db.read() as conn:
-                member = (
-                    await staff.staff_by_chat(conn, chat.id) if chat.type == "private" else None
-                )
+                member = await staff.staff_by_chat(conn, chat_id) if private else None
             if member is None or member.role not in roles:
-                await send(context.bot, chat.id, unknown_command(rt.translator(None)))
+                await send(context.bot, chat_id, unknown_command(rt.translator(None)))
                 return
             await handler(update, context, rt, member)
 
@@ -289,15 +289,14 @@ async def on_confirm_exit(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
     """The /exit confirmation; refuses anyone else's young person, even with forged data."""
-    query = update.callback_query
-    assert query is not None
-    assert update.effective_chat is not None
-    action = buttons.decode(query.data)
-    assert isinstance(action, buttons.ConfirmExit)
+    press = press_of(update)
+    action = press.action
+    if not isinstance(action, buttons.ConfirmExit):
+        await answer_stale(rt, press)
+        return
+    query, chat_id, message_id = press.query, press.chat_id, press.message_id
     t = rt.translator(member.language)
     await query.answer()
-    message_id = query.message.message_id if query.message else None
-    chat_id = update.effective_chat.id
     if not action.confirm:
         await edit_or_send(context.bot, chat_id, message_id, t.message(t._("Nothing changed.")))
         return

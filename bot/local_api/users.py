@@ -231,13 +231,19 @@ class UserSimulator:
         user = chat.user or {"id": user_id, "is_bot": False, "first_name": "Test"}
         bot = self.state.bot_user
         new_member: dict[str, Any] = {"status": new, "user": bot}
-        if new == "kicked":
-            new_member["until_date"] = 0
+        old_member: dict[str, Any] = {"status": old, "user": bot}
+        for member in (new_member, old_member):
+            if member["status"] == "kicked":
+                member["until_date"] = 0  # Telegram always sends it for "kicked"
         update = {
             "chat": chat.chat,
             "from": user,
             "date": self.state.now(),
-            "old_chat_member": {"status": old, "user": bot},
+            "old_chat_member": {
+                "status": old,
+                "user": bot,
+                **({"until_date": 0} if old == "kicked" else {}),
+            },
             "new_chat_member": new_member,
         }
         return self.state.queue_update("my_chat_member", update)

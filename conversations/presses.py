@@ -1,0 +1,55 @@
+"""Reading a button press, and the one answer every unusable press gets.
+
+A press is only acted on in a private chat and when its data decodes to the kind of button the
+handler expects; anything else (an old format, tampered or missing data, a press from a group)
+is answered "this button no longer works" in the presser's language and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, Update
+
+from bot.runtime import Context, Runtime, runtime
+from conversations import buttons
+from storage import enrolments, staff
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """Who pressed, on which message, and what the button's data decodes to (None: unusable)."""
+
+    query: CallbackQuery
+    chat_id: int
+    message_id: int | None
+    action: buttons.Action | None
+
+
+def press_of(update: Update) -> Press:
+    """The press in ``update`` (a callback query)."""
+    query = update.callback_query
+    assert query is not None, "registered for callback queries only"
+    chat = update.effective_chat
+    private = chat is None or chat.type == "private"
+    return Press(
+        query=query,
+        chat_id=chat.id if chat is not None else query.from_user.id,
+        message_id=query.message.message_id if query.message else None,
+        action=buttons.decode(query.data) if private else None,
+    )
+
+
+async def answer_stale(rt: Runtime, press: Press) -> None:
+    """ "This button no longer works", in the presser's language; nothing changes."""
+    async with rt.db.read() as conn:
+        enrolment = await enrolments.by_chat(conn, press.chat_id)
+        member = await staff.staff_by_chat(conn, press.chat_id)
+    language = enrolment.language if enrolment else member.language if member else None
+    t = rt.translator(language)
+    await press.query.answer(t._("This button no longer works. Send /checkin to carry on."))
+
+
+async def on_stale_button(update: Update, context: Context) -> None:
+    """A press no other handler takes: answer it as stale."""
+    await answer_stale(runtime(context), press_of(update))
