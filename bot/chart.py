@@ -2,19 +2,14 @@
 
 Each bar runs to the lower end of the shown range, with the rest of the range drawn lighter
 (shares are ranges, never exact small counts); a statement whose figures are withheld gets no
-bar, only the word "hidden". Matplotlib cannot shape Arabic-script
-or draw Ethiopic text with its bundled font, so labels in those scripts fall back to English.
+bar, only the word "hidden". Matplotlib cannot shape Arabic-script or draw Ethiopic text with its
+bundled font, so labels in those scripts fall back to English.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt
 
 from conversations.digest import Bar, checkpoint_order
 
@@ -30,7 +25,15 @@ def draw_chart(
     title: str,
     hidden: str,
 ) -> bytes:
-    """The chart as PNG bytes; ``item_names`` gives the order of statements (top to bottom)."""
+    """The chart as PNG bytes; ``item_names`` gives the order of statements (top to bottom).
+
+    Matplotlib (about 40 MB) is imported on the first chart, not when the bot starts.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
     checkpoints = sorted({bar.checkpoint for bar in bars}, key=checkpoint_order)
     items = [item for item in item_names if any(bar.item_id == item for bar in bars)]
     by_key = {(bar.item_id, bar.checkpoint): bar for bar in bars}
