@@ -177,6 +177,7 @@ async def main() -> None:
         )
     )
     (HERE / "synthetic-digest.txt").write_text(text + "\n", "utf-8")
+    assert service.chart is not None, "the synthetic service is large enough to show figures"
     (HERE / "synthetic-digest.png").write_bytes(service.chart)
     print(text)
     print(f"\nchart: {HERE / 'synthetic-digest.png'}")

@@ -46,7 +46,7 @@ class Report:
 
     digest: Digest
     text: str
-    chart: bytes
+    chart: bytes | None  # None when no figure may be shown yet
 
     def parts(self) -> list[str]:
         return split_message(self.text)
@@ -92,16 +92,19 @@ async def compose(
     q = rt.questionnaire
     names = {item.id: t.pgettext(q.context(item.id), item.short) for item in q.items}
     text = t.message(render_text(digest, t, names))
-    chart_t = t if t.code in DRAWABLE else rt.translator("en")
-    chart_names = {item.id: chart_t.pgettext(q.context(item.id), item.short) for item in q.items}
-    checkpoints = {c.checkpoint: checkpoint_label(c.checkpoint, chart_t) for c in digest.cells}
-    chart = draw_chart(
-        chart_bars(digest),
-        chart_names,
-        checkpoints,
-        title=chart_t._("Share answering positively, by statement and check-in"),
-        hidden=chart_t._("hidden"),
-    )
+    bars = chart_bars(digest)
+    chart = None
+    if any(bar.share is not None for bar in bars):
+        chart_t = t if t.code in DRAWABLE else rt.translator("en")
+        names = {i.id: chart_t.pgettext(q.context(i.id), i.short) for i in q.items}
+        checkpoints = {c.checkpoint: checkpoint_label(c.checkpoint, chart_t) for c in digest.cells}
+        chart = draw_chart(
+            bars,
+            names,
+            checkpoints,
+            title=chart_t._("Share answering positively, by statement and check-in"),
+            hidden=chart_t._("hidden"),
+        )
     return Report(digest, text, chart)
 
 
@@ -127,7 +130,8 @@ async def deliver(rt: Runtime, bot: ExtBot[None], member: StaffMember, report: R
     for part in report.parts():
         await send(bot, member.chat_id, part)
     t = rt.translator(member.language)
-    await bot.send_photo(member.chat_id, report.chart, caption=t.message(t._("Chart")))
+    if report.chart is not None:
+        await bot.send_photo(member.chat_id, report.chart, caption=t.message(t._("Chart")))
 
 
 @entitled("key_worker", "manager", "admin")
