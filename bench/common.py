@@ -19,6 +19,7 @@ from bot.clock import ManualClock
 from bot.local_api import LocalBotAPI
 from bot.runtime import Runtime
 from bot.settings import load_settings
+from conversations.questionnaire import DEFAULT_DIR, load_questionnaire
 from storage.db import Database
 from storage.schema import enrolments, prompts, staff, teams
 
@@ -26,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT.parent / "shared" / "telegram-bot-api" / "api.json"
 RESULTS = ROOT / "bench" / "results.md"
 TOKEN = "123456:BENCH"
+DEFAULT_ITEMS = tuple(
+    item.id for item in load_questionnaire(DEFAULT_DIR / "quality_experience.yaml").items
+)
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, inside the send window
 
 

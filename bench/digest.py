@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
 
-from bench.common import TOKEN, machine, write_section
+from bench.common import DEFAULT_ITEMS, TOKEN, machine, write_section
 from bot.app import build_runtime
 from bot.clock import ManualClock
 from bot.runtime import Runtime
@@ -45,17 +45,7 @@ from storage.schema import answers, checkins, enrolments, staff, teams
 from storage.schema import prompts as prompts_table
 
 NOW = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)  # late in Q2: this quarter and Q1 both full
-ITEMS = (
-    "power",
-    "respected",
-    "cares",
-    "turn_to",
-    "goals",
-    "inspired",
-    "practical",
-    "interests",
-    "boundaries",
-)
+ITEMS = DEFAULT_ITEMS
 
 
 def seed(path: Path, people: int, answer_count: int) -> dict[str, int]:

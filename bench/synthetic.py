@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench.common import DEFAULT_ITEMS
 from bot.app import build_runtime
 from bot.clock import ManualClock
 from bot.settings import load_settings
@@ -24,17 +25,7 @@ from conversations.reports import compose
 from storage.schema import answers, checkins, enrolments, prompts, staff, teams
 
 HERE = Path(__file__).resolve().parent
-ITEMS = (
-    "power",
-    "respected",
-    "cares",
-    "turn_to",
-    "goals",
-    "inspired",
-    "practical",
-    "interests",
-    "boundaries",
-)
+ITEMS = DEFAULT_ITEMS
 NOW = datetime(2026, 6, 20, 12, 0, tzinfo=UTC)
 COMMENTS = (
     "She helped me with my CV, call me on 07700 900123",

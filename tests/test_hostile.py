@@ -29,11 +29,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.clock import ManualClock
-from bot.local_api import LocalBotAPI
-from bot.settings import load_settings
 from conversations import buttons
-from tests.conftest import BOT_USERNAME, SPEC, START, TOKEN, World
+from conversations.questionnaire import DEFAULT_DIR, load_questionnaire
+from tests.conftest import BOT_USERNAME, World, running_world
 from tests.people import enrolled
 
 YP, STRANGER, KW, GROUP = 1001, 1002, 900101, -100555
@@ -130,25 +128,10 @@ class Errors(logging.Handler):
 
 @asynccontextmanager
 async def fresh_world() -> AsyncIterator[World]:
+    """A world on a fresh database (a test's own; hypothesis examples share none)."""
     with tempfile.TemporaryDirectory() as tmp:
-        clock = ManualClock(START)
-        async with LocalBotAPI(SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock) as api:
-            world = World(
-                api,
-                load_settings(
-                    telegram_token=TOKEN,
-                    telegram_api_url=api.base_url,
-                    telegram_file_url=api.base_file_url,
-                    database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'checkin.db'}",
-                    bot_username=BOT_USERNAME,
-                ),
-                clock,
-            )
-            await world.start()
-            try:
-                yield world
-            finally:
-                await world.stop()
+        async with running_world(Path(tmp) / "checkin.db") as world:
+            yield world
 
 
 def tampered(data: str, number: int) -> str:
@@ -220,17 +203,8 @@ def check_database(path: Path) -> None:
             "GROUP BY enrolment_id HAVING COUNT(*) > 1"
         ).fetchall()
         assert live == [], f"more than one live check-in: {live}"
-        items = {
-            "power",
-            "respected",
-            "cares",
-            "turn_to",
-            "goals",
-            "inspired",
-            "practical",
-            "interests",
-            "boundaries",
-        }
+        default = load_questionnaire(DEFAULT_DIR / "quality_experience.yaml")
+        items = {item.id for item in default.items}
         for item, value in db.execute("SELECT item_id, value FROM answers"):
             assert item in items, item
             assert value is None or 1 <= value <= 4, value
