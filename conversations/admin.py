@@ -87,7 +87,7 @@ async def staff_command(update: Update, context: Context, rt: Runtime, member: S
     t = rt.translator(member.language)
     assert update.effective_chat is not None
     async with rt.db.transaction() as conn:
-        people = await admin.all_staff(conn)
+        people = await staff.every_member(conn)
         await audit.record(
             conn,
             actor=f"staff:{member.id}",

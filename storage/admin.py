@@ -9,42 +9,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.enrolments import ACTIVE, STOPPED
-from storage.records import StaffMember
-from storage.schema import enrolments, invites, staff, teams
+from storage.schema import enrolments, invites
 
 # Young people an admin can move: enrolled, whether or not they paused their check-ins.
 MOVABLE = (ACTIVE, STOPPED)
-
-
-async def all_staff(conn: AsyncConnection) -> list[StaffMember]:
-    """Every staff member, active or not, in the order they were added."""
-    rows = await conn.execute(
-        select(
-            staff.c.id,
-            staff.c.name,
-            staff.c.role,
-            staff.c.team_id,
-            teams.c.name.label("team_name"),
-            staff.c.chat_id,
-            staff.c.language,
-            staff.c.active,
-        )
-        .select_from(staff.outerjoin(teams, staff.c.team_id == teams.c.id))
-        .order_by(staff.c.id)
-    )
-    return [
-        StaffMember(
-            id=r.id,
-            name=r.name,
-            role=r.role,
-            team_id=r.team_id,
-            team_name=r.team_name,
-            chat_id=r.chat_id,
-            language=r.language,
-            active=bool(r.active),
-        )
-        for r in rows
-    ]
 
 
 async def void_staff_invites(conn: AsyncConnection, staff_id: int, now: datetime) -> int:

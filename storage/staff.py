@@ -64,6 +64,12 @@ _SELECT = select(
 ).select_from(staff.outerjoin(teams, staff.c.team_id == teams.c.id))
 
 
+async def every_member(conn: AsyncConnection) -> list[StaffMember]:
+    """Every staff member, active or not, in the order they were added."""
+    rows = await conn.execute(_SELECT.order_by(staff.c.id))
+    return [_member(row._mapping) for row in rows]
+
+
 async def staff_by_chat(conn: AsyncConnection, chat_id: int) -> StaffMember | None:
     """The active staff member using this chat, if any."""
     row = (
