@@ -112,7 +112,7 @@ async def staff_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create a staff member and print a single-use staff invite link."""
     from bot.app import build_runtime
     from conversations.enrolment import new_token
-    from storage import invites, staff
+    from storage import staff
 
     name = args.name.strip()
     if not name or len(name) > 80:
@@ -124,16 +124,13 @@ async def staff_add(args: argparse.Namespace, settings: Settings) -> int:
         now = rt.clock.now()
         token = new_token()
         async with rt.db.transaction() as conn:
-            team_id = await staff.ensure_team(conn, args.team.strip(), now) if args.team else None
-            staff_id = await staff.add_staff(
-                conn, name=name, role=args.role, team_id=team_id, now=now
-            )
-            await invites.create_invite(
+            await staff.add_with_invite(
                 conn,
-                kind="staff",
-                token=token,
+                name=name,
+                role=args.role,
+                team=args.team.strip() if args.team else None,
                 created_by=None,
-                staff_id=staff_id,
+                token=token,
                 now=now,
                 expires_at=now + timedelta(days=settings.invite_ttl_days),
             )

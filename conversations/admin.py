@@ -35,7 +35,7 @@ from bot.sending import send
 from conversations.checkin import describe
 from conversations.enrolment import new_token
 from conversations.staff import clean_label, entitled, role_name
-from storage import admin, audit, enrolments, invites, staff
+from storage import admin, audit, enrolments, staff
 from storage.records import Enrolment, StaffMember
 
 log = logging.getLogger(__name__)
@@ -215,20 +215,13 @@ async def addstaff_command(
     token = new_token()
     expires = now + timedelta(days=rt.settings.invite_ttl_days)
     async with rt.db.transaction() as conn:
-        new_team = False
-        team_id = None
-        if parsed.team is not None:
-            new_team = await staff.team_id_by_name(conn, parsed.team) is None
-            team_id = await staff.ensure_team(conn, parsed.team, now)
-        staff_id = await staff.add_staff(
-            conn, name=parsed.name, role=parsed.role, team_id=team_id, now=now
-        )
-        await invites.create_invite(
+        staff_id, new_team = await staff.add_with_invite(
             conn,
-            kind="staff",
-            token=token,
+            name=parsed.name,
+            role=parsed.role,
+            team=parsed.team,
             created_by=member.id,
-            staff_id=staff_id,
+            token=token,
             now=now,
             expires_at=expires,
         )

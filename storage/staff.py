@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.invites import create_invite
 from storage.records import StaffMember
 from storage.schema import staff, teams
 
@@ -37,6 +38,39 @@ async def add_staff(
         insert(staff).values(name=name, role=role, team_id=team_id, active=True, created_at=now)
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def add_with_invite(
+    conn: AsyncConnection,
+    *,
+    name: str,
+    role: str,
+    team: str | None,
+    created_by: int | None,
+    token: str,
+    now: datetime,
+    expires_at: datetime,
+) -> tuple[int, bool]:
+    """A new staff member and their single-use staff invite for ``token``.
+
+    Returns the staff id and whether ``team`` was created just now (so a typo can be noticed).
+    """
+    new_team = False
+    team_id = None
+    if team is not None:
+        new_team = await team_id_by_name(conn, team) is None
+        team_id = await ensure_team(conn, team, now)
+    staff_id = await add_staff(conn, name=name, role=role, team_id=team_id, now=now)
+    await create_invite(
+        conn,
+        kind="staff",
+        token=token,
+        created_by=created_by,
+        staff_id=staff_id,
+        now=now,
+        expires_at=expires_at,
+    )
+    return staff_id, new_team
 
 
 def _member(m: RowMapping) -> StaffMember:
