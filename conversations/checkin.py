@@ -90,7 +90,6 @@ def render_step(
     n, total = step_number(q, checkin.checkpoint, step)
     parts = [
         t._("Statement {n} of {total}").format(n=t.number(n), total=t.number(total)),
-        t.pgettext(q.context("title"), q.title),
         t.pgettext(q.context(item.id), item.text),
     ]
     option = q.option(previous) if previous else None

@@ -69,5 +69,5 @@ async def enrolled(
 
 
 def statement(message: BotMessage) -> str:
-    """The statement text of a check-in message (its third paragraph)."""
-    return message.content.split("\n\n")[2]
+    """The statement text of a check-in message (its second paragraph)."""
+    return message.content.split("\n\n")[1]
