@@ -96,15 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: Settings) -> int:
-    """Run the bot until interrupted."""
-    from telegram import Update
-
+    """Run the bot until interrupted (long polling that confirms updates once handled)."""
     from bot.app import build_application, build_runtime
+    from bot.polling import serve
 
     rt = build_runtime(settings)
     app = build_application(rt)
     log.info("starting the bot")
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(app))
     return 0
 
 

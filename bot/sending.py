@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import InlineKeyboardMarkup, Message
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
@@ -77,3 +77,14 @@ class Pacer:
                 await asyncio.sleep(self._next - now)
                 now = self._next
             self._next = now + self.interval
+
+
+async def answer_press(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press. One Telegram refuses (expired, or answered before a restart
+    delivered it again) is not an error: the press itself was handled."""
+    try:
+        await query.answer(text)
+    except BadRequest:
+        log.info("a button press could not be answered (expired or already answered)")
+    except TelegramError as exc:
+        log.warning("a button press could not be answered: %s", type(exc).__name__)

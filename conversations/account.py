@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator, negotiate
 from bot.runtime import Context, Runtime, runtime
-from bot.sending import edit_or_send, notify_staff, send
+from bot.sending import answer_press, edit_or_send, notify_staff, send
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
@@ -103,7 +103,7 @@ async def on_contact_me(update: Update, context: Context) -> None:
     assert query is not None
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None or enrolment.status == enrolments.PENDING:
-        await query.answer(t._("This button no longer works."))
+        await answer_press(query, t._("This button no longer works."))
         return
     async with rt.db.transaction() as conn:
         await enrolments.request_contact(
@@ -120,7 +120,7 @@ async def on_contact_me(update: Update, context: Context) -> None:
             )
         ),
     )
-    await query.answer()
+    await answer_press(query)
     reply = (
         t._("Done. I've told your key worker that you'd like them to get in touch.")
         if told
@@ -205,7 +205,7 @@ async def on_forget(update: Update, context: Context) -> None:
         return
     query, message_id = press.query, press.message_id
     chat_id, enrolment, t = await _who(rt, update)
-    await query.answer()
+    await answer_press(query)
     if action.choice == "cancel" or enrolment is None:
         await edit_or_send(
             context.bot,

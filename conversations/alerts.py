@@ -23,7 +23,7 @@ from telegram.ext import ExtBot
 
 from bot.i18n import Translator
 from bot.runtime import Context, Runtime, runtime
-from bot.sending import send
+from bot.sending import answer_press, send
 from conversations import buttons
 from conversations.checkin import describe
 from conversations.safeguarding import Match, PhraseList, match_risk
@@ -236,7 +236,7 @@ async def on_acknowledge(update: Update, context: Context) -> None:
     assert query is not None
     action = buttons.decode(query.data)
     if update.effective_chat is None or not isinstance(action, buttons.AckAlert):
-        await query.answer(rt.translator(None)._("This button no longer works."))
+        await answer_press(query, rt.translator(None)._("This button no longer works."))
         return
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
@@ -258,16 +258,16 @@ async def on_acknowledge(update: Update, context: Context) -> None:
         others = await alerts.all_leads(conn)
     t = rt.translator(member.language if member else None)
     if member is None or rank is None or alert is None:
-        await query.answer(t._("This button no longer works."))
+        await answer_press(query, t._("This button no longer works."))
         return
     if not done:
         async with rt.db.read() as conn:
             by = await staff.staff_by_id(conn, alert.acknowledged_by or 0)
-        await query.answer(
-            t._("Already acknowledged by {name}.").format(name=by.name if by else "?")
+        await answer_press(
+            query, t._("Already acknowledged by {name}.").format(name=by.name if by else "?")
         )
         return
-    await query.answer(t._("Acknowledged. Thank you."))
+    await answer_press(query, t._("Acknowledged. Thank you."))
     await send(
         context.bot,
         update.effective_chat.id,

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.i18n import Translator
 from bot.runtime import Context, Runtime, runtime
-from bot.sending import edit_or_send, notify_staff, send
+from bot.sending import answer_press, edit_or_send, notify_staff, send
 from conversations import buttons
 from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import (
@@ -284,7 +284,9 @@ async def on_checkin_button(update: Update, context: Context) -> None:
         return
     t = rt.translator(checkin.language)
     if changed is None:
-        await query.answer(t._("That was already saved. You can carry on with the newest message."))
+        await answer_press(
+            query, t._("That was already saved. You can carry on with the newest message.")
+        )
         return
     checkin = changed
     markup = None
@@ -297,7 +299,7 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     else:
         text, markup = render_step(rt.questionnaire, checkin, t, previous)
     await asyncio.gather(
-        query.answer(), edit_or_send(context.bot, chat_id, message_id, text, markup)
+        answer_press(query), edit_or_send(context.bot, chat_id, message_id, text, markup)
     )
     if checkin.step == DONE and checkin.shared:
         async with rt.db.read() as conn:

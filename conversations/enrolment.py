@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.i18n import LANGUAGES, Translator, negotiate
 from bot.menu import set_chat_menu
 from bot.runtime import Context, Runtime, runtime
-from bot.sending import edit_or_send, send
+from bot.sending import answer_press, edit_or_send, send
 from conversations import buttons
 from conversations.checkin import checkin_language, open_and_send, show
 from conversations.presses import answer_stale, press_of
@@ -231,7 +231,7 @@ async def on_language(update: Update, context: Context) -> None:
     if action.code not in rt.catalogues.codes:
         await answer_stale(rt, press)
         return
-    await query.answer()
+    await answer_press(query)
     t = rt.translator(action.code)
     async with rt.db.transaction() as conn:
         member = await staff.staff_by_chat(conn, chat_id)
@@ -289,7 +289,7 @@ async def on_consent(update: Update, context: Context) -> None:
         await answer_stale(rt, press)
         return
     query, chat_id, message_id = press.query, press.chat_id, press.message_id
-    await query.answer()
+    await answer_press(query)
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         enrolment = await enrolments.by_chat(conn, chat_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from telegram import CallbackQuery, Update
 
 from bot.runtime import Context, Runtime, runtime
+from bot.sending import answer_press
 from conversations import buttons
 from storage import enrolments, staff
 
@@ -47,7 +48,7 @@ async def answer_stale(rt: Runtime, press: Press) -> None:
         member = await staff.staff_by_chat(conn, press.chat_id)
     language = enrolment.language if enrolment else member.language if member else None
     t = rt.translator(language)
-    await press.query.answer(t._("This button no longer works. Send /checkin to carry on."))
+    await answer_press(press.query, t._("This button no longer works. Send /checkin to carry on."))
 
 
 async def on_stale_button(update: Update, context: Context) -> None:

@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.i18n import Translator
 from bot.runtime import Context, Runtime, runtime
 from bot.schedule import plan_exit
-from bot.sending import edit_or_send, send
+from bot.sending import answer_press, edit_or_send, send
 from conversations import buttons
 from conversations.checkin import checkpoint_name, describe
 from conversations.enrolment import new_token
@@ -296,7 +296,7 @@ async def on_confirm_exit(
         return
     query, chat_id, message_id = press.query, press.chat_id, press.message_id
     t = rt.translator(member.language)
-    await query.answer()
+    await answer_press(query)
     if not action.confirm:
         await edit_or_send(context.bot, chat_id, message_id, t.message(t._("Nothing changed.")))
         return
