@@ -77,7 +77,8 @@ async def compose(
     """Build and render the digest for ``scope`` at ``now``."""
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
     async with rt.db.read() as conn:
-        answers = await digests.answer_records(conn, window.until)
+        earliest = previous.since if previous is not None else window.since
+        answers = await digests.answer_records(conn, window.until, since=earliest)
         people = await digests.population_records(conn, window.since, window.until)
         comments = await digests.comment_records(conn, window.until)
     digest = build_digest(

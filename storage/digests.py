@@ -18,8 +18,10 @@ _DONE = ("finished", "closed")
 NO_TEAM = "(no team)"
 
 
-async def answer_records(conn: AsyncConnection, until: datetime) -> list[AnswerRecord]:
-    """Every answer given before ``until`` in a finished or closed check-in, service-wide."""
+async def answer_records(
+    conn: AsyncConnection, until: datetime, since: datetime | None = None
+) -> list[AnswerRecord]:
+    """Every answer given in [since, until) in a finished or closed check-in, service-wide."""
     query = (
         select(
             enrolments.c.pseudonym,
@@ -37,6 +39,8 @@ async def answer_records(conn: AsyncConnection, until: datetime) -> list[AnswerR
         )
         .where(checkins.c.status.in_(_DONE), answers.c.answered_at < until)
     )
+    if since is not None:
+        query = query.where(answers.c.answered_at >= since)
     result = await conn.execute(query)
     return [
         AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at)
