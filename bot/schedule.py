@@ -254,7 +254,7 @@ async def _open(
 ) -> tuple[int, str]:
     """The check-in this prompt opens (reused from an earlier attempt) and its language."""
     q = rt.questionnaires.get(prompt.questionnaire_id, rt.questionnaire)
-    language = checkin_language(rt, q, enrolment.language or rt.settings.default_language)
+    language = checkin_language(rt, enrolment.language or rt.settings.default_language)
     if prompt.checkin_id is not None:
         return prompt.checkin_id, language
     checkin_id = await checkins.open_checkin(

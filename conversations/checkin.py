@@ -161,7 +161,7 @@ def thanks(t: Translator, shared: bool) -> str:
 # --- starting and resuming ------------------------------------------------------------------
 
 
-def checkin_language(rt: Runtime, q: Questionnaire, wanted: str) -> str:
+def checkin_language(rt: Runtime, wanted: str) -> str:
     """``wanted`` when its catalogue lacks nothing, else the service's default language.
 
     A check-in is never sent half in one language: one missing or fuzzy message that a young
@@ -178,7 +178,7 @@ async def open_and_send(
     """Open a new check-in for ``checkpoint`` and send its first statement."""
     q = rt.questionnaire
     wanted = enrolment.language or rt.settings.default_language
-    language = checkin_language(rt, q, wanted)
+    language = checkin_language(rt, wanted)
     async with rt.db.transaction() as conn:
         if await checkins.live_checkin(conn, enrolment.id) is not None:
             return None

@@ -242,9 +242,7 @@ async def on_language(update: Update, context: Context) -> None:
             await enrolments.set_language(conn, enrolment.id, action.code)
             live = await checkins.live_checkin(conn, enrolment.id)
             if live is not None:
-                await checkins.set_language(
-                    conn, live.id, checkin_language(rt, rt.questionnaire, action.code)
-                )
+                await checkins.set_language(conn, live.id, checkin_language(rt, action.code))
     await set_chat_menu(context.bot, chat_id, t, member.role if member else None)
     if member is not None:
         await edit_or_send(context.bot, chat_id, message_id, language_set(t))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations.digest import AnswerRecord, CommentRecord, PopulationRecord
@@ -169,7 +169,3 @@ async def set_digest_frequency(conn: AsyncConnection, staff_id: int, frequency: 
 async def digest_frequency(conn: AsyncConnection, staff_id: int) -> str:
     value = await conn.scalar(select(staff.c.digest_frequency).where(staff.c.id == staff_id))
     return str(value or "weekly")
-
-
-async def count_answers(conn: AsyncConnection) -> int:
-    return int(await conn.scalar(select(func.count()).select_from(answers)) or 0)

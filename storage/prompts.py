@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, select, update
+from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
@@ -187,8 +187,3 @@ async def stop_all(conn: AsyncConnection, enrolment_id: int, now: datetime) -> N
         .where(prompts.c.enrolment_id == enrolment_id, prompts.c.status.in_(ACTIVE_STATUSES))
         .values(status="unreachable", next_check_at=None, updated_at=now)
     )
-
-
-async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
-    rows = await conn.execute(select(prompts.c.status, func.count()).group_by(prompts.c.status))
-    return {status: int(n) for status, n in rows}
