@@ -72,6 +72,8 @@ def update() -> None:
                     message.string = message.id
                     message.flags.discard("fuzzy")
         status = review_status(path) if path.exists() else "not recorded"
+        if language.code == "en":
+            status = "source language, written by the Check-in team"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=0, ignore_obsolete=True)

@@ -37,7 +37,7 @@ def extract_questionnaire(
         line_of(doc["title"]),
         "pgettext",
         (f"{qid}.title", doc["title"]),
-        ["The heading above every statement."],
+        ["The questionnaire's title (for reviewers and staff; not shown above each statement)."],
     )
     for option in doc["scale"]:
         yield (
