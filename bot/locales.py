@@ -27,8 +27,8 @@ def po_path(code: str, root: Path = DEFAULT_LOCALES_DIR) -> Path:
     return root / code / "LC_MESSAGES" / "messages.po"
 
 
-def extract() -> None:
-    """Regenerate the template from the code and questionnaire files."""
+def extract(output: Path = TEMPLATE) -> None:
+    """Regenerate the template (or write it to ``output``) from the code and questionnaires."""
     subprocess.run(  # noqa: S603 - fixed arguments, our own tool
         [
             sys.executable,
@@ -38,7 +38,7 @@ def extract() -> None:
             "-F",
             "babel.cfg",
             "-o",
-            str(TEMPLATE),
+            str(output),
             "--no-wrap",
             "--sort-by-file",
             "--add-comments=Translators:",
