@@ -34,11 +34,11 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, Callb
 
 from bench.common import NOON, ROOT, SPEC, TOKEN, machine, seed, write_section
 from bot.app import build_application, build_runtime, prepare
-from bot.clock import ManualClock
-from bot.local_api import LocalBotAPI
-from bot.settings import load_settings
 from conversations import buttons
 from conversations.questionnaire import first_step
+from core.clock import ManualClock
+from core.settings import load_settings
+from local_bot_api import LocalBotAPI
 from storage.schema import checkins
 
 FIRST_CHAT = 10_000_000  # bench.common.seed's first chat id
@@ -180,7 +180,7 @@ GROUPS = (
         "our code (bot/, conversations/, storage/)",
         tuple(f"{ROOT}/{folder}/" for folder in ("bot", "conversations", "storage")),
     ),
-    ("local Bot API stand-in (shares the process)", ("/bot/local_api/",)),
+    ("local Bot API stand-in (shares the process)", ("/local_bot_api/",)),
     ("python-telegram-bot", ("/telegram/",)),
     (
         "httpx / httpcore (client HTTP; incl. httpcore's `import sniffio` retried per request)",

@@ -15,11 +15,11 @@ from sqlalchemy import insert
 from telegram.ext import Application
 
 from bot.app import build_application, build_runtime, prepare
-from bot.clock import ManualClock
-from bot.local_api import LocalBotAPI
-from bot.runtime import Runtime
-from bot.settings import load_settings
 from conversations.questionnaire import DEFAULT_DIR, load_questionnaire
+from conversations.runtime import Runtime
+from core.clock import ManualClock
+from core.settings import load_settings
+from local_bot_api import LocalBotAPI
 from storage.db import Database
 from storage.schema import enrolments, prompts, staff, teams
 

@@ -49,10 +49,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot.local_api import LocalBotAPI
-from bot.local_api.models import BotMessage
 from conversations import buttons
 from conversations.questionnaire import load_questionnaires
+from local_bot_api import LocalBotAPI
+from local_bot_api.models import BotMessage
 from storage.db import Database
 from storage.schema import checkins, enrolments, staff, teams
 

@@ -34,12 +34,12 @@ from sqlalchemy.engine import Engine
 
 from bench.common import DEFAULT_ITEMS, TOKEN, machine, write_section
 from bot.app import build_runtime
-from bot.clock import ManualClock
-from bot.runtime import Runtime
 from bot.schedule import BATCH, LEASE, WORKER, tick
-from bot.settings import load_settings
 from conversations.digest import Scope, build_digest
 from conversations.reports import compose, windows
+from conversations.runtime import Runtime
+from core.clock import ManualClock
+from core.settings import load_settings
 from storage import digests, prompts
 from storage.schema import answers, checkins, enrolments, staff, teams
 from storage.schema import prompts as prompts_table

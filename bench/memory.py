@@ -29,8 +29,8 @@ TARGET_MB = 150.0
 
 
 async def parent(people: int, due: int) -> dict[str, Any]:
-    from bot.clock import ManualClock
-    from bot.local_api import LocalBotAPI
+    from core.clock import ManualClock
+    from local_bot_api import LocalBotAPI
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'memory.db'}"

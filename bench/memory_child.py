@@ -31,9 +31,9 @@ async def child(database: str, api_url: str, file_url: str) -> dict[str, Any]:
     from telegram import Update
 
     from bot.app import build_application, build_runtime, prepare
-    from bot.clock import ManualClock
     from bot.schedule import tick
-    from bot.settings import load_settings
+    from core.clock import ManualClock
+    from core.settings import load_settings
 
     before = status_mb()
     settings = load_settings(

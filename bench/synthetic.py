@@ -18,10 +18,10 @@ from sqlalchemy import insert
 
 from bench.common import DEFAULT_ITEMS
 from bot.app import build_runtime
-from bot.clock import ManualClock
-from bot.settings import load_settings
 from conversations.digest import Scope
 from conversations.reports import compose
+from core.clock import ManualClock
+from core.settings import load_settings
 from storage.schema import answers, checkins, enrolments, prompts, staff, teams
 
 HERE = Path(__file__).resolve().parent

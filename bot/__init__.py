@@ -1,6 +1,3 @@
-"""Check-in: the Telegram application (wiring, handlers, scheduler job, CLI)."""
+"""Check-in's top layer: the Telegram application (wiring, CLI, polling, job, playground)."""
 
-import os
-
-# Opt in now to python-telegram-bot's coming change: RetryAfter.retry_after as a timedelta.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
+import core  # noqa: F401  (sets PTB_TIMEDELTA before telegram is imported)

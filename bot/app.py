@@ -22,13 +22,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clock import Clock, SystemClock
-from bot.errors import SettingsError, handle_error
-from bot.i18n import LANGUAGES, Catalogues
-from bot.menu import set_default_menus
-from bot.runtime import KEY, Context, Runtime, runtime
+from bot.error_handler import handle_error
 from bot.schedule import tick
-from bot.settings import DEFAULT_LOCALES_DIR, Settings
 from conversations import (
     account,
     alerts,
@@ -41,10 +36,16 @@ from conversations import (
     texts,
 )
 from conversations.admin import add_admin_handlers
-from conversations.checkpoints import ScheduleConfig, load_schedule
+from conversations.checkpoints import ScheduleConfig, ScheduleError, load_schedule
+from conversations.menu import set_default_menus
 from conversations.questionnaire import load_questionnaires
 from conversations.retention import run_retention
+from conversations.runtime import Context, Runtime
 from conversations.safeguarding import RiskListError, load_risk_lists
+from core.clock import Clock, SystemClock
+from core.errors import SettingsError
+from core.i18n import LANGUAGES, Catalogues
+from core.settings import DEFAULT_LOCALES_DIR, Settings
 from storage import enrolments, prompts
 from storage.db import Database
 
@@ -62,23 +63,19 @@ def _pattern(kind: str) -> str:
 def build_runtime(
     settings: Settings, clock: Clock | None = None, schedule: ScheduleConfig | None = None
 ) -> Runtime:
-    """Load and validate everything the bot needs; a broken file stops start-up here."""
+    """Load and validate everything the bot needs; a broken file stops start-up here with a
+    :class:`SettingsError` naming the setting and the file."""
     questionnaires = load_questionnaires(settings.questionnaires_dir)
     if settings.default_questionnaire not in questionnaires:
         raise SettingsError(
             f"CHECKIN_DEFAULT_QUESTIONNAIRE: no questionnaire '{settings.default_questionnaire}'"
         )
-    rt = Runtime(
-        settings=settings,
-        db=Database(settings.database_url),
-        clock=clock or SystemClock(),
-        catalogues=Catalogues(settings.locales_dir, settings.locales_override_dir),
-        questionnaires=questionnaires,
-        bot_username=settings.bot_username or "checkin_bot",
-    )
-    rt.extras["schedule"] = schedule or load_schedule(settings.schedule_file)
     try:
-        rt.extras["risk_lists"] = load_risk_lists(
+        schedule = schedule or load_schedule(settings.schedule_file)
+    except ScheduleError as exc:
+        raise SettingsError(f"CHECKIN_SCHEDULE_FILE: {exc}") from None
+    try:
+        risk_lists = load_risk_lists(
             [language.code for language in LANGUAGES],
             settings.locales_dir,
             DEFAULT_LOCALES_DIR,
@@ -86,9 +83,17 @@ def build_runtime(
         )
     except RiskListError as exc:
         raise SettingsError(f"risk phrases: {exc}") from None
-    wording = texts.PrivacyWording.from_settings(settings)
-    rt.extras["privacy_wording"] = wording
-    return rt
+    return Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        clock=clock or SystemClock(),
+        catalogues=Catalogues(settings.locales_dir, settings.locales_override_dir),
+        questionnaires=questionnaires,
+        schedule=schedule,
+        risk_lists=risk_lists,
+        privacy_wording=texts.PrivacyWording.from_settings(settings),
+        bot_username=settings.bot_username or "checkin_bot",
+    )
 
 
 def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS) -> Application:  # type: ignore[type-arg]
@@ -100,12 +105,12 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.file_url())
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
-        .context_types(ContextTypes())
+        .context_types(ContextTypes(context=Context))
         .post_init(prepare)
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data[KEY] = rt
+    rt.attach(app)
 
     # 0. Joining and the always-available commands, private chats only.
     app.add_handler(CommandHandler("start", enrolment.start, filters=PRIVATE))
@@ -162,7 +167,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     change = update.my_chat_member
     if change is None or change.chat.type != "private":
         return
-    rt = runtime(context)
+    rt = context.runtime
     blocked = change.new_chat_member.status in ("kicked", "left")
     async with rt.db.transaction() as conn:
         await enrolments.set_reachable(conn, change.chat.id, not blocked)
@@ -174,7 +179,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
 
 
 async def _tick_job(context: Context) -> None:
-    await run_periodic(runtime(context), context.bot)
+    await run_periodic(context.runtime, context.bot)
 
 
 async def run_periodic(rt: Runtime, bot: ExtBot[None]) -> None:
@@ -191,7 +196,7 @@ async def run_periodic(rt: Runtime, bot: ExtBot[None]) -> None:
 
 async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     """Migrate the database, learn the bot's username, and set the command menu."""
-    rt: Runtime = app.bot_data[KEY]
+    rt = Runtime.of(app)
     await rt.db.migrate()
     me = await app.bot.get_me()
     rt.bot_username = rt.settings.bot_username or me.username or rt.bot_username
@@ -199,5 +204,5 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    rt: Runtime = app.bot_data[KEY]
+    rt = Runtime.of(app)
     await rt.db.close()

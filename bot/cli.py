@@ -7,16 +7,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.errors import CheckinError
-from bot.settings import Settings, load_settings
+from sqlalchemy.engine import make_url
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.app import build_application, build_runtime
+from bot.locales import completeness
+from bot.playground import run_playground
+from bot.polling import serve
+from bot.schedule import preview
+from conversations.digest import Scope
+from conversations.export import aggregate_rows, answer_rows
+from conversations.reports import compose, describe_scope
+from core.errors import CheckinError
+from core.i18n import LANGUAGES
+from core.settings import Settings, load_settings
+from storage import audit, digests, staff
+from storage.invites import new_token
 
 log = logging.getLogger("bot.cli")
 
@@ -84,8 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run(settings)
         if args.command == "playground":
-            from bot.playground import run_playground
-
             return run_playground(settings, port=args.port, database=args.database)
         command = COMMANDS[args.command]
         return asyncio.run(command(args, settings))
@@ -101,9 +116,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(settings: Settings) -> int:
     """Run the bot until interrupted (long polling that confirms updates once handled)."""
-    from bot.app import build_application, build_runtime
-    from bot.polling import serve
-
     rt = build_runtime(settings)
     app = build_application(rt)
     log.info("starting the bot")
@@ -113,10 +125,6 @@ def run(settings: Settings) -> int:
 
 async def staff_add(args: argparse.Namespace, settings: Settings) -> int:
     """Create a staff member and print a single-use staff invite link."""
-    from bot.app import build_runtime
-    from conversations.enrolment import new_token
-    from storage import staff
-
     name = args.name.strip()
     if not name or len(name) > 80:
         raise CheckinError("--name: must be 1-80 characters")
@@ -144,9 +152,6 @@ async def staff_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _bot_username(settings: Settings) -> str:
-    from telegram import Bot
-    from telegram.error import TelegramError
-
     try:
         async with Bot(settings.token(), base_url=settings.telegram_api_url) as bot:
             return str(bot.username)
@@ -158,9 +163,6 @@ async def _bot_username(settings: Settings) -> str:
 
 async def due(args: argparse.Namespace, settings: Settings) -> int:
     """Print what the scheduler would do at ``--at``, without sending anything."""
-    from bot.app import build_runtime
-    from bot.schedule import preview
-
     rt = build_runtime(settings)
     try:
         await rt.db.migrate()
@@ -173,9 +175,6 @@ async def due(args: argparse.Namespace, settings: Settings) -> int:
 
 async def languages(args: argparse.Namespace, settings: Settings) -> int:
     """Print each language: translated / total, fuzzy, and the catalogue's review status."""
-    from bot.i18n import LANGUAGES
-    from bot.locales import completeness
-
     print(f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5}  review status")
     for language in LANGUAGES:
         found = completeness(language.code, settings.locales_dir)
@@ -192,11 +191,6 @@ async def languages(args: argparse.Namespace, settings: Settings) -> int:
 
 async def digest(args: argparse.Namespace, settings: Settings) -> int:
     """Print the digest for the service, or for ``--team``."""
-    from bot.app import build_runtime
-    from conversations.digest import Scope
-    from conversations.reports import compose, describe_scope
-    from storage import audit, digests
-
     rt = build_runtime(settings)
     try:
         await rt.db.migrate()
@@ -223,10 +217,6 @@ async def digest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the anonymised export."""
-    from bot.app import build_runtime
-    from conversations.export import aggregate_rows, answer_rows
-    from storage import audit, digests, staff
-
     rt = build_runtime(settings)
     try:
         await rt.db.migrate()
@@ -262,8 +252,6 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def write_csv(path: str, header: list[str], rows: list[list[object]]) -> None:
-    import csv
-
     try:
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -276,8 +264,6 @@ def write_csv(path: str, header: list[str], rows: list[list[object]]) -> None:
 async def backup(args: argparse.Namespace, settings: Settings) -> int:
     """Copy the SQLite database to ``--out`` with SQLite's online backup: a consistent snapshot,
     taken while the bot keeps running; checked, then moved into place."""
-    from sqlalchemy.engine import make_url
-
     url = make_url(settings.database_url)
     name = url.database or ""
     if url.get_backend_name() != "sqlite" or name in ("", ":memory:"):
@@ -293,9 +279,6 @@ async def backup(args: argparse.Namespace, settings: Settings) -> int:
 def _online_backup(source: Path, out: Path) -> int:
     """SQLite's backup API in one step (a consistent snapshot), into a temporary file beside
     ``out`` that replaces it only once complete and checked."""
-    import os
-    import sqlite3
-
     if not source.is_file():
         raise CheckinError(f"CHECKIN_DATABASE_URL: there is no database file at {source}")
     if out.exists() and out.resolve() == source.resolve():

@@ -16,8 +16,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import LANGUAGES
-from bot.settings import DEFAULT_LOCALES_DIR, PROJECT_ROOT
+from core.i18n import LANGUAGES
+from core.settings import DEFAULT_LOCALES_DIR, PROJECT_ROOT
 
 KEYWORDS = ["-k", "_", "-k", "ngettext:1,2", "-k", "pgettext:1c,2"]
 TEMPLATE = DEFAULT_LOCALES_DIR / "messages.pot"

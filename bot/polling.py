@@ -19,6 +19,8 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
+from bot.app import prepare
+
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10
@@ -27,8 +29,6 @@ BACKOFF_MAX = 30.0
 
 async def serve(app: Application) -> None:  # type: ignore[type-arg]
     """Run the bot until SIGINT or SIGTERM: start, poll and handle, stop cleanly."""
-    from bot.app import prepare
-
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

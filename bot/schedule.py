@@ -21,27 +21,24 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
-from bot.runtime import Runtime
-from bot.sending import Pacer
 from conversations import buttons
 from conversations.checkin import checkin_language, checkpoint_name
 from conversations.checkpoints import (
     ActionKind,
     PromptState,
     PromptStatus,
-    ScheduleConfig,
-    checkpoint_due_dates,
     decide,
     resolve_collision,
 )
+from conversations.planning import plan_enrolment, zone_of
 from conversations.questionnaire import first_step
+from conversations.runtime import Runtime
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
@@ -66,60 +63,6 @@ class TickReport:
     uncertain: int = 0
     unreachable: int = 0
     retried: int = 0
-
-
-def schedule_of(rt: Runtime) -> ScheduleConfig:
-    config = rt.extras.get("schedule")
-    assert isinstance(config, ScheduleConfig)
-    return config
-
-
-def pacer_of(rt: Runtime) -> Pacer:
-    """The one pacer of this process, at ``CHECKIN_SEND_RATE`` messages a second."""
-    pacer = rt.extras.get("pacer")
-    if not isinstance(pacer, Pacer):
-        pacer = rt.extras["pacer"] = Pacer(rt.settings.send_rate)
-    return pacer
-
-
-def zone_of(rt: Runtime, enrolment: Enrolment) -> ZoneInfo:
-    return ZoneInfo(enrolment.timezone) if enrolment.timezone else rt.settings.zone
-
-
-# --- planning ---------------------------------------------------------------------------------
-
-
-async def plan_enrolment(
-    conn: AsyncConnection, rt: Runtime, enrolment: Enrolment, now: datetime
-) -> None:
-    """Record every checkpoint this young person has so far (idempotent)."""
-    if enrolment.enrolled_at is None:
-        return
-    for checkpoint in checkpoint_due_dates(
-        schedule_of(rt),
-        enrolment.enrolled_at,
-        zone_of(rt, enrolment),
-        exit_at=enrolment.exit_at,
-        planned_end=enrolment.planned_end,
-        now=now,
-    ):
-        await prompts.plan(
-            conn,
-            enrolment_id=enrolment.id,
-            checkpoint=checkpoint.name,
-            questionnaire_id=checkpoint.questionnaire,
-            due_at=checkpoint.due_at,
-            now=now,
-        )
-
-
-async def plan_exit(conn: AsyncConnection, rt: Runtime, enrolment_id: int) -> None:
-    """Support has ended now: later checkpoints are dropped and the exit one falls due."""
-    now = rt.clock.now()
-    rule = schedule_of(rt).rule("exit")
-    await prompts.drop_unsent_from(conn, enrolment_id, now)
-    if rule is not None and rule.enabled:
-        await prompts.bring_forward_exit(conn, enrolment_id, rule.questionnaire, now)
 
 
 # --- the tick ---------------------------------------------------------------------------------
@@ -184,7 +127,7 @@ async def _handle(
         if state.finished:
             await _set(conn, prompt, now, report, status="answered", next_check_at=None)
             return None
-        action = decide(state, now, schedule_of(rt), zone_of(rt, enrolment))
+        action = decide(state, now, rt.schedule, zone_of(rt, enrolment))
         if action.kind is ActionKind.EXPIRE:
             if checkin is not None:
                 await checkins.close_checkin(conn, checkin.id, now)
@@ -331,7 +274,7 @@ async def _deliver(
     outcome: dict[str, object]
     failure: RetryAfter | None = None
     try:
-        await pacer_of(rt).wait()
+        await rt.pacer.wait()
         await bot.send_message(enrolment.chat_id, text, reply_markup=markup)
         outcome = {"status": "sent", "next_check_at": rt.clock.now()}
         report.reminded += reminder
@@ -371,7 +314,7 @@ async def _deliver(
         await prompts.change(conn, prompt.id, rt.clock.now(), **outcome)
         if outcome["status"] != "due" and not reminder and prompt.checkpoint == "exit":
             await enrolments.mark_exit(conn, enrolment.id, rt.clock.now())
-        if not reminder and schedule_of(rt).repeat is not None:  # plan the next repeat
+        if not reminder and rt.schedule.repeat is not None:  # plan the next repeat
             fresh = await enrolments.by_id(conn, enrolment.id)
             if fresh is not None:
                 await plan_enrolment(conn, rt, fresh, rt.clock.now())
@@ -428,7 +371,7 @@ def _verdict(
         prompt.sent_at,
         prompt.reminded_at,
     )
-    action = decide(state, at, schedule_of(rt), zone_of(rt, enrolment))
+    action = decide(state, at, rt.schedule, zone_of(rt, enrolment))
     if action.kind is ActionKind.WAIT:
         return f"held: quiet hours or waiting, until {action.until:%Y-%m-%d %H:%M} UTC"
     if action.kind is ActionKind.SEND_NOW and live is not None and prompt.checkin_id != live.id:

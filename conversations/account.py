@@ -11,22 +11,21 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.i18n import Translator, negotiate
-from bot.runtime import Context, Runtime, runtime
-from bot.sending import answer_press, edit_or_send, notify_staff, send
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
 from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import COMMENT
+from conversations.runtime import Context, Runtime
+from conversations.sending import answer_press, edit_or_send, notify_staff, send
 from conversations.texts import (
-    PrivacyWording,
     help_text,
     not_enrolled,
     privacy,
     support,
     unknown_command,
 )
+from core.i18n import Translator, negotiate
 from storage import checkins, enrolments, staff
 from storage.records import Enrolment
 
@@ -69,28 +68,21 @@ def contact_button(t: Translator) -> InlineKeyboardMarkup:
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: what the bot can do."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     await send(context.bot, chat_id, help_text(t) if enrolment else not_enrolled(t))
 
 
 async def privacy_command(update: Update, context: Context) -> None:
     """/privacy: who sees what, what is kept and for how long."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, _enrolment, t = await _who(rt, update)
-    await send(context.bot, chat_id, privacy(t, privacy_wording(rt)))
-
-
-def privacy_wording(rt: Runtime) -> PrivacyWording:
-    """The service's privacy wording, read from the settings at start-up."""
-    wording = rt.extras.get("privacy_wording")
-    assert isinstance(wording, PrivacyWording), "build_runtime sets the privacy wording"
-    return wording
+    await send(context.bot, chat_id, privacy(t, rt.privacy_wording))
 
 
 async def support_command(update: Update, context: Context) -> None:
     """/support: the service's helplines, and the "please get in touch" button."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     markup = contact_button(t) if enrolment and enrolment.status != enrolments.PENDING else None
     await send(context.bot, chat_id, support(t, rt.settings.helplines), markup)
@@ -98,7 +90,7 @@ async def support_command(update: Update, context: Context) -> None:
 
 async def on_contact_me(update: Update, context: Context) -> None:
     """ "Please get in touch": tell the key worker, by label, that this young person asked."""
-    rt = runtime(context)
+    rt = context.runtime
     query = update.callback_query
     assert query is not None
     chat_id, enrolment, t = await _who(rt, update)
@@ -134,7 +126,7 @@ async def on_contact_me(update: Update, context: Context) -> None:
 
 async def stop_command(update: Update, context: Context) -> None:
     """/stop: no more prompts; the young person can come back with /start or /checkin."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None or enrolment.status == enrolments.PENDING:
         await send(context.bot, chat_id, not_enrolled(t))
@@ -156,7 +148,7 @@ async def stop_command(update: Update, context: Context) -> None:
 
 async def forgetme_command(update: Update, context: Context) -> None:
     """/forgetme: ask for confirmation, and whether answers may stay in anonymous totals."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None:
         await send(context.bot, chat_id, t.message(t._("I don't have anything about you.")))
@@ -197,7 +189,7 @@ async def forgetme_command(update: Update, context: Context) -> None:
 
 async def on_forget(update: Update, context: Context) -> None:
     """The /forgetme choice."""
-    rt = runtime(context)
+    rt = context.runtime
     press = press_of(update)
     action = press.action
     if not isinstance(action, buttons.Forget):
@@ -237,7 +229,7 @@ async def on_text(update: Update, context: Context) -> None:
     Every message is first checked for risk phrases (conversations/alerts.py): on a match the
     young person gets the helplines at once, before anything else; a comment is still saved.
     """
-    rt = runtime(context)
+    rt = context.runtime
     message = update.effective_message
     assert message is not None
     text = message.text or ""
@@ -286,7 +278,7 @@ async def on_text(update: Update, context: Context) -> None:
 
 async def on_other(update: Update, context: Context) -> None:
     """Stickers, photos, voice notes, files, locations: a kind answer; nothing changes."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None:
         await send(context.bot, chat_id, not_enrolled(t))
@@ -305,6 +297,6 @@ async def on_other(update: Update, context: Context) -> None:
 
 async def on_unknown_command(update: Update, context: Context) -> None:
     """Any command the caller may not use, or that does not exist: the same short answer."""
-    rt = runtime(context)
+    rt = context.runtime
     chat_id, _enrolment, t = await _who(rt, update)
     await send(context.bot, chat_id, unknown_command(t))

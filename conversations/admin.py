@@ -29,13 +29,14 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.i18n import Translator
-from bot.runtime import Context, Runtime
-from bot.sending import send
 from conversations.checkin import describe
-from conversations.enrolment import new_token
-from conversations.staff import clean_label, entitled, role_name
+from conversations.commands import admin_help, role_name
+from conversations.runtime import Context, Runtime
+from conversations.sending import send
+from conversations.staff import clean_label, entitled
+from core.i18n import Translator
 from storage import admin, audit, enrolments, staff
+from storage.invites import new_token
 from storage.records import Enrolment, StaffMember
 
 log = logging.getLogger(__name__)
@@ -56,26 +57,6 @@ def add_admin_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("addstaff", addstaff_command, filters=private))
     app.add_handler(CommandHandler("deactivate", deactivate_command, filters=private))
     app.add_handler(CommandHandler("move", move_command, filters=private))
-
-
-def admin_help(t: Translator) -> str:
-    """The admin commands and how to write them (one line each)."""
-    return "\n".join(
-        (
-            t._("Admin commands:"),
-            t._("/staff: everyone on the staff list, with their ids"),
-            t._(
-                "/addstaff role team name: add a staff member and get their invite link (role: "
-                "key_worker, manager or admin; team: one word or in quotes, or - for an admin "
-                'with no team), like /addstaff key_worker "North East" Sam Jones'
-            ),
-            t._("/deactivate id: end a staff member's access, like /deactivate 7"),
-            t._(
-                "/move label id: give a young person another key worker, like /move AB 7 (their "
-                "label, then the new key worker's id)"
-            ),
-        )
-    )
 
 
 # /staff

@@ -21,14 +21,14 @@ from babel.dates import format_time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ExtBot
 
-from bot.i18n import Translator
-from bot.runtime import Context, Runtime, runtime
-from bot.sending import answer_press, send
 from conversations import buttons
 from conversations.checkin import describe
-from conversations.safeguarding import Match, PhraseList, match_risk
+from conversations.runtime import Context, Runtime
+from conversations.safeguarding import Match, match_risk
+from conversations.sending import answer_press, send
 from conversations.staff import entitled
 from conversations.texts import risk_reply
+from core.i18n import Translator
 from storage import alerts, audit, enrolments, staff
 from storage.alerts import FIRST, SECOND, Alert
 from storage.records import Enrolment, StaffMember
@@ -37,12 +37,6 @@ log = logging.getLogger(__name__)
 
 ALERT_TEXT_MAX = 2500  # keeps the lead's message under Telegram's 4096 characters
 AGREED = (enrolments.ACTIVE, enrolments.STOPPED, enrolments.EXITED)
-
-
-def risk_lists(rt: Runtime) -> dict[str, PhraseList]:
-    lists = rt.extras.get("risk_lists")
-    assert isinstance(lists, dict), "build_runtime loads the risk phrase lists"
-    return lists
 
 
 async def check_free_text(
@@ -60,7 +54,7 @@ async def check_free_text(
     ``t`` is the writer's language. Strangers and people who have not agreed yet are signposted
     only: nothing about them is stored, and they have not agreed to alerts.
     """
-    found = match_risk(text, t.code, risk_lists(rt))
+    found = match_risk(text, t.code, rt.risk_lists)
     if found is None:
         return None
     policy = rt.settings.safeguarding_policy
@@ -231,7 +225,7 @@ def alert_message(
 
 async def on_acknowledge(update: Update, context: Context) -> None:
     """A lead pressed "Acknowledge": record it once, tell them, and tell the other leads."""
-    rt = runtime(context)
+    rt = context.runtime
     query = update.callback_query
     assert query is not None
     action = buttons.decode(query.data)

@@ -14,9 +14,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.i18n import Translator
-from bot.runtime import Context, Runtime, runtime
-from bot.sending import answer_press, edit_or_send, notify_staff, send
 from conversations import buttons
 from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import (
@@ -30,6 +27,10 @@ from conversations.questionnaire import (
     previous_step,
     step_number,
 )
+from conversations.runtime import Context, Runtime
+from conversations.sending import answer_press, edit_or_send, notify_staff, send
+from conversations.texts import not_enrolled
+from core.i18n import Translator
 from storage import checkins, enrolments, prompts, staff
 from storage.records import Checkin, Enrolment
 
@@ -228,15 +229,13 @@ async def show(
 
 async def checkin_command(update: Update, context: Context) -> None:
     """/checkin: carry on with a paused or open check-in from the step it stopped at."""
-    rt = runtime(context)
+    rt = context.runtime
     chat = update.effective_chat
     assert chat is not None
     async with rt.db.read() as conn:
         enrolment = await enrolments.by_chat(conn, chat.id)
         live = await checkins.live_checkin(conn, enrolment.id) if enrolment else None
     if enrolment is None or enrolment.status not in (enrolments.ACTIVE, enrolments.STOPPED):
-        from conversations.texts import not_enrolled
-
         await send(context.bot, chat.id, not_enrolled(rt.translator(None)))
         return
     t = rt.translator(enrolment.language)
@@ -270,7 +269,7 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     compare-and-set on the step), and reads what to show next; then the callback is answered
     and the message edited side by side.
     """
-    rt = runtime(context)
+    rt = context.runtime
     press = press_of(update)
     query, chat_id, message_id, action = press.query, press.chat_id, press.message_id, press.action
     async with rt.db.transaction() as conn:

@@ -49,6 +49,7 @@ from conversations.disclosure import (
     validate_k,
     visible_groups,
 )
+from storage.records import AnswerRecord, CommentRecord, PopulationRecord
 
 START = "start"
 THREE_MONTHS = "3_months"
@@ -63,46 +64,6 @@ CellKey = tuple[str, str]
 
 # ---------------------------------------------------------------------------------------------
 # Records and scope
-
-
-@dataclass(frozen=True)
-class AnswerRecord:
-    """One answer as stored. ``value`` is 1..4, or ``None`` for a skipped statement."""
-
-    respondent: str  # pseudonymous id, never a Telegram id
-    team: str
-    key_worker: str  # key worker at the time of the check-in
-    checkpoint: str
-    item_id: str
-    value: int | None
-    answered_at: datetime  # aware, UTC
-
-    def __post_init__(self) -> None:
-        if self.value is not None and self.value not in SCALE:
-            raise ValueError(f"answer value must be 1..4 or None, got {self.value!r}")
-
-
-@dataclass(frozen=True)
-class PopulationRecord:
-    """A young person enrolled during the window, for response rates and reachability."""
-
-    respondent: str
-    team: str
-    key_worker: str
-    reachable: bool
-    prompted_checkpoints: frozenset[str]
-
-
-@dataclass(frozen=True)
-class CommentRecord:
-    """A free-text comment; ``shared`` is the young person's choice to share the check-in."""
-
-    respondent: str
-    team: str
-    key_worker: str
-    text: str
-    shared: bool
-    written_at: datetime | None = None  # when given: window filter and block order
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from conversations.digest import (
 
 
 class Translator(Protocol):
-    """What :func:`render_text` needs from a translator (``bot.i18n.Translator`` fits)."""
+    """What :func:`render_text` needs from a translator (``core.i18n.Translator`` fits)."""
 
     def gettext(self, message: str) -> str: ...
 

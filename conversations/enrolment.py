@@ -10,30 +10,26 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.i18n import LANGUAGES, Translator, negotiate
-from bot.menu import set_chat_menu
-from bot.runtime import Context, Runtime, runtime
-from bot.sending import answer_press, edit_or_send, send
 from conversations import buttons
 from conversations.checkin import checkin_language, open_and_send, show
+from conversations.commands import staff_help, staff_welcome
+from conversations.menu import set_chat_menu
+from conversations.planning import plan_enrolment
 from conversations.presses import answer_stale, press_of
+from conversations.runtime import Context, Runtime
+from conversations.sending import answer_press, edit_or_send, send
 from conversations.texts import help_text, not_enrolled, welcome
+from core.i18n import LANGUAGES, Translator, negotiate
 from storage import checkins, enrolments, invites, prompts, staff
 from storage.records import Invite
 
 log = logging.getLogger(__name__)
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-def new_token() -> str:
-    """An unguessable invite token: 43 characters of ``[A-Za-z0-9_-]`` (256 random bits)."""
-    return secrets.token_urlsafe(32)
 
 
 def language_picker(t: Translator) -> tuple[str, InlineKeyboardMarkup]:
@@ -99,7 +95,7 @@ def invite_problem(t: Translator, invite: Invite | None, rt: Runtime) -> str | N
 
 async def start(update: Update, context: Context) -> None:
     """/start, with or without an invite token."""
-    rt = runtime(context)
+    rt = context.runtime
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
     guess = negotiate(
@@ -113,8 +109,6 @@ async def start(update: Update, context: Context) -> None:
         member = await staff.staff_by_chat(conn, chat.id)
         enrolment = await enrolments.by_chat(conn, chat.id)
     if member is not None:
-        from conversations.staff import staff_help
-
         await send(context.bot, chat.id, staff_help(rt.translator(member.language), member))
     elif enrolment is None or enrolment.status == enrolments.FORGOTTEN:
         await send(context.bot, chat.id, not_enrolled(rt.translator(guess)))
@@ -154,8 +148,6 @@ async def _open_invite(rt: Runtime, context: Context, chat_id: int, token: str, 
             if problem is None:
                 joined = await staff.staff_by_chat(conn, chat_id)
                 assert joined is not None
-                from conversations.staff import staff_welcome
-
                 staff_t = rt.translator(joined.language)
                 await conn.commit()
                 await send(context.bot, chat_id, staff_welcome(staff_t, joined))
@@ -221,7 +213,7 @@ async def _join_staff(
 
 async def on_language(update: Update, context: Context) -> None:
     """A language button: during joining, from /language, for staff too."""
-    rt = runtime(context)
+    rt = context.runtime
     press = press_of(update)
     action = press.action
     if not isinstance(action, buttons.ChooseLanguage):
@@ -254,7 +246,7 @@ async def on_language(update: Update, context: Context) -> None:
             context.bot,
             chat_id,
             message_id,
-            welcome(t, rt.extras["privacy_wording"]),
+            welcome(t, rt.privacy_wording),
             consent_buttons(t),
         )
     else:
@@ -267,7 +259,7 @@ async def on_language(update: Update, context: Context) -> None:
 
 async def language_command(update: Update, context: Context) -> None:
     """/language: show the picker again, at any time, even in the middle of a check-in."""
-    rt = runtime(context)
+    rt = context.runtime
     chat = update.effective_chat
     assert chat is not None
     async with rt.db.read() as conn:
@@ -280,7 +272,7 @@ async def language_command(update: Update, context: Context) -> None:
 
 async def on_consent(update: Update, context: Context) -> None:
     """Agree (join and start the first check-in) or leave (nothing is kept)."""
-    rt = runtime(context)
+    rt = context.runtime
     press = press_of(update)
     action = press.action
     if not isinstance(action, buttons.Consent):
@@ -330,13 +322,11 @@ async def on_consent(update: Update, context: Context) -> None:
 
 async def begin(rt: Runtime, context: Context, enrolment_id: int) -> None:
     """Just enrolled: the start check-in right away (if the schedule has it), the rest planned."""
-    from bot.schedule import plan_enrolment, schedule_of
-
     async with rt.db.read() as conn:
         joined = await enrolments.by_id(conn, enrolment_id)
     assert joined is not None
     assert joined.enrolled_at is not None
-    rule = schedule_of(rt).rule("start")
+    rule = rt.schedule.rule("start")
     checkin = None
     if rule is not None and rule.enabled:
         checkin = await open_and_send(rt, context, joined, "start")

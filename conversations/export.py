@@ -10,13 +10,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from conversations.digest import (
-    AnswerRecord,
-    PopulationRecord,
     Scope,
     Window,
     build_digest,
     checkpoint_order,
 )
+from storage.records import AnswerRecord, PopulationRecord
 
 AGGREGATE_HEADER = [
     "scope",

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.i18n import BY_CODE, Translator
-from bot.runtime import Context, runtime
-from bot.sending import send
 from conversations.admin import chunks
 from conversations.alerts import category_name, when
 from conversations.checkin import checkpoint_name
 from conversations.questionnaire import Questionnaire
+from conversations.runtime import Context
+from conversations.sending import send
+from core.i18n import BY_CODE, Translator
 from storage import enrolments
 from storage.personal_data import CheckinData, PersonalData, everything_about
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 async def mydata_command(update: Update, context: Context) -> None:
     """/mydata: send the copy, in as many messages as it needs."""
-    rt = runtime(context)
+    rt = context.runtime
     chat = update.effective_chat
     assert chat is not None
     async with rt.db.read() as conn:

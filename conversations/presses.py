@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from telegram import CallbackQuery, Update
 
-from bot.runtime import Context, Runtime, runtime
-from bot.sending import answer_press
 from conversations import buttons
+from conversations.runtime import Context, Runtime
+from conversations.sending import answer_press
 from storage import enrolments, staff
 
 
@@ -53,4 +53,4 @@ async def answer_stale(rt: Runtime, press: Press) -> None:
 
 async def on_stale_button(update: Update, context: Context) -> None:
     """A press no other handler takes: answer it as stale."""
-    await answer_stale(runtime(context), press_of(update))
+    await answer_stale(context.runtime, press_of(update))

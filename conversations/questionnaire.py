@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from bot.errors import QuestionnaireError
+from core.errors import QuestionnaireError
 
 COMMENT = "comment"
 SHARE = "share"

@@ -15,10 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ExtBot
 
-from bot.chart import DRAWABLE, draw_chart
-from bot.i18n import Translator
-from bot.runtime import Context, Runtime
-from bot.sending import send
+from conversations.chart import DRAWABLE, draw_chart
 from conversations.digest import (
     Digest,
     Scope,
@@ -28,7 +25,10 @@ from conversations.digest import (
     quarter_windows,
 )
 from conversations.digest_text import checkpoint_label, render_text
+from conversations.runtime import Context, Runtime
+from conversations.sending import send
 from conversations.staff import entitled
+from core.i18n import Translator
 from storage import audit, digests, staff
 from storage.digests import NO_TEAM
 from storage.records import StaffMember

@@ -11,8 +11,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.runtime import Runtime
 from conversations.checkpoints import add_months
+from conversations.runtime import Runtime
 from storage import audit, retention
 from storage.retention import Removed
 
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(hours=1)
 BATCH = 500
-LAST_RUN = "retention.last_run"
 
 
 def months_after(moment: datetime, months: int) -> datetime:
@@ -47,10 +46,10 @@ def removal_due(
 async def run_retention(rt: Runtime, *, force: bool = False) -> Removed | None:
     """Delete what is due; None when it ran less than an hour ago (unless ``force``)."""
     now = rt.clock.now()
-    last = rt.extras.get(LAST_RUN)
-    if not force and isinstance(last, datetime) and now - last < EVERY:
+    last = rt.retention_last_run
+    if not force and last is not None and now - last < EVERY:
         return None
-    rt.extras[LAST_RUN] = now
+    rt.retention_last_run = now
     settings = rt.settings
     async with rt.db.read() as conn:
         everyone = await retention.activities(conn)

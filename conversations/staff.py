@@ -19,16 +19,16 @@ from typing import Any
 import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.i18n import Translator
-from bot.runtime import Context, Runtime, runtime
-from bot.schedule import plan_exit
-from bot.sending import answer_press, edit_or_send, send
 from conversations import buttons
 from conversations.checkin import checkpoint_name, describe
-from conversations.enrolment import new_token
+from conversations.planning import plan_exit
 from conversations.presses import answer_stale, press_of
+from conversations.runtime import Context, Runtime
+from conversations.sending import answer_press, edit_or_send, send
 from conversations.texts import unknown_command
+from core.i18n import Translator
 from storage import audit, checkins, enrolments, invites, staff
+from storage.invites import new_token
 from storage.records import Enrolment, StaffMember
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def entitled(
     def wrap(handler: StaffHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
         @wraps(handler)
         async def checked(update: Update, context: Context) -> None:
-            rt = runtime(context)
+            rt = context.runtime
             chat, user = update.effective_chat, update.effective_user
             chat_id = chat.id if chat is not None else user.id if user is not None else 0
             private = chat is None or chat.type == "private"
@@ -59,40 +59,6 @@ def entitled(
         return checked
 
     return wrap
-
-
-def staff_help(t: Translator, member: StaffMember) -> str:
-    lines = [t._("You are signed in as staff ({role}).").format(role=role_name(t, member.role))]
-    if member.role == "key_worker":
-        lines += [
-            t._(
-                "/invite [label] [end date]: a single-use invite link and QR code for a young "
-                "person"
-            ),
-            t._("/caseload: your young people and which check-ins are due or done"),
-            t._("/exit label: mark that support has ended (sends the exit check-in)"),
-        ]
-    lines.append(t._("/digest: anonymised trends; /digest settings: when you get them"))
-    lines.append(t._("/language: change your language"))
-    if member.role == "admin":
-        from conversations.admin import admin_help
-
-        lines.append(admin_help(t))
-    return t.message("\n".join(lines))
-
-
-def staff_welcome(t: Translator, member: StaffMember) -> str:
-    return (
-        t.message(t._("Welcome, {name}!").format(name=t.isolate(member.name)))
-        + "\n\n"
-        + (staff_help(t, member))
-    )
-
-
-def role_name(t: Translator, role: str) -> str:
-    return {"key_worker": t._("key worker"), "manager": t._("manager"), "admin": t._("admin")}.get(
-        role, role
-    )
 
 
 def clean_label(raw: str) -> str | None:

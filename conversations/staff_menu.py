@@ -1,10 +1,10 @@
-"""The staff command menu, per role (a staff-only text source: see ``bot.i18n``)."""
+"""The staff command menu, per role (a staff-only text source: see ``core.i18n``)."""
 
 from __future__ import annotations
 
 from telegram import BotCommand
 
-from bot.i18n import Translator
+from core.i18n import Translator
 
 
 def staff_commands(t: Translator, role: str) -> list[BotCommand]:

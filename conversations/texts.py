@@ -13,9 +13,9 @@ from typing import Literal
 
 import yaml
 
-from bot.errors import SettingsError
-from bot.i18n import BY_CODE, Translator
-from bot.settings import Helpline, Settings
+from core.errors import SettingsError
+from core.i18n import BY_CODE, Translator
+from core.settings import Helpline, Settings
 
 NOTE_MAX = 600
 

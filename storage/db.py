@@ -4,7 +4,7 @@ SQLite runs in WAL mode with foreign keys on and a busy timeout, so one writer a
 work side by side and a briefly locked database waits rather than fails. A write transaction that
 still finds the database locked (another process holding it) is retried a few times with back-off
 before it gives up; a database that stays locked, or a full disk, ends the transaction with a
-:class:`bot.errors.StorageError` whose message says which, after rolling back everything the
+:class:`core.errors.StorageError` whose message says which, after rolling back everything the
 transaction did. Migrations are Alembic's, numbered in ``storage/migrations/versions``, and applied
 by :meth:`Database.migrate`.
 """
@@ -18,13 +18,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.errors import StorageError
+from core.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,6 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def current_revision(connection: AsyncConnection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     def _read(sync: Connection) -> str | None:
         return MigrationContext.configure(sync).get_current_revision()
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations.digest import AnswerRecord, CommentRecord, PopulationRecord
+from storage.records import AnswerRecord, CommentRecord, PopulationRecord
 from storage.schema import answers, checkins, enrolments, prompts, staff, teams
 
 _DONE = ("finished", "closed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
@@ -10,6 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Invite
 from storage.schema import invites
+
+
+def new_token() -> str:
+    """An unguessable invite token: 43 characters of ``[A-Za-z0-9_-]`` (256 random bits)."""
+    return secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import enrolments
-from storage.schema import alerts, answers, checkins, contact_requests, invites
+from storage.schema import UTCDateTime, alerts, answers, checkins, contact_requests, invites
 from storage.schema import enrolments as enrolments_table
 
 
@@ -107,8 +107,6 @@ async def activities(conn: AsyncConnection) -> list[Activity]:
 
 def _utc(value: object) -> datetime | None:
     """``max()`` over a UTCDateTime column comes back untyped: read it as UTC."""
-    from storage.schema import UTCDateTime
-
     return UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
 
 

@@ -20,12 +20,12 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, build_runtime, prepare
-from bot.clock import ManualClock
-from bot.local_api import LocalBotAPI
-from bot.local_api.models import BotMessage
-from bot.runtime import Runtime
 from bot.schedule import TickReport, tick
-from bot.settings import Settings, load_settings
+from conversations.runtime import Runtime
+from core.clock import ManualClock
+from core.settings import Settings, load_settings
+from local_bot_api import LocalBotAPI
+from local_bot_api.models import BotMessage
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" / "api.json"
 TOKEN = "123456:TEST-token-not-secret"

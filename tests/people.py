@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.local_api.models import BotMessage
-from conversations.enrolment import new_token
+from local_bot_api.models import BotMessage
 from storage import invites, staff
+from storage.invites import new_token
 from tests.conftest import World
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")

@@ -1,6 +1,6 @@
 """The gettext catalogues: complete, current, well-formed, and true to each language's glossary.
 
-For every language in :data:`bot.i18n.LANGUAGES`:
+For every language in :data:`core.i18n.LANGUAGES`:
 
 - ``locales/<code>/LC_MESSAGES/messages.po`` exists, holds every (msgctxt, msgid) of
   ``locales/messages.pot``, each translated (every plural form) and none fuzzy, and passes
@@ -43,8 +43,8 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES
 from bot.locales import extract
+from core.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "locales"

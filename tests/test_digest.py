@@ -16,12 +16,9 @@ from hypothesis import strategies as st
 from conversations.digest import (
     EXIT,
     THREE_MONTHS,
-    AnswerRecord,
     CellFigures,
-    CommentRecord,
     Digest,
     Finding,
-    PopulationRecord,
     Scope,
     ShareRange,
     Table,
@@ -57,6 +54,7 @@ from conversations.disclosure import (
     violations,
     visible_groups,
 )
+from storage.records import AnswerRecord, CommentRecord, PopulationRecord
 
 BASE = datetime(2025, 4, 1, tzinfo=UTC)
 WINDOW = Window(BASE, BASE + timedelta(days=80))

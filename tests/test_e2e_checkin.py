@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from bot.local_api.models import BotMessage
+from local_bot_api.models import BotMessage
 from tests.conftest import World
 from tests.people import add_staff, enrolled, invite, join, statement
 

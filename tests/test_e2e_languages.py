@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import FSI, PDI, RLM
+from core.i18n import FSI, PDI, RLM
 from tests.conftest import World
 from tests.people import add_staff, invite, join
 

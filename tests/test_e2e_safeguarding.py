@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import run_periodic
-from bot.i18n import LANGUAGES, RLM, Language
-from conversations.alerts import risk_lists
 from conversations.checkpoints import add_months
 from conversations.safeguarding import CATEGORIES
+from core.i18n import LANGUAGES, RLM, Language
 from tests.conftest import World
 from tests.people import add_staff, enrolled, invite, join
 from tests.test_e2e_admin import UNKNOWN
@@ -58,7 +57,7 @@ async def to_comment_step(world: World, user: int = YP) -> None:
 def phrase_for(world: World, code: str, index: int) -> str:
     """A phrase of this language's list, from a different category for each language."""
     assert world.rt is not None
-    phrases = risk_lists(world.rt)[code].phrases
+    phrases = world.rt.risk_lists[code].phrases
     category = CATEGORIES[index % len(CATEGORIES)]
     return phrases[category][0].rstrip("*")
 

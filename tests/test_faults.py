@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from bot.errors import StorageError
+from core.errors import StorageError
 from storage import db as storage_db
 from storage.db import Database
 from tests.conftest import World

@@ -39,8 +39,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.local_api import LocalBotAPI
-from bot.local_api.formatting import FormattingError, parse_text, utf16_len
+from local_bot_api import LocalBotAPI
+from local_bot_api.formatting import FormattingError, parse_text, utf16_len
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" / "api.json"
 TOKEN = "123456:TEST"

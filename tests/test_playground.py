@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from bot.playground import Playground
-from bot.settings import load_settings
+from core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT.parent / "shared" / "telegram-bot-api" / "api.json"

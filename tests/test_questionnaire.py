@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.errors import QuestionnaireError
 from conversations.questionnaire import (
     COMMENT,
     DONE,
@@ -22,6 +21,7 @@ from conversations.questionnaire import (
     previous_step,
     step_number,
 )
+from core.errors import QuestionnaireError
 
 DEFAULT = Path(__file__).resolve().parents[1] / "conversations" / "questionnaires"
 

@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import SettingsError
-from bot.i18n import LANGUAGES, Catalogues
-from bot.settings import DEFAULT_LOCALES_DIR, load_settings
 from conversations.questionnaire import load_questionnaires
 from conversations.retention import removal_due
 from conversations.safeguarding import (
@@ -22,6 +19,9 @@ from conversations.safeguarding import (
     normalise,
 )
 from conversations.texts import PrivacyWording, privacy, welcome
+from core.errors import SettingsError
+from core.i18n import LANGUAGES, Catalogues
+from core.settings import DEFAULT_LOCALES_DIR, load_settings
 
 CODES = [language.code for language in LANGUAGES]
 LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)

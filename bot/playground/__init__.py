@@ -7,7 +7,8 @@ that moves the service's time, the stand-in's violations, and a language review 
 ``bot/playground_static/`` (the page: plain HTML, CSS and JavaScript, no build step).
 """
 
-from bot.playground.core import Playground, PlaygroundError
+from bot.playground.core import PlaygroundError
 from bot.playground.run import run_playground
+from bot.playground.web import Playground
 
 __all__ = ["Playground", "PlaygroundError", "run_playground"]

@@ -16,7 +16,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -24,14 +24,13 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, build_runtime, prepare, run_periodic
-from bot.clock import ManualClock
-from bot.local_api import LocalBotAPI
 from bot.playground import demo, timekeeping
 from bot.playground.demo import DEMO_STAFF, Phone
 from bot.playground.events import Broadcaster
-from bot.runtime import Runtime
-from bot.schedule import schedule_of
-from bot.settings import Settings
+from conversations.runtime import Runtime
+from core.clock import ManualClock
+from core.settings import Settings
+from local_bot_api import LocalBotAPI
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +47,10 @@ class PlaygroundError(Exception):
     """The playground cannot do what was asked (a bad phone, a bad link, ...)."""
 
 
-class Playground:
-    """The running playground. Use ``async with Playground(settings, port=0) as pg: pg.url``."""
+class PlaygroundEngine:
+    """The running playground without its page: the stand-in, the bot, the demo service and the
+    clock. :class:`bot.playground.web.Playground` adds the page (``async with Playground(settings,
+    port=0) as pg: pg.url``)."""
 
     def __init__(
         self,
@@ -96,13 +97,15 @@ class Playground:
         assert self._app is not None, "the playground is not running"
         return self._app
 
+    def make_page(self) -> web.Application:
+        """The web page's application (the endpoints are in :mod:`bot.playground.web`)."""
+        raise NotImplementedError("bot.playground.web.Playground serves the page")
+
     async def start(self) -> None:
         """Start the stand-in, the bot, the demo service and the web page."""
-        from bot.playground.web import make_app  # the page needs this module
-
         sock = _bind(self.port)  # first: a taken port fails before anything starts
         self.port = int(sock.getsockname()[1])  # the real port when port=0
-        self._site_runner = web.AppRunner(make_app(self), access_log=None, shutdown_timeout=1.0)
+        self._site_runner = web.AppRunner(self.make_page(), access_log=None, shutdown_timeout=1.0)
         try:
             await self.api.start()
             await self._start_bot()
@@ -150,7 +153,7 @@ class Playground:
             self._tmp.cleanup()
             self._tmp = None
 
-    async def __aenter__(self) -> Playground:
+    async def __aenter__(self) -> Self:
         try:
             await self.start()
         except BaseException:
@@ -273,7 +276,7 @@ class Playground:
     def clock_state(self) -> dict[str, Any]:
         """The service time, for the page's top bar."""
         zone = self.rt.settings.zone
-        window = schedule_of(self.rt).send_window
+        window = self.rt.schedule.send_window
         return {
             "iso": self.clock.now().isoformat(),
             "display": timekeeping.describe(self.clock.now(), zone),

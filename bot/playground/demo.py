@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from telegram.ext import ExtBot
 
-from bot.menu import set_chat_menu
-from bot.runtime import Runtime
+from conversations.menu import set_chat_menu
+from conversations.runtime import Runtime
 from storage import staff
 
 FIRST_YOUNG_PERSON_ID = 100001

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from bot.local_api import ApiEvent, LocalBotAPI
+from local_bot_api import ApiEvent, LocalBotAPI
 
 Event = dict[str, Any]
 

@@ -17,8 +17,8 @@ from typing import Any
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.i18n import BY_CODE, LANGUAGES, Language
 from bot.locales import completeness, po_path
+from core.i18n import BY_CODE, LANGUAGES, Language
 
 JSONDict = dict[str, Any]
 Key = tuple[str | None, str]

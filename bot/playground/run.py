@@ -7,9 +7,10 @@ import contextlib
 import signal
 from pathlib import Path
 
-from bot.errors import CheckinError
-from bot.playground.core import Playground, PlaygroundError
-from bot.settings import Settings
+from bot.playground.core import PlaygroundError
+from bot.playground.web import Playground
+from core.errors import CheckinError
+from core.settings import Settings
 
 
 def run_playground(settings: Settings, *, port: int = 8080, database: str | None = None) -> int:

@@ -1,6 +1,6 @@
 """The playground's clock control: whole days, weeks and months, and "the next checkpoint".
 
-Only the bot's injected :class:`~bot.clock.ManualClock` moves; the machine's clock is never
+Only the bot's injected :class:`~core.clock.ManualClock` moves; the machine's clock is never
 touched. Months are calendar months in the service's time zone (31 January + 1 month = 28/29
 February, 11:00 stays 11:00 across a change to summer time).
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.runtime import Runtime
+from conversations.runtime import Runtime
 from storage import enrolments, prompts
 
 STEPS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}

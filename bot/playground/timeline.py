@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.local_api import LocalBotAPI
-from bot.local_api.models import BotMessage
+from local_bot_api import LocalBotAPI
+from local_bot_api.models import BotMessage
 
 JSONDict = dict[str, Any]
 

@@ -29,13 +29,22 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.local_api.models import BotMessage
 from bot.playground import review
-from bot.playground.core import HOST, Playground, PlaygroundError
+from bot.playground.core import HOST, PlaygroundEngine, PlaygroundError
 from bot.playground.demo import DEMO_STAFF
 from bot.playground.timeline import chat_timeline, command_menu
+from local_bot_api.models import BotMessage
 
 STATIC = Path(__file__).resolve().parents[1] / "playground_static"
+
+
+class Playground(PlaygroundEngine):
+    """The running playground with its page: ``async with Playground(settings, port=0) as pg``."""
+
+    def make_page(self) -> web.Application:
+        return make_app(self)
+
+
 KEY: web.AppKey[Playground] = web.AppKey("playground", Playground)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PING_SECONDS = 15.0

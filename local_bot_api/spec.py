@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.local_api.models import UploadedFile
+from local_bot_api.models import UploadedFile
 
 _INT_RE = re.compile(r"-?\d+")
 _BOOL_STRINGS = {"true": True, "false": False, "True": True, "False": False}

@@ -202,7 +202,7 @@ STAFF_ONLY_SOURCES = (
     "conversations/reports.py",
     "conversations/digest.py",
     "conversations/digest_text.py",
-    "bot/chart.py",
+    "conversations/chart.py",
     "conversations/staff_menu.py",
 )
 

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
 
 JSON = Any
 """A JSON-compatible value (what ``json.loads`` returns)."""
+
+
+class Clock(Protocol):
+    """What the simulated Telegram asks the time of: any object with ``now()`` (aware, UTC).
+
+    The bot's own clocks fit it, so a test moves both with one clock; the stand-in imports
+    nothing of the bot.
+    """
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock, when none is given."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
 
 FaultKind = Literal["retry_after", "server_error", "blocked", "hang", "reset"]
 

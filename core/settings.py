@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import SettingsError
+from core.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LOCALES_DIR = PROJECT_ROOT / "locales"

@@ -11,11 +11,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from bot.local_api.formatting import utf16_len
-from bot.local_api.limits import iter_inline_buttons
-from bot.local_api.methods import BotMethods
-from bot.local_api.models import ApiEvent, BotMessage
-from bot.local_api.state import CallbackQuery, ChatState, TelegramState
+from local_bot_api.formatting import utf16_len
+from local_bot_api.limits import iter_inline_buttons
+from local_bot_api.methods import BotMethods
+from local_bot_api.models import ApiEvent, BotMessage
+from local_bot_api.state import CallbackQuery, ChatState, TelegramState
 
 Predicate = Callable[[BotMessage], bool]
 

@@ -12,8 +12,8 @@ from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
-from bot.i18n import Catalogues, Translator
 from conversations.staff_menu import staff_commands
+from core.i18n import Catalogues, Translator
 
 log = logging.getLogger(__name__)
 

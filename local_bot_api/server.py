@@ -18,14 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import Clock
-from bot.local_api.faults import Fault, FaultPlan, SendRateLimiter
-from bot.local_api.limits import check_limits
-from bot.local_api.methods import BLOCKED, SEND_METHODS, BotMethods
-from bot.local_api.models import ApiError, FaultKind, RecordedError, UploadedFile
-from bot.local_api.spec import ApiSpec, decode_params
-from bot.local_api.state import TelegramState
-from bot.local_api.users import UserSimulator
+from local_bot_api.faults import Fault, FaultPlan, SendRateLimiter
+from local_bot_api.limits import check_limits
+from local_bot_api.methods import BLOCKED, SEND_METHODS, BotMethods
+from local_bot_api.models import ApiError, Clock, FaultKind, RecordedError, UploadedFile
+from local_bot_api.spec import ApiSpec, decode_params
+from local_bot_api.state import TelegramState
+from local_bot_api.users import UserSimulator
 
 _MAX_BODY = 64 * 1024 * 1024
 

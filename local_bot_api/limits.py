@@ -2,7 +2,7 @@
 
 Works on decoded parameters (Python values). Every function returns a list of human-readable
 problems; an empty list means the request is within limits. Text lengths are counted in UTF-16
-code units after entity parsing (see :mod:`bot.local_api.formatting`).
+code units after entity parsing (see :mod:`local_bot_api.formatting`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bot.local_api.formatting import FormattingError, parse_text, utf16_len
+from local_bot_api.formatting import FormattingError, parse_text, utf16_len
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.local_api.models import FaultKind
+from local_bot_api.models import FaultKind
 
 ANY_METHOD = "*"
 

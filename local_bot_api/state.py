@@ -14,8 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.clock import Clock, SystemClock
-from bot.local_api.models import ApiEvent, BotMessage, RecordedError, UploadedFile
+from local_bot_api.models import (
+    ApiEvent,
+    BotMessage,
+    Clock,
+    RecordedError,
+    SystemClock,
+    UploadedFile,
+)
 
 # Update types delivered when allowed_updates was never set (Telegram's default).
 _DEFAULT_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

@@ -5,9 +5,9 @@ python-telegram-bot at :attr:`LocalBotAPI.base_url`) plus an in-process API to s
 and observe what the bot sends.
 """
 
-from bot.local_api.models import ApiEvent, BotMessage, MessageSnapshot, RecordedError, UploadedFile
-from bot.local_api.server import LocalBotAPI
-from bot.local_api.spec import ApiSpec
+from local_bot_api.models import ApiEvent, BotMessage, MessageSnapshot, RecordedError, UploadedFile
+from local_bot_api.server import LocalBotAPI
+from local_bot_api.spec import ApiSpec
 
 __all__ = [
     "ApiEvent",

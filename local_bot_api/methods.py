@@ -12,9 +12,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.local_api.formatting import FormattingError, ParsedText, parse_text
-from bot.local_api.models import ApiError, ApiEvent, BotMessage, UploadedFile, bad_request
-from bot.local_api.state import ChatState, TelegramState
+from local_bot_api.formatting import FormattingError, ParsedText, parse_text
+from local_bot_api.models import ApiError, ApiEvent, BotMessage, UploadedFile, bad_request
+from local_bot_api.state import ChatState, TelegramState
 
 Handler = Callable[[dict[str, Any], Mapping[str, UploadedFile]], Any]
 SEND_METHODS = frozenset(

@@ -1,0 +1,77 @@
+"""What every handler needs, built once at start-up, and the typed context that carries it.
+
+:class:`Runtime` holds the settings, database, clock, catalogues, questionnaires, schedule, risk
+phrase lists and privacy wording of a running bot, each a typed field. PTB builds a
+:class:`Context` for every update and job (``ContextTypes(context=Context)``, as in PTB's
+``contexttypesbot.py`` example); ``context.runtime`` is the one place that reads it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from conversations.checkpoints import ScheduleConfig
+from conversations.questionnaire import Questionnaire
+from conversations.safeguarding import PhraseList
+from conversations.sending import Pacer
+from conversations.texts import PrivacyWording
+from core.clock import Clock
+from core.i18n import Catalogues, Translator
+from core.settings import Settings
+from storage.db import Database
+
+KEY = "checkin.runtime"
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot loaded and validated at start-up (``bot.app.build_runtime``)."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    catalogues: Catalogues
+    questionnaires: dict[str, Questionnaire]
+    schedule: ScheduleConfig
+    risk_lists: dict[str, PhraseList]
+    privacy_wording: PrivacyWording
+    bot_username: str = "checkin_bot"
+    pacer: Pacer = field(init=False)
+    retention_last_run: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.pacer = Pacer(self.settings.send_rate)
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        """The service's default questionnaire."""
+        return self.questionnaires[self.settings.default_questionnaire]
+
+    def translator(self, language: str | None) -> Translator:
+        return self.catalogues.get(language or self.settings.default_language)
+
+    def deep_link(self, token: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={token}"
+
+    def attach(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Keep this runtime in ``app``, where :attr:`Context.runtime` finds it."""
+        app.bot_data[KEY] = self
+
+    @staticmethod
+    def of(app: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
+        """The runtime :meth:`attach` kept in ``app``."""
+        rt = app.bot_data[KEY]
+        assert isinstance(rt, Runtime), "build_application attaches the runtime"
+        return rt
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context of every handler and job, with the bot's :class:`Runtime` as a typed property."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return Runtime.of(self.application)
