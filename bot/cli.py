@@ -92,6 +92,11 @@ def _when(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def one_line(message: str) -> str:
+    """An operator's error as one line (a YAML parser's message spans several)."""
+    return " ".join(message.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``checkin-bot``."""
     args = parser().parse_args(argv)
@@ -105,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = COMMANDS[args.command]
         return asyncio.run(command(args, settings))
     except CheckinError as exc:
-        print(f"checkin-bot: {exc}", file=sys.stderr)
+        print(f"checkin-bot: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
