@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import COMMANDS
 from bot.error_handler import handle_error
 from bot.schedule import tick
 from conversations import (
@@ -29,13 +30,11 @@ from conversations import (
     alerts,
     checkin,
     enrolment,
-    mydata,
     presses,
     reports,
     staff,
     texts,
 )
-from conversations.admin import add_admin_handlers
 from conversations.checkpoints import ScheduleConfig, ScheduleError, load_schedule
 from conversations.menu import set_default_menus
 from conversations.questionnaire import load_questionnaires
@@ -92,6 +91,7 @@ def build_runtime(
         schedule=schedule,
         risk_lists=risk_lists,
         privacy_wording=texts.PrivacyWording.from_settings(settings),
+        commands=COMMANDS,
         bot_username=settings.bot_username or "checkin_bot",
     )
 
@@ -112,26 +112,10 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     )
     rt.attach(app)
 
-    # 0. Joining and the always-available commands, private chats only.
-    app.add_handler(CommandHandler("start", enrolment.start, filters=PRIVATE))
-    app.add_handler(CommandHandler("checkin", checkin.checkin_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("language", enrolment.language_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("help", account.help_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("privacy", account.privacy_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("mydata", mydata.mydata_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("support", account.support_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("stop", account.stop_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("forgetme", account.forgetme_command, filters=PRIVATE))
-
-    # 1. Staff commands; each checks the caller's role on every call.
-    app.add_handler(CommandHandler("invite", staff.invite_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("caseload", staff.caseload_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("exit", staff.exit_command, filters=PRIVATE))
-    app.add_handler(CommandHandler("digest", reports.digest_command, filters=PRIVATE))
-    add_admin_handlers(app)  # conversations/admin.py: /staff, /addstaff, /deactivate, /move
-    app.add_handler(  # admins name the safeguarding leads
-        CommandHandler("safeguarding", alerts.safeguarding_command, filters=PRIVATE)
-    )
+    # 1. Every command, from the one table (bot/commands.py), private chats only; staff
+    #    commands check the caller's role on every call.
+    for command in rt.commands:
+        app.add_handler(CommandHandler(command.name, command.handler, filters=PRIVATE))
 
     # 2. Buttons, by the kind in their (versioned) data; anything else is stale or tampered.
     app.add_handler(CallbackQueryHandler(enrolment.on_language, pattern=_pattern("l")))
@@ -200,7 +184,7 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     await rt.db.migrate()
     me = await app.bot.get_me()
     rt.bot_username = rt.settings.bot_username or me.username or rt.bot_username
-    await set_default_menus(app.bot, rt.catalogues)
+    await set_default_menus(app.bot, rt.catalogues, rt.commands)
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

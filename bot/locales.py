@@ -19,7 +19,10 @@ from babel.messages.pofile import read_po, write_po
 from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR, PROJECT_ROOT
 
-KEYWORDS = ["-k", "_", "-k", "ngettext:1,2", "-k", "pgettext:1c,2"]
+KEYWORDS = [
+    *("-k", "_", "-k", "ngettext:1,2", "-k", "pgettext:1c,2", "-k", "npgettext:1c,2,3"),
+    *("-k", "N_", "-k", "pN_:1c,2"),  # markers in the command table (conversations/commands.py)
+]
 TEMPLATE = DEFAULT_LOCALES_DIR / "messages.pot"
 
 

@@ -14,12 +14,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
+from conversations.commands import young_person_help
 from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import COMMENT
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, notify_staff, send
 from conversations.texts import (
-    help_text,
     not_enrolled,
     privacy,
     support,
@@ -70,7 +70,9 @@ async def help_command(update: Update, context: Context) -> None:
     """/help: what the bot can do."""
     rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
-    await send(context.bot, chat_id, help_text(t) if enrolment else not_enrolled(t))
+    await send(
+        context.bot, chat_id, young_person_help(t, rt.commands) if enrolment else not_enrolled(t)
+    )
 
 
 async def privacy_command(update: Update, context: Context) -> None:

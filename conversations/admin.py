@@ -27,13 +27,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, filters
 
 from conversations.checkin import describe
 from conversations.commands import admin_help, role_name
 from conversations.runtime import Context, Runtime
 from conversations.sending import send
-from conversations.staff import clean_label, entitled
+from conversations.staff import clean_label
 from core.i18n import Translator
 from storage import admin, audit, enrolments, staff
 from storage.invites import new_token
@@ -50,19 +49,9 @@ STAFF_ID = re.compile(r"\d{1,9}")
 ENROLMENT_REF = re.compile(r"#(\d{1,9})")
 
 
-def add_admin_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    """Register the admin commands (private chats only; each checks the role on every call)."""
-    private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("staff", staff_command, filters=private))
-    app.add_handler(CommandHandler("addstaff", addstaff_command, filters=private))
-    app.add_handler(CommandHandler("deactivate", deactivate_command, filters=private))
-    app.add_handler(CommandHandler("move", move_command, filters=private))
-
-
 # /staff
 
 
-@entitled("admin")
 async def staff_command(update: Update, context: Context, rt: Runtime, member: StaffMember) -> None:
     """/staff: every staff member (id, name, role, team, joined or not, active or not)."""
     t = rt.translator(member.language)
@@ -77,12 +66,12 @@ async def staff_command(update: Update, context: Context, rt: Runtime, member: S
             now=rt.clock.now(),
         )
     lines = [
-        t.ngettext("{n} staff member:", "{n} staff members:", len(people)).format(
+        t.npgettext("staff", "{n} staff member:", "{n} staff members:", len(people)).format(
             n=t.number(len(people))
         )
     ]
     lines += [staff_line(t, person) for person in people]
-    lines += ["", admin_help(t)]
+    lines += ["", admin_help(t, rt.commands)]
     for chunk in chunks(lines):
         await send(context.bot, update.effective_chat.id, t.message(chunk))
     log.info("the staff list was read")
@@ -91,16 +80,16 @@ async def staff_command(update: Update, context: Context, rt: Runtime, member: S
 def staff_line(t: Translator, person: StaffMember) -> str:
     """One staff member as an admin sees them."""
     if not person.active:
-        state = t._("deactivated")
+        state = t.pgettext("staff", "deactivated")
     elif person.chat_id is not None:
-        state = t._("joined")
+        state = t.pgettext("staff", "joined")
     else:
-        state = t._("not joined yet")
-    return t._("• {id}: {name}, {role}, {team}, {state}").format(
+        state = t.pgettext("staff", "not joined yet")
+    return t.pgettext("staff", "• {id}: {name}, {role}, {team}, {state}").format(
         id=t.isolate(person.id),
         name=t.isolate(person.name),
         role=role_name(t, person.role),
-        team=t.isolate(person.team_name) if person.team_name else t._("no team"),
+        team=t.isolate(person.team_name) if person.team_name else t.pgettext("staff", "no team"),
         state=state,
     )
 
@@ -161,26 +150,28 @@ def parse_addstaff(text: str) -> NewStaff | str:
 def addstaff_problem(t: Translator, problem: str) -> str:
     """One line on how to write /addstaff, for what was wrong."""
     if problem == "role":
-        return t._(
+        return t.pgettext(
+            "staff",
             "The role must be key_worker, manager or admin. Write it like this: "
-            "/addstaff key_worker North Sam Jones"
+            "/addstaff key_worker North Sam Jones",
         )
     if problem == "team":
-        return t._(
+        return t.pgettext(
+            "staff",
             "Key workers and managers need a team. Write it like this: "
-            "/addstaff key_worker North Sam Jones"
+            "/addstaff key_worker North Sam Jones",
         )
     if problem == "team_long":
-        return t._("A team name can have at most 64 characters.")
+        return t.pgettext("staff", "A team name can have at most 64 characters.")
     if problem == "name":
-        return t._("A name can have at most 80 characters.")
-    return t._(
+        return t.pgettext("staff", "A name can have at most 80 characters.")
+    return t.pgettext(
+        "staff",
         "Write it like this: /addstaff key_worker North Sam Jones (role: key_worker, manager "
-        "or admin; then a team, or - for an admin with no team; then their name)"
+        "or admin; then a team, or - for an admin with no team; then their name)",
     )
 
 
-@entitled("admin")
 async def addstaff_command(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
@@ -227,20 +218,23 @@ def added_text(
     """The answer to /addstaff: who was added, and their invite link."""
     role = role_name(t, new.role)
     if new.team is None:
-        who = t._("Added {name} as {role}, with no team (staff id {id}).").format(
+        who = t.pgettext("staff", "Added {name} as {role}, with no team (staff id {id}).").format(
             name=t.isolate(new.name), role=role, id=t.isolate(staff_id)
         )
     else:
-        who = t._("Added {name} as {role} in the team {team} (staff id {id}).").format(
+        who = t.pgettext(
+            "staff", "Added {name} as {role} in the team {team} (staff id {id})."
+        ).format(
             name=t.isolate(new.name), role=role, team=t.isolate(new.team), id=t.isolate(staff_id)
         )
     parts = [who]
     if new_team:
-        parts.append(t._("{team} is a new team.").format(team=t.isolate(new.team)))
+        parts.append(t.pgettext("staff", "{team} is a new team.").format(team=t.isolate(new.team)))
     parts.append(
-        t._(
+        t.pgettext(
+            "staff",
             "Send them this link privately. It works once, makes whoever opens it this staff "
-            "member, and expires on {date}."
+            "member, and expires on {date}.",
         ).format(date=t.date(expires))
     )
     parts.append(t.isolate(link))
@@ -250,7 +244,6 @@ def added_text(
 # /deactivate
 
 
-@entitled("admin")
 async def deactivate_command(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
@@ -263,7 +256,9 @@ async def deactivate_command(
         await send(
             context.bot,
             chat_id,
-            t.message(t._("Write it like this: /deactivate 7 (the staff id from /staff)")),
+            t.message(
+                t.pgettext("staff", "Write it like this: /deactivate 7 (the staff id from /staff)")
+            ),
         )
         return
     staff_id = int(args[0])
@@ -271,7 +266,9 @@ async def deactivate_command(
         await send(
             context.bot,
             chat_id,
-            t.message(t._("You cannot deactivate yourself. Please ask another admin.")),
+            t.message(
+                t.pgettext("staff", "You cannot deactivate yourself. Please ask another admin.")
+            ),
         )
         return
     now = rt.clock.now()
@@ -300,24 +297,26 @@ async def deactivate_command(
 
 def deactivate_problem(t: Translator, staff_id: int, target: StaffMember | None) -> str:
     if target is None:
-        return t._("There is no staff member with the id {id}. Send /staff to see the ids.").format(
-            id=t.isolate(staff_id)
-        )
-    return t._("{name} (staff id {id}) is already deactivated.").format(
+        return t.pgettext(
+            "staff", "There is no staff member with the id {id}. Send /staff to see the ids."
+        ).format(id=t.isolate(staff_id))
+    return t.pgettext("staff", "{name} (staff id {id}) is already deactivated.").format(
         name=t.isolate(target.name), id=t.isolate(staff_id)
     )
 
 
 def deactivated_text(t: Translator, target: StaffMember, caseload: int) -> str:
     parts = [
-        t._(
+        t.pgettext(
+            "staff",
             "Done. {name} (staff id {id}) can no longer use Check-in, and their unused invite "
-            "links no longer work."
+            "links no longer work.",
         ).format(name=t.isolate(target.name), id=t.isolate(target.id))
     ]
     if caseload:
         parts.append(
-            t.ngettext(
+            t.npgettext(
+                "staff",
                 "They still have {n} young person: give them another key worker with /move.",
                 "They still have {n} young people: give them another key worker with /move.",
                 caseload,
@@ -361,7 +360,6 @@ def parse_move(args: list[str]) -> MoveRequest | None:
     return None if label is None else MoveRequest(label, None, key_worker_id)
 
 
-@entitled("admin")
 async def move_command(update: Update, context: Context, rt: Runtime, member: StaffMember) -> None:
     """/move LABEL STAFF_ID: give an enrolled young person another (active) key worker."""
     t = rt.translator(member.language)
@@ -373,9 +371,10 @@ async def move_command(update: Update, context: Context, rt: Runtime, member: St
             context.bot,
             chat_id,
             t.message(
-                t._(
+                t.pgettext(
+                    "staff",
                     "Write it like this: /move AB 7 (the young person's label, then the staff id "
-                    "of their new key worker from /staff)"
+                    "of their new key worker from /staff)",
                 )
             ),
         )
@@ -402,13 +401,13 @@ async def move(
         return await not_one_text(conn, t, request, found), None
     new = await staff.staff_by_id(conn, request.key_worker_id)
     if new is None or not new.active or new.role != "key_worker":
-        return t._(
-            "{id} is not the staff id of an active key worker. Send /staff to see the ids."
+        return t.pgettext(
+            "staff", "{id} is not the staff id of an active key worker. Send /staff to see the ids."
         ).format(id=t.isolate(request.key_worker_id)), None
     person = await enrolments.by_id(conn, found[0])
     assert person is not None
     if person.key_worker_id == new.id:
-        return t._("{who} already has {name} as their key worker.").format(
+        return t.pgettext("staff", "{who} already has {name} as their key worker.").format(
             who=request.shown(t), name=t.isolate(new.name)
         ), None
     if not await admin.move_enrolment(conn, person.id, new.id, new.team_id):
@@ -421,14 +420,15 @@ async def move(
         now=rt.clock.now(),
     )
     parts = [
-        t._(
+        t.pgettext(
+            "staff",
             "Done. {who} now has {name} as their key worker. Their earlier check-ins stay with "
-            "their earlier key worker."
+            "their earlier key worker.",
         ).format(who=request.shown(t), name=t.isolate(new.name))
     ]
     if new.chat_id is None:
         parts.append(
-            t._("{name} has not joined yet, so I could not tell them.").format(
+            t.pgettext("staff", "{name} has not joined yet, so I could not tell them.").format(
                 name=t.isolate(new.name)
             )
         )
@@ -437,18 +437,20 @@ async def move(
         and len(await enrolments.for_key_worker_by_label(conn, new.id, person.label)) > 1
     ):
         parts.append(
-            t._(
+            t.pgettext(
+                "staff",
                 "{name} now has more than one young person with this label. They need different "
-                "labels for /exit to work."
+                "labels for /exit to work.",
             ).format(name=t.isolate(new.name))
         )
     return "\n\n".join(parts), (person, new)
 
 
 def not_found_text(t: Translator, request: MoveRequest) -> str:
-    return t._(
+    return t.pgettext(
+        "staff",
         "I can't find an enrolled young person called {who}. Labels are the ones key workers "
-        "gave with /invite."
+        "gave with /invite.",
     ).format(who=request.shown(t))
 
 
@@ -459,9 +461,10 @@ async def not_one_text(
     if not found:
         return not_found_text(t, request)
     lines = [
-        t._(
+        t.pgettext(
+            "staff",
             "More than one young person has the label {label}, and labels must be unique to "
-            "move someone. Pick one by its number instead, like this: /move #{number} {id}"
+            "move someone. Pick one by its number instead, like this: /move #{number} {id}",
         ).format(label=request.shown(t), number=found[0], id=request.key_worker_id)
     ]
     for enrolment_id in found:
@@ -469,7 +472,9 @@ async def not_one_text(
         assert person is not None
         worker = await staff.staff_by_id(conn, person.key_worker_id or 0)
         lines.append(
-            t._("• #{number}: key worker {name} (staff id {id}), joined {date}").format(
+            t.pgettext(
+                "staff", "• #{number}: key worker {name} (staff id {id}), joined {date}"
+            ).format(
                 number=t.isolate(enrolment_id),
                 name=t.isolate(worker.name if worker else "-"),
                 id=t.isolate(person.key_worker_id or "-"),
@@ -490,9 +495,10 @@ async def tell_new_key_worker(
         context.bot,
         new.chat_id,
         t.message(
-            t._(
+            t.pgettext(
+                "staff",
                 "An admin made you the key worker of {who}. Send /caseload to see your young "
-                "people."
+                "people.",
             ).format(who=describe(t, person))
         ),
     )

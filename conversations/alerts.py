@@ -26,7 +26,6 @@ from conversations.checkin import describe
 from conversations.runtime import Context, Runtime
 from conversations.safeguarding import Match, match_risk
 from conversations.sending import answer_press, send
-from conversations.staff import entitled
 from conversations.texts import risk_reply
 from core.i18n import Translator
 from storage import alerts, audit, enrolments, staff
@@ -292,7 +291,6 @@ async def on_acknowledge(update: Update, context: Context) -> None:
 RANKS = {"lead": FIRST, "second": SECOND, "off": None}
 
 
-@entitled("admin")
 async def safeguarding_command(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:

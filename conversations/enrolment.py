@@ -16,13 +16,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
 from conversations.checkin import checkin_language, open_and_send, show
-from conversations.commands import staff_help, staff_welcome
+from conversations.commands import staff_help, staff_welcome, young_person_help
 from conversations.menu import set_chat_menu
 from conversations.planning import plan_enrolment
 from conversations.presses import answer_stale, press_of
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send
-from conversations.texts import help_text, not_enrolled, welcome
+from conversations.texts import not_enrolled, welcome
 from core.i18n import LANGUAGES, Translator, negotiate
 from storage import checkins, enrolments, invites, prompts, staff
 from storage.records import Invite
@@ -109,7 +109,9 @@ async def start(update: Update, context: Context) -> None:
         member = await staff.staff_by_chat(conn, chat.id)
         enrolment = await enrolments.by_chat(conn, chat.id)
     if member is not None:
-        await send(context.bot, chat.id, staff_help(rt.translator(member.language), member))
+        await send(
+            context.bot, chat.id, staff_help(rt.translator(member.language), member, rt.commands)
+        )
     elif enrolment is None or enrolment.status == enrolments.FORGOTTEN:
         await send(context.bot, chat.id, not_enrolled(rt.translator(guess)))
     elif enrolment.status == enrolments.PENDING:
@@ -150,8 +152,8 @@ async def _open_invite(rt: Runtime, context: Context, chat_id: int, token: str, 
                 assert joined is not None
                 staff_t = rt.translator(joined.language)
                 await conn.commit()
-                await send(context.bot, chat_id, staff_welcome(staff_t, joined))
-                await set_chat_menu(context.bot, chat_id, staff_t, joined.role)
+                await send(context.bot, chat_id, staff_welcome(staff_t, joined, rt.commands))
+                await set_chat_menu(context.bot, chat_id, staff_t, rt.commands, joined.role)
                 return
         elif problem is None and invite is not None:
             if member is not None:
@@ -235,7 +237,7 @@ async def on_language(update: Update, context: Context) -> None:
             live = await checkins.live_checkin(conn, enrolment.id)
             if live is not None:
                 await checkins.set_language(conn, live.id, checkin_language(rt, action.code))
-    await set_chat_menu(context.bot, chat_id, t, member.role if member else None)
+    await set_chat_menu(context.bot, chat_id, t, rt.commands, member.role if member else None)
     if member is not None:
         await edit_or_send(context.bot, chat_id, message_id, language_set(t))
         return
@@ -289,7 +291,9 @@ async def on_consent(update: Update, context: Context) -> None:
             await send(
                 context.bot,
                 chat_id,
-                t.message(t._("This button no longer works.")) + "\n" + help_text(t),
+                t.message(t._("This button no longer works."))
+                + "\n"
+                + young_person_help(t, rt.commands),
             )
             return
         t = rt.translator(enrolment.language)

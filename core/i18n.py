@@ -110,6 +110,9 @@ class Translator:
     def pgettext(self, context: str, message: str) -> str:
         return str(self._translations.pgettext(context, message))
 
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return str(self._translations.npgettext(context, singular, plural, n))
+
     def has(self, message: str, context: str | None = None) -> bool:
         """Whether this catalogue has a translation of ``message``."""
         if self.code == "en":
@@ -196,32 +199,21 @@ def _compile(
     return NullTranslations(), set()
 
 
-STAFF_ONLY_SOURCES = (
-    "conversations/staff.py",
-    "conversations/admin.py",
-    "conversations/reports.py",
-    "conversations/digest.py",
-    "conversations/digest_text.py",
-    "conversations/chart.py",
-    "conversations/staff_menu.py",
-)
+STAFF_CONTEXT = "staff"
+"""The message context of texts only staff read (``t.pgettext("staff", ...)``)."""
 
 
 def _young_people_texts(english: Path) -> set[tuple[str | None, str]]:
-    """English texts used anywhere outside the staff-only modules (by their source locations)."""
+    """Every English text except those in the staff context: what a young person may see."""
     if not english.is_file():
         return set()
     with english.open("rb") as handle:
         catalog = read_po(handle, locale="en")
-    texts: set[tuple[str | None, str]] = set()
-    for message in catalog:
-        if not message.id:
-            continue
-        sources = [path for path, _line in message.locations]
-        if not sources or any(path not in STAFF_ONLY_SOURCES for path in sources):
-            key = message.id[0] if isinstance(message.id, tuple) else message.id
-            texts.add((message.context, str(key)))
-    return texts
+    return {
+        (message.context, str(message.id[0] if isinstance(message.id, tuple) else message.id))
+        for message in catalog
+        if message.id and message.context != STAFF_CONTEXT
+    }
 
 
 def _translated(catalog: Catalog) -> set[tuple[str | None, str]]:

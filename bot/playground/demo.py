@@ -99,4 +99,4 @@ async def seed(rt: Runtime, bot: ExtBot[None]) -> None:
             )
             await staff.link_chat(conn, staff_id, member.user_id, "en")
     for member in DEMO_STAFF:
-        await set_chat_menu(bot, member.user_id, rt.translator("en"), member.role)
+        await set_chat_menu(bot, member.user_id, rt.translator("en"), rt.commands, member.role)

@@ -1,0 +1,46 @@
+"""Who may do what: the role check every staff command and staff button makes on every call.
+
+Anyone not entitled (a young person, a stranger, staff in another role or no longer active) gets
+exactly the answer to an unknown command and nothing about the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any
+
+from telegram import Update
+
+from conversations.runtime import Context, Runtime
+from conversations.sending import send
+from conversations.texts import unknown_command
+from storage import staff
+from storage.records import StaffMember
+
+StaffHandler = Callable[[Update, Context, Runtime, StaffMember], Awaitable[None]]
+"""A staff handler: called with the runtime and the entitled staff member."""
+
+
+def entitled(
+    *roles: str,
+) -> Callable[[StaffHandler], Callable[[Update, Context], Coroutine[Any, Any, None]]]:
+    """Run the handler only for active staff in one of ``roles``; others get "unknown command"."""
+
+    def wrap(handler: StaffHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+        @wraps(handler)
+        async def checked(update: Update, context: Context) -> None:
+            rt = context.runtime
+            chat, user = update.effective_chat, update.effective_user
+            chat_id = chat.id if chat is not None else user.id if user is not None else 0
+            private = chat is None or chat.type == "private"
+            async with rt.db.read() as conn:
+                member = await staff.staff_by_chat(conn, chat_id) if private else None
+            if member is None or member.role not in roles:
+                await send(context.bot, chat_id, unknown_command(rt.translator(None)))
+                return
+            await handler(update, context, rt, member)
+
+        return checked
+
+    return wrap
