@@ -4,10 +4,11 @@ The parent runs the local Bot API (real clock) and plays ``people`` young people
 check-in. The bot is a separate process, ``python -m bot.cli run``, exactly as an operator runs it.
 Young people press the buttons of the statement they see (a random answer or Skip, then "Nothing
 to add", then "Keep private" or "Share"); at random presses the parent kills the bot at one of
-these moments: right after the press is queued, once the bot has fetched it (its update confirmed
-by the next getUpdates), once the bot has answered the button, or once it has edited the message
-(and, with ``jitter``, after a random few milliseconds instead). After each kill it restarts the
-bot and every young person who is not finished sends ``/checkin``.
+these moments: right after the press is queued, once its update is confirmed (by the bot's next
+getUpdates, which it asks for only after handling the batch), once the bot has answered the
+button, or once it has edited the message (and, with ``jitter``, after a random few milliseconds
+instead). After each kill it restarts the bot and every young person who is not finished sends
+``/checkin``.
 
 Checked, at every restart and at the end (reading the SQLite file directly):
 
@@ -20,11 +21,13 @@ Checked, at every restart and at the end (reading the SQLite file directly):
 
 A press the bot never acknowledged may or may not be stored: if the bot was killed after storing
 it, the young person's next ``/checkin`` shows the following statement; if it was killed before,
-the update is delivered again on restart (Telegram keeps unconfirmed updates). The one way a
-press is dropped is python-telegram-bot's polling: it confirms an update to Telegram (the next
-getUpdates offset) when the update is *queued* in the process, before the handler has run; a kill
-in between drops that press unacknowledged, and the young person presses again. These are
-counted and reported, not failures.
+the update is delivered again on restart (Telegram keeps unconfirmed updates). The bot polls with
+its own loop (bot/polling.py), not python-telegram-bot's: it confirms a batch (the next getUpdates
+offset) only after handling it, so a kill before then means the batch comes again, and the
+compare-and-set makes the repeat harmless (answered "already saved"). A press is dropped only if
+its update was confirmed before its handler ran (as python-telegram-bot's own polling does, which
+confirms an update when it is *queued*); such presses are still counted and reported as
+"dropped", not failures, and should be none.
 
 Run: ``python -m bench.crash --kills 30`` (results in bench/results.md); the test suite runs a
 short form (tests/test_crash.py).
@@ -88,7 +91,7 @@ class Report:
     refused: int = 0  # acknowledged: "already saved" (a replay or an old button)
     unacknowledged: int = 0
     unacknowledged_stored: int = 0  # killed after storing, before answering
-    dropped: int = 0  # confirmed to Telegram before the handler ran, then killed
+    dropped: int = 0  # confirmed to Telegram before the handler ran, then killed (none expected)
     resumes_checked: int = 0
     sorry: int = 0  # "Sorry, something went wrong" replies (an update failed in a handler)
     answers: int = 0
@@ -118,7 +121,7 @@ class BotProcess:
         )
         return env
 
-    async def start(self, timeout: float = 60.0) -> float:  # noqa: ASYNC109
+    async def start(self, timeout: float = 60.0) -> float:  # noqa: ASYNC109 - a deadline, not a cancel scope
         """Start the bot and wait until it polls; returns the seconds it took."""
         started = time.perf_counter()
         polls = self.api.request_counts["getUpdates"]
@@ -511,7 +514,7 @@ def report_text(report: Report, command: str) -> str:
         f"| acknowledged as already saved (redelivered or old button) | {report.refused} |\n"
         f"| never acknowledged (killed first) | {report.unacknowledged} |\n"
         f"| … of which stored anyway (killed after storing) | {report.unacknowledged_stored} |\n"
-        f"| … of which dropped (update confirmed by PTB before its handler ran; "
+        f"| … of which dropped (update confirmed before its handler ran; "
         f"pressed again) | {report.dropped} |\n"
         f"| resumes checked (`/checkin` shows the stored step, answers are exactly the ones "
         f"before it) | {report.resumes_checked} |\n"

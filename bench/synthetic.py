@@ -56,14 +56,14 @@ async def seed_service(url: str, rng: random.Random) -> None:
     await db.migrate()
     async with db.transaction() as conn:
         team_ids = [
-            (await conn.execute(insert(teams).values(name=n, created_at=NOW))).inserted_primary_key[
+            (await conn.execute(insert(teams).values(name=n, created_at=NOW))).inserted_primary_key[  # type: ignore[index]
                 0
-            ]  # type: ignore[index]
+            ]
             for n in ("North", "South", "East")
         ]
         workers = [
             (
-                (
+                (  # type: ignore[index]
                     await conn.execute(
                         insert(staff).values(
                             name=f"Key worker {i + 1}",
@@ -75,7 +75,7 @@ async def seed_service(url: str, rng: random.Random) -> None:
                     )
                 ).inserted_primary_key[0],
                 i % 3,
-            )  # type: ignore[index]
+            )
             for i in range(12)
         ]
         for n in range(300):

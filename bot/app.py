@@ -1,7 +1,8 @@
 """build_application(): every handler of the bot, in order, with what it is for.
 
 Update -> handler (conversations/) -> pure decision -> storage/ -> reply. The scheduler job is the
-only other entry point. Handlers are registered in groups; within a group the first match wins.
+only other entry point. Every handler is registered in python-telegram-bot's default group, so
+for each update only the first handler that matches runs, in the order they are added below.
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
 from conversations import buttons
-from conversations.checkin import checkin_language, checkpoint_name
+from conversations.checkin import checkin_language
 from conversations.checkpoints import (
+    EXIT,
     ActionKind,
     PromptState,
     PromptStatus,
@@ -39,6 +40,7 @@ from conversations.checkpoints import (
 from conversations.planning import plan_enrolment, zone_of
 from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
+from conversations.wording import checkpoint_name
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
@@ -225,7 +227,7 @@ def prompt_message(
             "A gentle reminder: your check-in is still open. It takes about a minute, "
             "and you can skip any statement."
         )
-    elif checkpoint == "exit":
+    elif checkpoint == EXIT:
         first = t._(
             "Your support is coming to an end. Would you tell us how working with your "
             "key worker felt? It takes about a minute, and you can skip any statement."
@@ -235,7 +237,7 @@ def prompt_message(
             "Hi! It's time for your {checkpoint} check-in: a few short statements about "
             "working with your key worker. It takes about a minute, and you can skip "
             "any of them."
-        ).format(checkpoint=checkpoint_name(t, checkpoint))
+        ).format(checkpoint=checkpoint_name(t, checkpoint, staff=False))
     text = "\n\n".join(
         (
             first,
@@ -312,7 +314,7 @@ async def _deliver(
         outcome["status"] = "sent"  # the prompt itself was sent; only the reminder is unsure
     async with rt.db.transaction() as conn:
         await prompts.change(conn, prompt.id, rt.clock.now(), **outcome)
-        if outcome["status"] != "due" and not reminder and prompt.checkpoint == "exit":
+        if outcome["status"] != "due" and not reminder and prompt.checkpoint == EXIT:
             await enrolments.mark_exit(conn, enrolment.id, rt.clock.now())
         if not reminder and rt.schedule.repeat is not None:  # plan the next repeat
             fresh = await enrolments.by_id(conn, enrolment.id)

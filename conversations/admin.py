@@ -31,7 +31,7 @@ from telegram.error import TelegramError
 from conversations.checkin import describe
 from conversations.commands import admin_help, role_name
 from conversations.runtime import Context, Runtime
-from conversations.sending import send
+from conversations.sending import send, send_lines
 from conversations.staff import clean_label
 from core.i18n import Translator
 from storage import admin, audit, enrolments, staff
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 NAME_MAX = 80  # staff.name
 TEAM_MAX = 64  # teams.name
 NO_TEAM = "-"
-MESSAGE_MAX = 4000  # Telegram allows 4096 characters; keep a margin for direction marks
 SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
 STAFF_ID = re.compile(r"\d{1,9}")
 ENROLMENT_REF = re.compile(r"#(\d{1,9})")
@@ -72,8 +71,7 @@ async def staff_command(update: Update, context: Context, rt: Runtime, member: S
     ]
     lines += [staff_line(t, person) for person in people]
     lines += ["", admin_help(t, rt.commands)]
-    for chunk in chunks(lines):
-        await send(context.bot, update.effective_chat.id, t.message(chunk))
+    await send_lines(context.bot, update.effective_chat.id, t, lines)
     log.info("the staff list was read")
 
 
@@ -92,19 +90,6 @@ def staff_line(t: Translator, person: StaffMember) -> str:
         team=t.isolate(person.team_name) if person.team_name else t.pgettext("staff", "no team"),
         state=state,
     )
-
-
-def chunks(lines: list[str], limit: int = MESSAGE_MAX) -> list[str]:
-    """Whole lines joined into messages of at most ``limit`` characters each."""
-    out: list[str] = []
-    current = ""
-    for line in lines:
-        candidate = f"{current}\n{line}" if current else line
-        if current and len(candidate) > limit:
-            out.append(current)
-            candidate = line
-        current = candidate
-    return [*out, current] if current else out
 
 
 # /addstaff

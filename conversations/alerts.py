@@ -25,7 +25,7 @@ from conversations import buttons
 from conversations.checkin import describe
 from conversations.runtime import Context, Runtime
 from conversations.safeguarding import Match, match_risk
-from conversations.sending import answer_press, send
+from conversations.sending import answer_press, send, send_lines
 from conversations.texts import risk_reply
 from core.i18n import Translator
 from storage import alerts, audit, enrolments, staff
@@ -333,7 +333,7 @@ async def safeguarding_command(
         for lead, rank in leads
     ] or [t._("• nobody yet")]
     lines += ["", safeguarding_help(t)]
-    await send(context.bot, update.effective_chat.id, t.message("\n".join(lines)))
+    await send_lines(context.bot, update.effective_chat.id, t, lines)
 
 
 def safeguarding_help(t: Translator) -> str:

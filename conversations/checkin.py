@@ -30,6 +30,7 @@ from conversations.questionnaire import (
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, notify_staff, send
 from conversations.texts import not_enrolled
+from conversations.wording import checkpoint_name
 from core.i18n import Translator
 from storage import checkins, enrolments, prompts, staff
 from storage.records import Checkin, Enrolment
@@ -360,7 +361,8 @@ async def _tell_key_worker(
     q = rt.questionnaire
     lines = [
         t._("{who} shared their check-in ({checkpoint}) with you:").format(
-            who=describe(t, enrolment), checkpoint=checkpoint_name(t, checkin.checkpoint)
+            who=describe(t, enrolment),
+            checkpoint=checkpoint_name(t, checkin.checkpoint, staff=True),
         )
     ]
     for item in q.items_for(checkin.checkpoint):
@@ -383,11 +385,6 @@ def describe(t: Translator, enrolment: Enrolment) -> str:
         return t.isolate(enrolment.label)
     when = enrolment.enrolled_at or datetime.min
     return t._("a young person who joined on {date}").format(date=t.date(when))
-
-
-def checkpoint_name(t: Translator, checkpoint: str) -> str:
-    names = {"start": t._("start"), "3_months": t._("3 months"), "exit": t._("end of support")}
-    return names.get(checkpoint, t.isolate(checkpoint))
 
 
 # --- free text ------------------------------------------------------------------------------

@@ -37,11 +37,24 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-START = "start"
-EXIT = "exit"
+from storage.records import EXIT as EXIT
+from storage.records import START as START
+from storage.records import THREE_MONTHS as THREE_MONTHS
+
 _NAME = re.compile(r"[a-z0-9_]+")
 _MONTHS_NAME = re.compile(r"(\d+)_months")
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def months_of(name: str) -> int | None:
+    """N for a checkpoint named ``N_months`` (``3_months``, a repeat's ``6_months``), else None."""
+    named = _MONTHS_NAME.fullmatch(name)
+    return int(named[1]) if named else None
+
+
+def months_name(months: int) -> str:
+    """The name of the checkpoint ``months`` months after enrolment: ``6_months``."""
+    return f"{months}_months"
 
 
 class ScheduleError(ValueError):
@@ -105,9 +118,9 @@ class CheckpointRule(_Frozen):
             return self
         if self.after_months is None:
             raise _FieldProblem("after_months", "is required (months after enrolment)")
-        named = _MONTHS_NAME.fullmatch(self.name)
-        if named and int(named[1]) != self.after_months:
-            raise _FieldProblem("after_months", f"must be {named[1]} for {self.name!r}")
+        named = months_of(self.name)
+        if named is not None and named != self.after_months:
+            raise _FieldProblem("after_months", f"must be {named} for {self.name!r}")
         return self
 
 
@@ -121,7 +134,7 @@ class RepeatRule(_Frozen):
 _DEFAULT_QUESTIONNAIRE = "quality_experience"
 _DEFAULT_CHECKPOINTS = (
     CheckpointRule(name=START, questionnaire=_DEFAULT_QUESTIONNAIRE),
-    CheckpointRule(name="3_months", questionnaire=_DEFAULT_QUESTIONNAIRE, after_months=3),
+    CheckpointRule(name=THREE_MONTHS, questionnaire=_DEFAULT_QUESTIONNAIRE, after_months=3),
     CheckpointRule(name=EXIT, questionnaire=_DEFAULT_QUESTIONNAIRE),
 )
 
@@ -309,7 +322,7 @@ def _monthly(
     rule: CheckpointRule | RepeatRule,
     months: int,
 ) -> PlannedCheckpoint:
-    name = rule.name if isinstance(rule, CheckpointRule) else f"{months}_months"
+    name = rule.name if isinstance(rule, CheckpointRule) else months_name(months)
     due = local_instant(add_months(enrol_day, months), config.send_window.start, tz)
     return PlannedCheckpoint(name, rule.questionnaire, due, months)
 

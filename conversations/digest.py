@@ -27,7 +27,6 @@ show that someone newly asked has answered (staff see that on ``/caseload`` anyw
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
+from conversations.checkpoints import EXIT, START, THREE_MONTHS, months_of
 from conversations.disclosure import (
     DEFAULT_K,
     SERVICE,
@@ -51,12 +51,8 @@ from conversations.disclosure import (
 )
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
 
-START = "start"
-THREE_MONTHS = "3_months"
-EXIT = "exit"
-POSITIVE_FROM = 3
-"""Scale values: 4 "Yes, definitely", 3 "Mostly", 2 "Not really", 1 "No"; 3 and 4 are positive."""
 SCALE = (1, 2, 3, 4)
+"""Scale values: 4 "Yes, definitely", 3 "Mostly", 2 "Not really", 1 "No"; 3 and 4 are positive."""
 
 CellKey = tuple[str, str]
 """``(checkpoint, item_id)``."""
@@ -133,11 +129,11 @@ def quarter_windows(at: datetime) -> tuple[Window, Window]:
 
 def checkpoint_order(name: str) -> tuple[int, int, str]:
     """Sort key: ``start``, then ``N_months`` by N, then other names, then ``exit``."""
-    months = re.fullmatch(r"(\d+)_months", name)
+    months = months_of(name)
     if name == START:
         return (0, 0, name)
-    if months:
-        return (1, int(months.group(1)), name)
+    if months is not None:
+        return (1, months, name)
     return (3, 0, name) if name == EXIT else (2, 0, name)
 
 
@@ -360,15 +356,9 @@ def _respondents_of(latest: Iterable[_Latest], node: NodeId) -> int:
     )
 
 
-def resolve_group(
-    scope: Scope, answers: Iterable[AnswerRecord], window: Window, k: int = DEFAULT_K
-) -> tuple[Scope, bool]:
-    """The group whose figures the scope sees: a key worker with fewer than *k* respondents in
-    the window sees their team's (second value ``True``)."""
-    return _resolve(scope, _latest_answers(answers, window), validate_k(k))
-
-
 def _resolve(scope: Scope, latest: Iterable[_Latest], k: int) -> tuple[Scope, bool]:
+    """The group whose figures the scope sees: a key worker with fewer than *k* respondents
+    sees their team's (second value ``True``)."""
     if scope.kind != "key_worker" or _respondents_of(latest, scope.node) >= k:
         return scope, False
     assert scope.team is not None

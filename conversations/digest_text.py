@@ -6,18 +6,16 @@ translation, so Babel extracts it and translators see whole sentences.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Protocol
 
 from conversations.digest import (
-    EXIT,
-    START,
     CellFigures,
     Digest,
     Finding,
     checkpoint_order,
 )
+from conversations.wording import checkpoint_name
 
 # ---------------------------------------------------------------------------------------------
 # Plain text
@@ -30,18 +28,7 @@ class Translator(Protocol):
 
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
 
-
-def checkpoint_label(name: str, t: Translator) -> str:
-    """A checkpoint's name for staff, as a short noun phrase."""
-    months = re.fullmatch(r"(\d+)_months", name)
-    if name == START:
-        return t.gettext("start")
-    if name == EXIT:
-        return t.gettext("exit")
-    if months:
-        n = int(months.group(1))
-        return t.ngettext("{n} month", "{n} months", n).format(n=n)
-    return name
+    def isolate(self, value: object) -> str: ...
 
 
 def answer_label(value: int, t: Translator) -> str:
@@ -81,7 +68,7 @@ def finding_sentence(finding: Finding, t: Translator, item: str) -> str:
             "No clear change about “{item}” since the previous period (check-in: {checkpoint})."
         ),
     }
-    label = checkpoint_label(finding.checkpoint, t)
+    label = checkpoint_name(t, finding.checkpoint, staff=True)
     return sentences[finding.direction].format(item=item, checkpoint=label)
 
 
@@ -163,7 +150,7 @@ def _numbers_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> l
     order = {item: i for i, item in enumerate(items)}
     checkpoints = sorted({c.checkpoint for c in digest.cells}, key=checkpoint_order)
     for checkpoint in checkpoints:
-        label = checkpoint_label(checkpoint, t)
+        label = checkpoint_name(t, checkpoint, staff=True)
         lines.append(t.gettext("Check-in: {checkpoint}").format(checkpoint=label))
         cells = [c for c in digest.cells if c.checkpoint == checkpoint]
         cells.sort(key=lambda c: (order.get(c.item_id, len(order)), c.item_id))
@@ -177,7 +164,7 @@ def _numbers_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> l
 def _people_lines(digest: Digest, t: Translator) -> list[str]:
     lines = ["", t.gettext("Who answered")]
     for r in digest.response:
-        label = checkpoint_label(r.checkpoint, t)
+        label = checkpoint_name(t, r.checkpoint, staff=True)
         if r.answered is None:
             text = t.gettext(
                 "Check-in “{checkpoint}”: too few young people were asked to show this."

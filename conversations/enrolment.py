@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
 from conversations.checkin import checkin_language, open_and_send, show
+from conversations.checkpoints import START
 from conversations.commands import staff_help, staff_welcome, young_person_help
 from conversations.menu import set_chat_menu
 from conversations.planning import plan_enrolment
@@ -330,17 +331,17 @@ async def begin(rt: Runtime, context: Context, enrolment_id: int) -> None:
         joined = await enrolments.by_id(conn, enrolment_id)
     assert joined is not None
     assert joined.enrolled_at is not None
-    rule = rt.schedule.rule("start")
+    rule = rt.schedule.rule(START)
     checkin = None
     if rule is not None and rule.enabled:
-        checkin = await open_and_send(rt, context, joined, "start")
+        checkin = await open_and_send(rt, context, joined, START)
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         if checkin is not None and rule is not None:
             await prompts.plan(
                 conn,
                 enrolment_id=joined.id,
-                checkpoint="start",
+                checkpoint=START,
                 questionnaire_id=rule.questionnaire,
                 due_at=joined.enrolled_at,
                 now=now,

@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from conversations.admin import chunks
 from conversations.alerts import category_name, when
-from conversations.checkin import checkpoint_name
 from conversations.questionnaire import Questionnaire
 from conversations.runtime import Context
-from conversations.sending import send
+from conversations.sending import send, send_lines
+from conversations.wording import checkpoint_name
 from core.i18n import BY_CODE, Translator
 from storage import enrolments
 from storage.personal_data import CheckinData, PersonalData, everything_about
@@ -43,8 +42,7 @@ async def mydata_command(update: Update, context: Context) -> None:
         await send(context.bot, chat.id, t.message(t._("I don't have anything about you.")))
         return
     lines = render(t, data, rt.questionnaires, rt.settings.zone)
-    for part in chunks(lines):
-        await send(context.bot, chat.id, t.message(part))
+    await send_lines(context.bot, chat.id, t, lines)
     log.info("a young person read their data")
 
 
@@ -123,7 +121,7 @@ def _checkins(
 def _checkin_heading(
     t: Translator, checkpoint: str, status: str, created: datetime, finished: datetime | None
 ) -> str:
-    name = checkpoint_name(t, checkpoint)
+    name = checkpoint_name(t, checkpoint, staff=False)
     if status == "finished" and finished is not None:
         return t._("Check-in ({checkpoint}), finished on {date}:").format(
             checkpoint=name,
@@ -164,7 +162,7 @@ def _others(t: Translator, data: PersonalData, zone: ZoneInfo) -> list[str]:
         lines += ["", t._("Check-in messages I sent you:")]
         lines += [
             t._("• {checkpoint}: {date}").format(
-                checkpoint=checkpoint_name(t, p.checkpoint),
+                checkpoint=checkpoint_name(t, p.checkpoint, staff=False),
                 date=t.date(p.sent_at),
             )
             for p in sent

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations.checkpoints import checkpoint_due_dates
+from conversations.checkpoints import EXIT, checkpoint_due_dates
 from conversations.runtime import Runtime
 from storage import prompts
 from storage.records import Enrolment
@@ -48,7 +48,7 @@ async def plan_enrolment(
 async def plan_exit(conn: AsyncConnection, rt: Runtime, enrolment_id: int) -> None:
     """Support has ended now: later checkpoints are dropped and the exit one falls due."""
     now = rt.clock.now()
-    rule = rt.schedule.rule("exit")
+    rule = rt.schedule.rule(EXIT)
     await prompts.drop_unsent_from(conn, enrolment_id, now)
     if rule is not None and rule.enabled:
         await prompts.bring_forward_exit(conn, enrolment_id, rule.questionnaire, now)

@@ -24,7 +24,6 @@ from core.errors import QuestionnaireError
 COMMENT = "comment"
 SHARE = "share"
 DONE = "done"
-SPECIAL_STEPS = frozenset({COMMENT, SHARE, DONE})
 SKIPPED = 0  # the value a "Skip" press carries on the wire; stored as NULL
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -24,9 +24,10 @@ from conversations.digest import (
     chart_bars,
     quarter_windows,
 )
-from conversations.digest_text import checkpoint_label, render_text
+from conversations.digest_text import render_text
 from conversations.runtime import Context, Runtime
-from conversations.sending import send
+from conversations.sending import send, split_lines
+from conversations.wording import checkpoint_name
 from core.i18n import Translator
 from storage import audit, digests, staff
 from storage.digests import NO_TEAM
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 FREQUENCIES = ("weekly", "monthly", "off")
 SEND_AT = time(9, 0)
-MAX_MESSAGE = 4000
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Report:
     chart: bytes | None  # None when no figure may be shown yet
 
     def parts(self) -> list[str]:
-        return split_message(self.text)
+        return split_lines(self.text.split("\n"))
 
 
 def scope_of(member: StaffMember) -> Scope:
@@ -97,7 +97,9 @@ async def compose(
     if any(bar.share is not None for bar in bars):
         chart_t = t if t.code in DRAWABLE else rt.translator("en")
         names = {i.id: chart_t.pgettext(q.context(i.id), i.short) for i in q.items}
-        checkpoints = {c.checkpoint: checkpoint_label(c.checkpoint, chart_t) for c in digest.cells}
+        checkpoints = {
+            c.checkpoint: checkpoint_name(chart_t, c.checkpoint, staff=True) for c in digest.cells
+        }
         chart = draw_chart(
             bars,
             names,
@@ -110,28 +112,12 @@ async def compose(
     return Report(digest, text, chart)
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split on line boundaries into parts Telegram accepts."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        line = line[:limit]
-        if current and len(current) + 1 + len(line) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current.strip():
-        parts.append(current)
-    return parts
-
-
 async def deliver(rt: Runtime, bot: ExtBot[None], member: StaffMember, report: Report) -> None:
     """Send a rendered digest (text, then chart) to a staff member."""
     assert member.chat_id is not None
-    for part in report.parts():
-        await send(bot, member.chat_id, part)
     t = rt.translator(member.language)
+    for part in report.parts():
+        await send(bot, member.chat_id, t.message(part))  # every part opens in its direction
     if report.chart is not None:
         await bot.send_photo(
             member.chat_id, report.chart, caption=t.message(t.pgettext("staff", "Chart"))

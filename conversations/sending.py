@@ -1,17 +1,23 @@
-"""Sending to people: safe message sends that never crash a handler, and notices to staff."""
+"""Sending to people: safe message sends that never crash a handler, long texts split into
+messages Telegram accepts, and notices to staff."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from core.i18n import Translator
 from storage.records import StaffMember
 
 log = logging.getLogger(__name__)
+
+MESSAGE_MAX = 4000
+"""Telegram takes up to 4096 characters a message; the margin leaves room for direction marks."""
 
 
 async def send(
@@ -28,6 +34,32 @@ async def send(
     except TelegramError as exc:
         log.warning("a message could not be sent: %s", type(exc).__name__)
     return None
+
+
+def split_lines(lines: Iterable[str], limit: int = MESSAGE_MAX) -> list[str]:
+    """Whole lines joined into messages of at most ``limit`` characters each, in order.
+
+    The one splitter of long texts: a line longer than ``limit`` on its own is cut to ``limit``,
+    and a part with nothing but white space is left out (Telegram refuses an empty message).
+    """
+    parts: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    parts.append(current)
+    return [part for part in parts if part.strip()]
+
+
+async def send_lines(bot: ExtBot[None], chat_id: int, t: Translator, lines: Iterable[str]) -> None:
+    """Send ``lines`` in as many messages as they need (:func:`split_lines`), each in ``t``'s
+    direction."""
+    for part in split_lines(lines):
+        await send(bot, chat_id, t.message(part))
 
 
 async def edit_or_send(

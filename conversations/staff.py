@@ -17,13 +17,15 @@ import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
-from conversations.checkin import checkpoint_name, describe
+from conversations.checkin import describe
+from conversations.digest import checkpoint_order
 from conversations.planning import plan_exit
 from conversations.presses import answer_stale, press_of
 from conversations.roles import entitled
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, send
+from conversations.sending import answer_press, edit_or_send, send, send_lines
 from conversations.texts import unknown_command
+from conversations.wording import checkpoint_name
 from core.i18n import Translator
 from storage import audit, checkins, enrolments, invites
 from storage.invites import new_token
@@ -138,7 +140,7 @@ async def caseload_command(
             scope=f"key_worker:{member.id}",
             now=rt.clock.now(),
         )
-    await send(context.bot, update.effective_chat.id, t.message("\n".join(lines)))
+    await send_lines(context.bot, update.effective_chat.id, t, lines)
 
 
 def caseload_line(
@@ -152,13 +154,15 @@ def caseload_line(
     if done:
         parts.append(
             t.pgettext("staff", "done: {checkpoints}").format(
-                checkpoints=", ".join(checkpoint_name(t, c) for c in sorted(done))
+                checkpoints=", ".join(
+                    checkpoint_name(t, c, staff=True) for c in sorted(done, key=checkpoint_order)
+                )
             )
         )
     if open_checkpoint:
         parts.append(
             t.pgettext("staff", "open: {checkpoint}").format(
-                checkpoint=checkpoint_name(t, open_checkpoint)
+                checkpoint=checkpoint_name(t, open_checkpoint, staff=True)
             )
         )
     if person.exit_at:

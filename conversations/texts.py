@@ -220,22 +220,6 @@ def risk_reply(t: Translator, helplines: Sequence[Helpline], policy: str) -> str
     return t.message("\n\n".join(parts))
 
 
-def N_(message: str) -> str:
-    """Mark a text for translation where it is defined; it is translated where it is shown."""
-    return message
-
-
-# The default (UK) helplines, so that their names are in the catalogues; a service's own
-# helplines are shown as configured.
-DEFAULT_HELPLINE_TEXTS = (
-    N_("Childline (under 19)"),
-    N_("Samaritans"),
-    N_("Shout"),
-    N_("text SHOUT to 85258"),
-    N_("Emergency"),
-)
-
-
 def not_enrolled(t: Translator) -> str:
     return t.message(
         t._(

@@ -29,11 +29,3 @@ class QuestionnaireError(CheckinError):
 
 class StorageError(CheckinError):
     """The database could not do what was asked (locked for too long, disk full, ...)."""
-
-
-class InviteError(CheckinError):
-    """An invite token is missing, forged, used or expired."""
-
-
-class NotAllowedError(CheckinError):
-    """The caller is not entitled to what they asked for."""

@@ -83,6 +83,11 @@ def negotiate(telegram_code: str | None, available: Iterable[str], default: str)
     return base if base in codes else default
 
 
+def N_(message: str) -> str:
+    """Mark a text for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
 class Translator:
     """Translates, formats and isolates text for one language."""
 

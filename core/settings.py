@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import SettingsError
+from core.i18n import N_
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LOCALES_DIR = PROJECT_ROOT / "locales"
@@ -24,17 +25,19 @@ DEFAULT_SPEC_PATH = PROJECT_ROOT.parent / "shared" / "telegram-bot-api" / "api.j
 
 
 class Helpline(BaseModel):
-    """A helpline shown by /support."""
+    """A helpline shown by /support; ``name`` and ``contact`` are translated when shown."""
 
     name: str = Field(min_length=1, max_length=80)
     contact: str = Field(min_length=1, max_length=120)
 
 
+# The default (UK) helplines, defined only here; their words are marked so that they are in the
+# catalogues (babel.cfg reads this file). A service's own helplines are shown as configured.
 UK_HELPLINES: tuple[Helpline, ...] = (
-    Helpline(name="Childline (under 19)", contact="0800 1111"),
-    Helpline(name="Samaritans", contact="116 123"),
-    Helpline(name="Shout", contact="text SHOUT to 85258"),
-    Helpline(name="Emergency", contact="999"),
+    Helpline(name=N_("Childline (under 19)"), contact="0800 1111"),
+    Helpline(name=N_("Samaritans"), contact="116 123"),
+    Helpline(name=N_("Shout"), contact=N_("text SHOUT to 85258")),
+    Helpline(name=N_("Emergency"), contact="999"),
 )
 
 

@@ -278,7 +278,7 @@ class UserSimulator:
         self,
         condition: Callable[[], bool],
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline, not a cancel scope
     ) -> None:
         """Wait (event-driven) until ``condition()`` holds after some simulator change."""
         await self.state.activity.wait_for(condition, timeout)

@@ -16,6 +16,7 @@ from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
+from storage.records import EXIT
 from storage.schema import prompts
 
 ACTIVE_STATUSES = ("due", "sending", "sent", "uncertain")
@@ -151,7 +152,7 @@ async def drop_unsent_from(conn: AsyncConnection, enrolment_id: int, when: datet
             prompts.c.enrolment_id == enrolment_id,
             prompts.c.status == "due",
             prompts.c.due_at >= when,
-            prompts.c.checkpoint != "exit",
+            prompts.c.checkpoint != EXIT,
         )
     )
 
@@ -164,7 +165,7 @@ async def bring_forward_exit(
         update(prompts)
         .where(
             prompts.c.enrolment_id == enrolment_id,
-            prompts.c.checkpoint == "exit",
+            prompts.c.checkpoint == EXIT,
             prompts.c.status == "due",
         )
         .values(due_at=now, next_check_at=now, updated_at=now)
@@ -173,7 +174,7 @@ async def bring_forward_exit(
         await plan(
             conn,
             enrolment_id=enrolment_id,
-            checkpoint="exit",
+            checkpoint=EXIT,
             questionnaire_id=questionnaire_id,
             due_at=now,
             now=now,

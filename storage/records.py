@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+# The checkpoint names the code relies on, stored in ``prompts`` and ``checkins`` (the schedule,
+# conversations/checkpoints.py, explains them; it re-exports these). Defined here, the lowest layer
+# that queries them; other numbered checkpoints are ``N_months`` or named by the schedule file.
+START = "start"
+THREE_MONTHS = "3_months"
+EXIT = "exit"
+
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:

@@ -23,7 +23,7 @@ def checkin_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedP
         CHECKIN_TELEGRAM_TOKEN="123:secret-token-value",
     )
     environment.update(env)
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(  # noqa: S603 - our own CLI, under this Python, no shell
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
         text=True,

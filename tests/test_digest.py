@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conversations.checkpoints import EXIT, THREE_MONTHS
 from conversations.digest import (
-    EXIT,
-    THREE_MONTHS,
     CellFigures,
     Digest,
     Finding,
@@ -76,7 +76,7 @@ def answer(
     return AnswerRecord(who, team, kw, checkpoint, item, value, at)
 
 
-def answers_for(values: list[int | None], **kwargs: object) -> list[AnswerRecord]:
+def answers_for(values: Sequence[int | None], **kwargs: object) -> list[AnswerRecord]:
     """One answer per value, from distinct young people, one minute apart."""
     prefix = f"{kwargs.get('team', 't1')}-{kwargs.get('kw', 'a')}-{kwargs.get('checkpoint', '')}"
     return [
@@ -106,6 +106,9 @@ class Echo:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return f"«{singular if n == 1 else plural}»"
 
+    def isolate(self, value: object) -> str:
+        return str(value)
+
 
 class English:
     def gettext(self, message: str) -> str:
@@ -113,6 +116,9 @@ class English:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
+
+    def isolate(self, value: object) -> str:
+        return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,7 +254,7 @@ def _naive(leaves: Mapping[NodeId, Tally], k: int) -> dict[NodeId, Shown]:
 def _find_case_needing_complementary_suppression() -> dict[NodeId, Tally]:
     """A small team where every group alone is fine but together they give someone away."""
     for p_a, p_b in itertools.product(range(11), repeat=2):
-        leaves = {
+        leaves: dict[NodeId, Tally] = {
             ("t", "a"): Tally.binary(10, p_a),
             ("t", "b"): Tally.binary(10, p_b),
             ("t", "c"): Tally.binary(5, 5),
@@ -276,7 +282,10 @@ def test_distribution_is_dropped_when_its_bands_pin_a_small_count() -> None:
 
 
 def test_a_hidden_key_worker_cannot_be_recovered_by_subtraction() -> None:
-    leaves = {("t", "a"): Tally.of_values((0, 0, 5, 5)), ("t", "b"): Tally.of_values((4, 1, 0, 0))}
+    leaves: dict[NodeId, Tally] = {
+        ("t", "a"): Tally.of_values((0, 0, 5, 5)),
+        ("t", "b"): Tally.of_values((4, 1, 0, 0)),
+    }
     shown = suppress(leaves, 5)
     derived = propagate(published_bounds(tree_of(leaves), shown), relations_for(tree_of(leaves)))
     lo, hi = derived[(("t", "b"), "P")]
@@ -582,7 +591,9 @@ def _certain(lo: int, hi: int, n: int, k: int) -> bool:
     return (lo == hi and (1 <= lo <= k - 1 or 1 <= n - lo <= k - 1)) or hi == 0 or lo == n
 
 
-def _joint_disclosures(k: int, first: Table, second: Table, firsts: dict, seconds: dict) -> list:
+def _joint_disclosures(
+    k: int, first: Table, second: Table, firsts: dict[Any, Any], seconds: dict[Any, Any]
+) -> list[Any]:
     """What a reader of both digests can be certain of, by interval propagation over both and the
     people added in between (``d``): exact small positive/negative counts or unanimity."""
     found = []
@@ -616,7 +627,7 @@ def _joint_disclosures(k: int, first: Table, second: Table, firsts: dict, second
     return found
 
 
-def _differences(k: int, first: Table, second: Table) -> list:
+def _differences(k: int, first: Table, second: Table) -> list[Any]:
     """Each figure shown in both digests, subtracted: what it says about the people added."""
     found = []
     for cell, now in second.items():
@@ -697,10 +708,10 @@ def test_brute_force_agrees_that_nothing_hidden_is_narrowed(
             for node, p in sums.items():
                 possible[node].add(p)
     derived = propagate(published_bounds(tree, shown), relations_for(tree))
-    for node, values in possible.items():
+    for node, counts in possible.items():
         n = tree[node].total
-        lo, hi = min(values), max(values)
-        assert tree[node].positive in values
+        lo, hi = min(counts), max(counts)
+        assert tree[node].positive in counts
         assert not small_interval(lo, hi, n, k), (node, lo, hi)
         assert not small_interval(n - hi, n - lo, n, k), (node, lo, hi)
         assert derived[(node, "P")] == (lo, hi)  # propagation is exact here

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from conversations.admin import NewStaff, chunks, parse_addstaff
+from conversations.admin import NewStaff, parse_addstaff
+from conversations.sending import MESSAGE_MAX, split_lines
 from storage.invites import token_hash
 from storage.schema import metadata
 from tests.conftest import START, World
@@ -363,7 +364,15 @@ def test_addstaff_arguments() -> None:
 
 def test_long_staff_lists_are_split_between_lines() -> None:
     lines = [f"line {i:04d} " + "x" * 90 for i in range(100)]
-    parts = chunks(lines, limit=1000)
+    parts = split_lines(lines, limit=1000)
     assert all(len(part) <= 1000 for part in parts)
     assert "\n".join(parts).split("\n") == lines
-    assert chunks([]) == []
+    assert split_lines([]) == []
+
+
+def test_one_splitter_keeps_every_message_within_telegrams_limit() -> None:
+    assert MESSAGE_MAX < 4096
+    parts = split_lines(["a", "x" * 5000, "b"])
+    assert parts == ["a", "x" * MESSAGE_MAX, "b"]
+    assert split_lines(["", "  ", ""]) == []
+    assert split_lines(["a", "", "b"]) == ["a\n\nb"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import text
@@ -246,7 +247,7 @@ async def test_the_due_command_previews_without_sending(world: World) -> None:
     )
 
     def due(at: str) -> str:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(  # noqa: S603 - our own CLI, under this Python, no shell
             [sys.executable, "-m", "bot.cli", "due", "--at", at],
             capture_output=True,
             text=True,
@@ -271,3 +272,31 @@ async def test_the_due_command_previews_without_sending(world: World) -> None:
     late = due("2026-05-01T12:00:00+00:00")
     assert late.strip() == "AB\t3_months\ten\texpire (its window has closed)"
     assert prompts_seen(world, YP) == 0
+
+
+async def test_a_repeat_checkpoint_is_named_in_words_never_by_its_id(
+    world: World, tmp_path: Path
+) -> None:
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text(
+        "checkpoints:\n"
+        "  - {name: start, questionnaire: quality_experience}\n"
+        "  - {name: 3_months, questionnaire: quality_experience, after_months: 3}\n"
+        "  - {name: exit, questionnaire: quality_experience}\n"
+        "repeat: {every_months: 3, questionnaire: quality_experience}\n",
+        encoding="utf-8",
+    )
+    world.settings = world.settings.model_copy(update={"schedule_file": schedule})
+    await world.restart()
+    await enrolled(world)
+    await finish_start_checkin(world)
+    world.clock.set(datetime(2026, 4, 5, 9, 0, tzinfo=UTC))  # 3 months, 10:00 BST
+    assert (await world.tick()).sent == 1
+    await world.press(YP, "Start")
+    await finish_start_checkin(world)
+    world.clock.set(datetime(2026, 7, 5, 9, 0, tzinfo=UTC))  # 6 months, the first repeat
+    assert (await world.tick()).sent == 1
+    assert prompts_seen(world, YP, "It's time for your 6 months check-in") == 1
+    copy = "\n".join(m.content for m in await world.say(YP, "/mydata"))
+    assert "• 6 months:" in copy
+    assert not [t for t in world.texts(YP) if "_months" in t]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -124,3 +124,24 @@ async def test_an_admin_sees_the_service_or_a_named_team(world: World) -> None:
     assert team.startswith("Check-in digest for team North")
     unknown = (await world.say(ADMIN, "/digest Nowhere"))[-1].content
     assert "There is no team called" in unknown
+
+
+async def test_staff_read_one_word_for_the_exit_checkpoint(world: World) -> None:
+    await add_staff(world, KW)
+    token = await invite(world, KW, "AB")
+    await join(world, 3000, token)
+    await checkin(world, 3000, "Mostly")
+    ask = (await world.say(KW, "/exit AB"))[-1]
+    await world.press(KW, "Yes, support has ended", ask)
+    world.clock.advance(timedelta(minutes=1))
+    assert (await world.tick()).sent == 1
+    await world.press(3000, "Start")
+    await checkin(world, 3000, "Mostly", share=True)
+    shared = [t for t in world.texts(KW) if "shared their check-in" in t]
+    assert len(shared) == 1
+    assert "(exit)" in shared[0]
+    caseload = (await world.say(KW, "/caseload"))[-1].content
+    assert "done: start, exit" in caseload
+    assert "end of support" not in caseload + shared[0]
+    young = "\n".join(m.content for m in await world.say(3000, "/mydata"))
+    assert "Check-in (end of support), finished on" in young  # young people's wording is kept

@@ -35,6 +35,7 @@ PURE = (
     "conversations.export",
     "conversations.questionnaire",
     "conversations.safeguarding",
+    "conversations.wording",
 )
 IMPURE_LIBRARIES = ("telegram", "sqlalchemy", "aiosqlite", "aiohttp", "alembic")
 

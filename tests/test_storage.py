@@ -176,7 +176,7 @@ async def test_an_invite_works_once_and_not_after_expiry(db: Database) -> None:
             now=NOW,
             expires_at=NOW + timedelta(days=14),
         )
-        stored = (await conn.execute(text("SELECT token_hash FROM invites"))).scalar()
+        stored = (await conn.execute(text("SELECT token_hash FROM invites"))).scalar_one()
         assert stored != "t" * 43
         assert len(stored) == 64
         assert await invites.use_invite(conn, invite_id, NOW)

@@ -269,7 +269,7 @@ class PlaygroundEngine:
         await run_periodic(self.rt, self.app.bot)
         await self.idle()
 
-    async def idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    async def idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a deadline, not a cancel scope
         """Wait until the bot has handled everything sent to it so far."""
         await self.api.wait_for_idle(self.app, timeout=timeout)
 
