@@ -15,13 +15,12 @@ from conversations import account, admin, alerts, checkin, enrolment, mydata, re
 from conversations.commands import (
     ADMIN,
     KEY_WORKER,
-    N_,
     ROLES,
     Command,
     Handler,
-    pN_,
 )
 from conversations.roles import StaffHandler, entitled
+from core.i18n import N_, pN_
 
 
 def anyone(

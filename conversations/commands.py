@@ -5,8 +5,8 @@ every staff command in the role check it makes on every call). This module is wh
 made of, and what is derived from it in words: the command menus per language and role, and the
 help texts. The running bot keeps the table in ``Runtime.commands``. A
 command's menu entry and help line are English message ids, translated when shown (marked with
-:func:`N_` for young people's texts and :func:`pN_` with the ``staff`` context for staff's, so
-``python -m bot.locales extract`` finds them).
+``core.i18n.N_`` for young people's texts and ``core.i18n.pN_`` with the ``staff`` context for
+staff's, so ``python -m bot.locales extract`` finds them).
 """
 
 from __future__ import annotations
@@ -27,17 +27,6 @@ Handler = Callable[..., Coroutine[Any, Any, None]]
 KEY_WORKER, MANAGER, ADMIN = "key_worker", "manager", "admin"
 ROLES = (KEY_WORKER, MANAGER, ADMIN)
 ADMIN_ONLY = frozenset({ADMIN})
-
-
-def N_(message: str) -> str:
-    """Mark a young people's text for extraction; it is translated where it is shown."""
-    return message
-
-
-def pN_(context: str, message: str) -> str:
-    """Mark a text with a message context (``staff``) for extraction."""
-    del context
-    return message
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,12 @@ def N_(message: str) -> str:
     return message
 
 
+def pN_(context: str, message: str) -> str:
+    """:func:`N_` with a message context (``staff``), for ``python -m bot.locales extract``."""
+    del context
+    return message
+
+
 class Translator:
     """Translates, formats and isolates text for one language."""
 
