@@ -43,7 +43,8 @@ def extract(output: Path = TEMPLATE) -> None:
             "-o",
             str(output),
             "--no-wrap",
-            "--sort-by-file",
+            "--no-location",  # catalogues without line numbers merge cleanly
+            "--sort-output",
             "--add-comments=Translators:",
             "--project=Check-in",
             *KEYWORDS,
@@ -79,7 +80,7 @@ def update() -> None:
             status = "source language, written by the Check-in team"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=0, ignore_obsolete=True)
+            write_po(handle, catalog, width=0, ignore_obsolete=True, no_location=True, sort_output=True)
         if status != "not recorded":
             keep_review_status(path, status)
 
