@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # GNU gettext (msgfmt --check, for the catalogue tests) and Debian's chromium (for the
-# playground's browser test, driven by Playwright at /usr/bin/chromium). Installed only when missing.
+# playground's browser test, driven by Playwright at /usr/bin/chromium) and PostgreSQL's server
+# (the tests start a throwaway one; see tests/postgres.py). Installed only when missing.
 $(SYSTEM_STAMP): $(STAMP)
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  echo "installing gettext (msgfmt) with apt-get"; \
@@ -26,6 +27,12 @@ $(SYSTEM_STAMP): $(STAMP)
 	@test -x /usr/bin/chromium || { \
 	  echo "installing chromium (for the playground's browser test) with apt-get"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing PostgreSQL (the tests start a throwaway server of their own) with apt-get"; \
+	  mkdir -p /etc/postgresql-common; \
+	  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    -o Dpkg::Options::=--force-confold postgresql) >/dev/null; }
 	touch $(SYSTEM_STAMP)
 
 system: $(SYSTEM_STAMP)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from telegram import Update
@@ -34,18 +35,30 @@ async def serve(app: Application) -> None:  # type: ignore[type-arg]
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
+    async with running(app) as poller:
+        stopper = asyncio.create_task(stopping.wait())
+        await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+
+
+@contextlib.asynccontextmanager
+async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # type: ignore[type-arg]
+    """The one way the application starts: as ``checkin-bot run``, the tests, the playground and
+    the benchmarks run it. Initialise, :func:`bot.app.prepare` (migrate, learn the username, set
+    the menus), start, and poll (:func:`poll`) in a task, which the block receives; on leaving,
+    stop polling and shut down in reverse order."""
     await app.initialize()
     try:
         await prepare(app)
         await app.bot.delete_webhook()
         await app.start()
         poller = asyncio.create_task(poll(app))
-        stopper = asyncio.create_task(stopping.wait())
-        await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (poller, stopper):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
+        try:
+            yield poller
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
     finally:
         if app.running:
             await app.stop()

@@ -1,154 +1,32 @@
-"""Shared fixtures: a real bot (python-telegram-bot's HTTP stack) against the local Bot API.
-
-``world`` starts the local Bot API stand-in (checking every request against the Bot API spec in
-``../shared/telegram-bot-api/api.json``), a fresh SQLite file, a manual clock, and the real
-application from :func:`bot.app.build_application`, polling the stand-in. Tests act as people
-(``world.say``, ``world.press``) and read what the bot sent; a test fails on any request
-Telegram would refuse.
-"""
+"""Shared fixtures: ``world``, a real bot (python-telegram-bot's HTTP stack) against the local
+Bot API stand-in on a fresh SQLite file (see :mod:`tests.world`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from telegram import Update
-from telegram.ext import Application
 
-from bot.app import build_application, build_runtime, prepare
-from bot.schedule import TickReport, tick
-from conversations.runtime import Runtime
-from core.clock import ManualClock
-from core.settings import Settings, load_settings
-from local_bot_api import LocalBotAPI
-from local_bot_api.models import BotMessage
+from tests.postgres import PostgresServer
+from tests.world import BOT_USERNAME, SPEC, START, TOKEN, World, running_world
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" / "api.json"
-TOKEN = "123456:TEST-token-not-secret"
-BOT_USERNAME = "checkin_test_bot"
-# A Monday, 11:00 in London (GMT): inside the send window.
-START = datetime(2026, 1, 5, 11, 0, tzinfo=UTC)
-
-
-class World:
-    """A running bot, its local Bot API, its database and its clock."""
-
-    def __init__(self, api: LocalBotAPI, settings: Settings, clock: ManualClock) -> None:
-        self.api = api
-        self.settings = settings
-        self.clock = clock
-        self.app: Application | None = None  # type: ignore[type-arg]
-        self.rt: Runtime | None = None
-
-    async def start(self) -> None:
-        """Start (or restart) the bot process: a new runtime and application, same database."""
-        self.rt = build_runtime(self.settings, clock=self.clock)
-        self.app = build_application(self.rt, tick_seconds=None)
-        await self.app.initialize()
-        await prepare(self.app)  # run_polling() would call it as post_init
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-
-    async def stop(self) -> None:
-        if self.app is None:
-            return
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
-        self.app = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-
-    async def idle(self) -> None:
-        await self.api.wait_for_idle(self.app, timeout=10)
-
-    async def say(self, user: int, text: str, **kwargs: Any) -> list[BotMessage]:
-        """The user sends ``text``; returns what the bot sent or edited in reply."""
-        before = self._seen(user)
-        self.api.send_text(user, text, **kwargs)
-        await self.idle()
-        return self._since(user, before)
-
-    async def press(
-        self, user: int, label: str, message: BotMessage | None = None
-    ) -> list[BotMessage]:
-        """The user presses the button whose label contains ``label`` on ``message``."""
-        message = message or self.last(user)
-        found = self.api.buttons(message)
-        matches = [data for text, data in found if text == label or text.endswith(" " + label)]
-        matches = matches or [data for text, data in found if label in text]
-        assert matches, f"no button {label!r} on: {found}"
-        return await self.press_data(user, message, matches[0])
-
-    async def press_data(
-        self, user: int, message: BotMessage, data: str | None, *, verify: bool = True
-    ) -> list[BotMessage]:
-        before = self._seen(user)
-        self.api.press_button(user, message.message_id, data, verify=verify)
-        await self.idle()
-        return self._since(user, before)
-
-    async def tick(self) -> TickReport:
-        """One run of the scheduler job at the clock's current time."""
-        assert self.rt is not None
-        assert self.app is not None
-        report = await tick(self.rt, self.app.bot)
-        await self.idle()
-        return report
-
-    def last(self, user: int) -> BotMessage:
-        message = self.api.last_message(user)
-        assert message is not None, "the bot has sent nothing to this chat"
-        return message
-
-    def texts(self, user: int) -> list[str]:
-        return [m.content or "" for m in self.api.messages(user)]
-
-    def _seen(self, user: int) -> dict[int, tuple[int, str]]:
-        return {m.message_id: (len(m.history), m.content or "") for m in self.api.messages(user)}
-
-    def _since(self, user: int, before: dict[int, tuple[int, str]]) -> list[BotMessage]:
-        return [
-            m
-            for m in self.api.messages(user)
-            if m.message_id not in before
-            or before[m.message_id] != (len(m.history), m.content or "")
-        ]
-
-
-@asynccontextmanager
-async def running_world(database: Path) -> AsyncIterator[World]:
-    """A started world on the SQLite file ``database``; fails if any request broke the rules."""
-    clock = ManualClock(START)
-    async with LocalBotAPI(SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock) as api:
-        settings = load_settings(
-            telegram_token=TOKEN,
-            telegram_api_url=api.base_url,
-            telegram_file_url=api.base_file_url,
-            database_url=f"sqlite+aiosqlite:///{database}",
-            bot_username=BOT_USERNAME,
-        )
-        w = World(api, settings, clock)
-        await w.start()
-        try:
-            yield w
-        finally:
-            await w.stop()
-        api.assert_no_violations()
+# Re-exported while older test modules still import them from here.
+__all__ = ["BOT_USERNAME", "SPEC", "START", "TOKEN", "World", "running_world"]
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     async with running_world(tmp_path / "checkin.db") as w:
         yield w
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole test session (see :mod:`tests.postgres`);
+    ``postgres.create_database()`` gives each test its own empty database."""
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from local_bot_api.models import BotMessage
 from storage import invites, staff
 from storage.invites import new_token
-from tests.conftest import World
+from tests.world import World
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
 

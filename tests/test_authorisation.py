@@ -18,9 +18,9 @@ import pytest_asyncio
 from telegram.ext import CommandHandler
 
 from storage import staff
-from tests.conftest import World, running_world
 from tests.people import add_staff, enrolled
 from tests.test_e2e_admin import UNKNOWN, snapshot
+from tests.world import World, running_world
 
 
 class Outcome(Enum):

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from bot import cli
-from tests.conftest import World
 from tests.people import enrolled
+from tests.world import World
 
 YP = 1001
 

@@ -10,8 +10,8 @@ from conversations.admin import NewStaff, parse_addstaff
 from conversations.sending import MESSAGE_MAX, split_lines
 from storage.invites import token_hash
 from storage.schema import metadata
-from tests.conftest import START, World
 from tests.people import LINK, add_staff, enrolled, invite, join
+from tests.world import START, World
 
 ADMIN = 900001
 KW_A = 900101

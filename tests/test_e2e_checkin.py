@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from local_bot_api.models import BotMessage
-from tests.conftest import World
 from tests.people import add_staff, enrolled, invite, join, statement
+from tests.world import World
 
 YP = 1001
 KW = 900101

@@ -9,8 +9,8 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 
 from core.i18n import FSI, PDI, RLM
-from tests.conftest import World
 from tests.people import add_staff, invite, join
+from tests.world import World
 
 KW = 900101
 LETTERS = {

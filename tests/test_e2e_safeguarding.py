@@ -16,9 +16,9 @@ from bot.app import run_periodic
 from conversations.checkpoints import add_months
 from conversations.safeguarding import CATEGORIES
 from core.i18n import LANGUAGES, RLM, Language
-from tests.conftest import World
 from tests.people import add_staff, enrolled, invite, join
 from tests.test_e2e_admin import UNKNOWN
+from tests.world import World
 
 YP, YP2 = 1001, 1002
 KW = 900101

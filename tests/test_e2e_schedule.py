@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from tests.conftest import World
 from tests.people import add_staff, enrolled, invite, join
+from tests.world import World
 
 YP = 1001
 KW = 900101

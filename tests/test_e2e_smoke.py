@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.conftest import World
+from tests.world import World
 
 
 async def test_a_stranger_is_told_how_to_join(world: World) -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from tests.conftest import World
 from tests.people import add_staff, invite, join
+from tests.world import World
 
 KW, KW2, MANAGER, ADMIN = 900101, 900102, 900201, 900301
 

@@ -25,8 +25,8 @@ from sqlalchemy import event, text
 from core.errors import StorageError
 from storage import db as storage_db
 from storage.db import Database
-from tests.conftest import World
 from tests.people import enrolled
+from tests.world import World
 
 YP = 1001
 SORRY = "Sorry, something went wrong on my side"

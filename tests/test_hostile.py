@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 
 from conversations import buttons
 from conversations.questionnaire import DEFAULT_DIR, load_questionnaire
-from tests.conftest import BOT_USERNAME, World, running_world
 from tests.people import enrolled
+from tests.world import BOT_USERNAME, World, running_world
 
 YP, STRANGER, KW, GROUP = 1001, 1002, 900101, -100555
 PEOPLE = (YP, STRANGER, KW)

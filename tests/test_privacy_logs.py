@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from tests.conftest import TOKEN, World
 from tests.people import add_staff, invite, join
+from tests.world import TOKEN, World
 
 YP, OTHER, KW, ADMIN = 1001, 1003, 900101, 900102
 LABEL = "Zq91 Room"

@@ -13,20 +13,21 @@ import re
 import secrets
 import socket
 import tempfile
+from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
-from pydantic import SecretStr
-from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, build_runtime, prepare, run_periodic
+from bot.app import build_application, build_runtime, run_periodic
 from bot.playground import demo, timekeeping
 from bot.playground.demo import DEMO_STAFF, Phone
 from bot.playground.events import Broadcaster
+from bot.polling import running
+from bot.standin import standin_settings
 from conversations.runtime import Runtime
 from core.clock import ManualClock
 from core.settings import Settings
@@ -79,6 +80,7 @@ class PlaygroundEngine:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._app: App | None = None
         self._rt: Runtime | None = None
+        self._process: AsyncExitStack | None = None
         self._site_runner: web.AppRunner | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -121,16 +123,11 @@ class PlaygroundEngine:
         log.info("playground at %s", self.url)
 
     async def _start_bot(self) -> None:
-        """The real application, polling the stand-in, as ``run_polling`` would start it."""
+        """The real application, started and polling the stand-in as in production."""
         self._rt = build_runtime(self._settings(), clock=self.clock)
         self._app = build_application(self._rt, tick_seconds=self.tick_seconds)
-        await self._app.initialize()
-        await prepare(self._app)
-        await self._app.start()
-        assert self._app.updater is not None
-        await self._app.updater.start_polling(
-            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES
-        )
+        self._process = AsyncExitStack()
+        await self._process.enter_async_context(running(self._app))
 
     async def stop(self) -> None:
         """Stop everything started, in reverse order."""
@@ -138,12 +135,9 @@ class PlaygroundEngine:
         if self._site_runner is not None:
             await self._site_runner.cleanup()
             self._site_runner = None
-        if self._app is not None:
-            if self._app.updater is not None and self._app.updater.running:
-                await self._app.updater.stop()
-            if self._app.running:
-                await self._app.stop()
-            await self._app.shutdown()
+        if self._process is not None:
+            process, self._process = self._process, None
+            await process.aclose()
             self._app = None
         if self._rt is not None:
             await self._rt.db.close()
@@ -174,15 +168,8 @@ class PlaygroundEngine:
         if self.database is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="checkin-playground-")
             self.database = Path(self._tmp.name) / "playground.db"
-        return self.base_settings.model_copy(
-            update={
-                "telegram_token": SecretStr(self.token),
-                "telegram_api_url": self.api.base_url,
-                "telegram_file_url": self.api.base_file_url,
-                "database_url": f"sqlite+aiosqlite:///{self.database.resolve()}",
-                "bot_username": self.api.state.bot_user["username"],
-            }
-        )
+        url = f"sqlite+aiosqlite:///{self.database.resolve()}"
+        return standin_settings(self.api, url, base=self.base_settings)
 
     # ---- phones ---------------------------------------------------------------------------
     def phone(self, key: str) -> Phone:
