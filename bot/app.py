@@ -29,6 +29,7 @@ from bot.schedule import tick
 from conversations import (
     account,
     alerts,
+    buttons,
     checkin,
     enrolment,
     presses,
@@ -53,11 +54,6 @@ log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 TICK_SECONDS = 30.0
-
-
-def _pattern(kind: str) -> str:
-    """Callback data of one button kind (see conversations/buttons.py)."""
-    return rf"^1:{kind}(:|$)"
 
 
 def build_runtime(
@@ -118,14 +114,18 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     for command in rt.commands:
         app.add_handler(CommandHandler(command.name, command.handler, filters=PRIVATE))
 
-    # 2. Buttons, by the kind in their (versioned) data; anything else is stale or tampered.
-    app.add_handler(CallbackQueryHandler(enrolment.on_language, pattern=_pattern("l")))
-    app.add_handler(CallbackQueryHandler(enrolment.on_consent, pattern=_pattern("g")))
-    app.add_handler(CallbackQueryHandler(checkin.on_checkin_button, pattern=_pattern("[abpnsr]")))
-    app.add_handler(CallbackQueryHandler(account.on_forget, pattern=_pattern("f")))
-    app.add_handler(CallbackQueryHandler(account.on_contact_me, pattern=_pattern("k")))
-    app.add_handler(CallbackQueryHandler(staff.on_confirm_exit, pattern=_pattern("x")))
-    app.add_handler(CallbackQueryHandler(alerts.on_acknowledge, pattern=_pattern("w")))
+    # 2. Buttons, by the kind in their (versioned) data (conversations/buttons.py declares every
+    #    kind once); anything else is stale or tampered.
+    for handler, kinds in (
+        (enrolment.on_language, (buttons.ChooseLanguage,)),
+        (enrolment.on_consent, (buttons.Consent,)),
+        (checkin.on_checkin_button, checkin.BUTTON_KINDS),
+        (account.on_forget, (buttons.Forget,)),
+        (account.on_contact_me, (buttons.ContactMe,)),
+        (staff.on_confirm_exit, (buttons.ConfirmExit,)),
+        (alerts.on_acknowledge, (buttons.AckAlert,)),
+    ):
+        app.add_handler(CallbackQueryHandler(handler, pattern=buttons.pattern(*kinds)))
     app.add_handler(CallbackQueryHandler(presses.on_stale_button))
 
     # 3. Everything else in a private chat: unknown commands, free text, media.

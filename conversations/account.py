@@ -15,7 +15,7 @@ from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
 from conversations.commands import young_person_help
-from conversations.presses import answer_stale, press_of
+from conversations.presses import pressed
 from conversations.questionnaire import COMMENT
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, notify_staff, send
@@ -93,8 +93,10 @@ async def support_command(update: Update, context: Context) -> None:
 async def on_contact_me(update: Update, context: Context) -> None:
     """ "Please get in touch": tell the key worker, by label, that this young person asked."""
     rt = context.runtime
-    query = update.callback_query
-    assert query is not None
+    read = await pressed(rt, update, buttons.ContactMe)
+    if read is None:
+        return
+    query = read[0].query
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None or enrolment.status == enrolments.PENDING:
         await answer_press(query, t._("This button no longer works."))
@@ -192,11 +194,10 @@ async def forgetme_command(update: Update, context: Context) -> None:
 async def on_forget(update: Update, context: Context) -> None:
     """The /forgetme choice."""
     rt = context.runtime
-    press = press_of(update)
-    action = press.action
-    if not isinstance(action, buttons.Forget):
-        await answer_stale(rt, press)
+    read = await pressed(rt, update, buttons.Forget)
+    if read is None:
         return
+    press, action = read
     query, message_id = press.query, press.message_id
     chat_id, enrolment, t = await _who(rt, update)
     await answer_press(query)

@@ -23,6 +23,7 @@ from telegram.ext import ExtBot
 
 from conversations import buttons
 from conversations.checkin import describe
+from conversations.presses import pressed
 from conversations.runtime import Context, Runtime
 from conversations.safeguarding import Match, match_risk
 from conversations.sending import answer_press, send, send_lines
@@ -225,15 +226,14 @@ def alert_message(
 async def on_acknowledge(update: Update, context: Context) -> None:
     """A lead pressed "Acknowledge": record it once, tell them, and tell the other leads."""
     rt = context.runtime
-    query = update.callback_query
-    assert query is not None
-    action = buttons.decode(query.data)
-    if update.effective_chat is None or not isinstance(action, buttons.AckAlert):
-        await answer_press(query, rt.translator(None)._("This button no longer works."))
+    read = await pressed(rt, update, buttons.AckAlert)
+    if read is None:
         return
+    press, action = read
+    query = press.query
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
-        member = await staff.staff_by_chat(conn, update.effective_chat.id)
+        member = await staff.staff_by_chat(conn, press.chat_id)
         rank = await alerts.lead_rank(conn, member.id) if member else None
         alert = await alerts.by_id(conn, action.alert_id)
         done = False
@@ -263,7 +263,7 @@ async def on_acknowledge(update: Update, context: Context) -> None:
     await answer_press(query, t._("Acknowledged. Thank you."))
     await send(
         context.bot,
-        update.effective_chat.id,
+        press.chat_id,
         t.message(
             t._("You acknowledged this alert at {when}. It is recorded in the audit log.").format(
                 when=when(t, now, rt.settings.zone)

@@ -8,8 +8,9 @@ tampered or forged payload) decodes to ``None`` and is answered kindly without c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 VERSION = "1"
 MAX_BYTES = 64
@@ -112,53 +113,61 @@ Action = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """How one field of an action is written in button data, and read back."""
+
+    regex: str
+    parse: Callable[[str], Any]
+    write: Callable[[Any], str] = str
+
+
+_ID_FIELD = _Field(rf"{_ID}", int)
+_STEP_FIELD = _Field(_STEP, str)
+_FLAG_FIELD = _Field("[01]", lambda text: text == "1", lambda flag: str(int(flag)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """One kind of button: its letter in the data, its action and the action's fields in order."""
+
+    letter: str
+    action: type[Action]
+    fields: tuple[_Field, ...]
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(":".join([self.letter, *(f"({f.regex})" for f in self.fields)]))
+
+
+# Every kind of button, declared once: encode, decode and the handlers' patterns all read this.
+KINDS: tuple[_Kind, ...] = (
+    _Kind("a", Answer, (_ID_FIELD, _STEP_FIELD, _Field("[0-9]", int))),
+    _Kind("b", Back, (_ID_FIELD, _STEP_FIELD)),
+    _Kind("p", Pause, (_ID_FIELD, _STEP_FIELD)),
+    _Kind("n", NoComment, (_ID_FIELD,)),
+    _Kind("s", Share, (_ID_FIELD, _FLAG_FIELD)),
+    _Kind("r", Resume, (_ID_FIELD,)),
+    _Kind("l", ChooseLanguage, (_Field(r"[a-z]{2,3}(?:_[A-Z]{2})?", str),)),
+    _Kind("g", Consent, (_FLAG_FIELD,)),
+    _Kind("f", Forget, (_Field("keep|all|cancel", str),)),
+    _Kind("k", ContactMe, ()),
+    _Kind("x", ConfirmExit, (_ID_FIELD, _FLAG_FIELD)),
+    _Kind("w", AckAlert, (_ID_FIELD,)),
+)
+_BY_ACTION: dict[type[Action], _Kind] = {kind.action: kind for kind in KINDS}
+_BY_LETTER: dict[str, tuple[_Kind, re.Pattern[str]]] = {k.letter: (k, k.regex) for k in KINDS}
+
+
 def encode(action: Action) -> str:
     """The callback data for ``action``; raises ValueError if it would not fit in 64 bytes."""
-    match action:
-        case Answer(checkin_id, item_id, value):
-            data = f"a:{checkin_id}:{item_id}:{value}"
-        case Back(checkin_id, step):
-            data = f"b:{checkin_id}:{step}"
-        case Pause(checkin_id, step):
-            data = f"p:{checkin_id}:{step}"
-        case NoComment(checkin_id):
-            data = f"n:{checkin_id}"
-        case Share(checkin_id, share):
-            data = f"s:{checkin_id}:{int(share)}"
-        case Resume(checkin_id):
-            data = f"r:{checkin_id}"
-        case ChooseLanguage(code):
-            data = f"l:{code}"
-        case Consent(agree):
-            data = f"g:{int(agree)}"
-        case Forget(choice):
-            data = f"f:{choice}"
-        case ContactMe():
-            data = "k"
-        case ConfirmExit(enrolment_id, confirm):
-            data = f"x:{enrolment_id}:{int(confirm)}"
-        case AckAlert(alert_id):
-            data = f"w:{alert_id}"
+    kind = _BY_ACTION[type(action)]
+    values = [getattr(action, f.name) for f in fields(action)]
+    data = ":".join([kind.letter, *(f.write(v) for f, v in zip(kind.fields, values, strict=True))])
     encoded = f"{VERSION}:{data}"
     if len(encoded.encode()) > MAX_BYTES:
         raise ValueError(f"button data longer than {MAX_BYTES} bytes: {encoded!r}")
     return encoded
-
-
-_PATTERNS: dict[str, re.Pattern[str]] = {
-    "a": re.compile(rf"a:({_ID}):({_STEP}):([0-9])"),
-    "b": re.compile(rf"b:({_ID}):({_STEP})"),
-    "p": re.compile(rf"p:({_ID}):({_STEP})"),
-    "n": re.compile(rf"n:({_ID})"),
-    "s": re.compile(rf"s:({_ID}):([01])"),
-    "r": re.compile(rf"r:({_ID})"),
-    "l": re.compile(r"l:([a-z]{2,3}(?:_[A-Z]{2})?)"),
-    "g": re.compile(r"g:([01])"),
-    "f": re.compile(r"f:(keep|all|cancel)"),
-    "k": re.compile(r"k"),
-    "x": re.compile(rf"x:({_ID}):([01])"),
-    "w": re.compile(rf"w:({_ID})"),
-}
 
 
 def decode(data: str | None) -> Action | None:
@@ -166,30 +175,17 @@ def decode(data: str | None) -> Action | None:
     if not data or len(data.encode()) > MAX_BYTES or not data.startswith(f"{VERSION}:"):
         return None
     body = data[len(VERSION) + 1 :]
-    pattern = _PATTERNS.get(body[:1])
-    match = pattern.fullmatch(body) if pattern else None
-    if match is None:
+    found = _BY_LETTER.get(body[:1])
+    match = found[1].fullmatch(body) if found else None
+    if found is None or match is None:
         return None
-    g = match.groups()
-    kind = body[:1]
-    if kind == "a":
-        return Answer(int(g[0]), g[1], int(g[2]))
-    if kind in "bp":
-        return (Back if kind == "b" else Pause)(int(g[0]), g[1])
-    if kind == "n":
-        return NoComment(int(g[0]))
-    if kind == "s":
-        return Share(int(g[0]), g[1] == "1")
-    if kind == "r":
-        return Resume(int(g[0]))
-    if kind == "l":
-        return ChooseLanguage(g[0])
-    if kind == "g":
-        return Consent(g[0] == "1")
-    if kind == "f":
-        return Forget(g[0])  # type: ignore[arg-type]
-    if kind == "k":
-        return ContactMe()
-    if kind == "w":
-        return AckAlert(int(g[0]))
-    return ConfirmExit(int(g[0]), g[1] == "1")
+    kind = found[0]
+    values = [f.parse(text) for f, text in zip(kind.fields, match.groups(), strict=True)]
+    action: Action = kind.action(*values)
+    return action
+
+
+def pattern(*actions: type[Action]) -> str:
+    """The callback-data pattern a handler of these kinds of button is registered with."""
+    letters = "".join(_BY_ACTION[action].letter for action in actions)
+    return rf"^{VERSION}:[{letters}](:|$)"

@@ -263,6 +263,17 @@ async def checkin_command(update: Update, context: Context) -> None:
 # --- buttons --------------------------------------------------------------------------------
 
 
+# The buttons of a check-in message, all handled by :func:`on_checkin_button`.
+BUTTON_KINDS: tuple[type[buttons.Action], ...] = (
+    buttons.Answer,
+    buttons.Back,
+    buttons.Pause,
+    buttons.NoComment,
+    buttons.Share,
+    buttons.Resume,
+)
+
+
 async def on_checkin_button(update: Update, context: Context) -> None:
     """Every check-in button: answer, skip, back, pause, nothing to add, share, resume.
 

@@ -20,7 +20,7 @@ from conversations.checkpoints import START
 from conversations.commands import staff_help, staff_welcome, young_person_help
 from conversations.menu import set_chat_menu
 from conversations.planning import plan_enrolment
-from conversations.presses import answer_stale, press_of
+from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send
 from conversations.texts import not_enrolled, welcome
@@ -217,11 +217,10 @@ async def _join_staff(
 async def on_language(update: Update, context: Context) -> None:
     """A language button: during joining, from /language, for staff too."""
     rt = context.runtime
-    press = press_of(update)
-    action = press.action
-    if not isinstance(action, buttons.ChooseLanguage):
-        await answer_stale(rt, press)
+    read = await pressed(rt, update, buttons.ChooseLanguage)
+    if read is None:
         return
+    press, action = read
     query, chat_id, message_id = press.query, press.chat_id, press.message_id
     if action.code not in rt.catalogues.codes:
         await answer_stale(rt, press)
@@ -276,11 +275,10 @@ async def language_command(update: Update, context: Context) -> None:
 async def on_consent(update: Update, context: Context) -> None:
     """Agree (join and start the first check-in) or leave (nothing is kept)."""
     rt = context.runtime
-    press = press_of(update)
-    action = press.action
-    if not isinstance(action, buttons.Consent):
-        await answer_stale(rt, press)
+    read = await pressed(rt, update, buttons.Consent)
+    if read is None:
         return
+    press, action = read
     query, chat_id, message_id = press.query, press.chat_id, press.message_id
     await answer_press(query)
     now = rt.clock.now()

@@ -1,5 +1,7 @@
 """Reading a button press, and the one answer every unusable press gets.
 
+:func:`pressed` is the one preamble of a button handler: read the press, refuse stale data.
+
 A press is only acted on in a private chat and when its data decodes to the kind of button the
 handler expects; anything else (an old format, tampered or missing data, a press from a group)
 is answered "this button no longer works" in the presser's language and changes nothing.
@@ -8,6 +10,7 @@ is answered "this button no longer works" in the presser's language and changes 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import CallbackQuery, Update
 
@@ -15,6 +18,8 @@ from conversations import buttons
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press
 from storage import enrolments, staff
+
+A = TypeVar("A", bound=buttons.Action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,18 @@ def press_of(update: Update) -> Press:
     )
 
 
+async def pressed(rt: Runtime, update: Update, kind: type[A]) -> tuple[Press, A] | None:
+    """The press in ``update`` and its action, if its data is exactly a ``kind`` button from a
+    private chat; otherwise the press is answered as stale and nothing else happens (None).
+
+    The one preamble of every button handler that acts on one kind of button."""
+    press = press_of(update)
+    if not isinstance(press.action, kind):
+        await answer_stale(rt, press)
+        return None
+    return press, press.action
+
+
 async def answer_stale(rt: Runtime, press: Press) -> None:
     """ "This button no longer works", in the presser's language; nothing changes."""
     async with rt.db.read() as conn:
@@ -48,6 +65,9 @@ async def answer_stale(rt: Runtime, press: Press) -> None:
         member = await staff.staff_by_chat(conn, press.chat_id)
     language = enrolment.language if enrolment else member.language if member else None
     t = rt.translator(language)
+    if enrolment is None or member is not None:  # /checkin is only for enrolled young people
+        await answer_press(press.query, t._("This button no longer works."))
+        return
     await answer_press(press.query, t._("This button no longer works. Send /checkin to carry on."))
 
 

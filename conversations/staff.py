@@ -20,7 +20,7 @@ from conversations import buttons
 from conversations.checkin import describe
 from conversations.digest import checkpoint_order
 from conversations.planning import plan_exit
-from conversations.presses import answer_stale, press_of
+from conversations.presses import pressed
 from conversations.roles import entitled
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send, send_lines
@@ -244,11 +244,10 @@ async def on_confirm_exit(
     update: Update, context: Context, rt: Runtime, member: StaffMember
 ) -> None:
     """The /exit confirmation; refuses anyone else's young person, even with forged data."""
-    press = press_of(update)
-    action = press.action
-    if not isinstance(action, buttons.ConfirmExit):
-        await answer_stale(rt, press)
+    read = await pressed(rt, update, buttons.ConfirmExit)
+    if read is None:
         return
+    press, action = read
     query, chat_id, message_id = press.query, press.chat_id, press.message_id
     t = rt.translator(member.language)
     await answer_press(query)
