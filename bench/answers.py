@@ -2,10 +2,11 @@
 
 The stream: ``presses`` answer-button presses from ``people`` young people (round-robin, each
 press valid for the step its check-in is at), queued at the local Bot API at once. Both bots poll
-the stand-in through PTB's real HTTP stack (httpx). Ours stores the answer (compare-and-set on the
-step), answers the callback and edits the message to the next statement; the bare bot answers
-the callback and sends one message. Time runs from the first update queued until the bot is
-idle (every update handled, no request in flight). Trials alternate; medians are reported.
+the stand-in through PTB's real HTTP stack (httpx), with the same loop (bot/polling.py). Ours
+stores the answer (compare-and-set on the step), answers the callback and edits the message to
+the next statement; the bare bot answers the callback and sends one message. Time runs from the
+first update queued until the bot is idle (every update handled, no request in flight). Trials
+alternate; medians are reported.
 
 Our bot runs with ``CHECKIN_SEND_RATE=1000`` (the setting's maximum) so that PTB's rate limiter
 stays in the stack without pacing the edits: at the default 25/s the edits, not the handling,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import io
 import pstats
@@ -33,11 +35,12 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, CallbackQueryHandler
 
 from bench.common import NOON, ROOT, SPEC, TOKEN, machine, seed, write_section
-from bot.app import build_application, build_runtime, prepare
+from bot.app import build_application, build_runtime
+from bot.polling import poll, running
+from bot.standin import standin_settings
 from conversations import buttons
 from conversations.questionnaire import first_step
 from core.clock import ManualClock
-from core.settings import load_settings
 from local_bot_api import LocalBotAPI
 from storage.schema import checkins
 
@@ -45,14 +48,17 @@ FIRST_CHAT = 10_000_000  # bench.common.seed's first chat id
 
 
 @asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+async def bare_polling(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """A bare bot polled by the same loop as ours (bot/polling.py), so only the handlers differ."""
+    await app.initialize()
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
+    poller = asyncio.create_task(poll(app))
     try:
         yield
     finally:
-        await app.updater.stop()
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
         await app.stop()
         await app.shutdown()
 
@@ -63,14 +69,8 @@ async def run_ours(
     """Seconds for our bot to handle the stream."""
     clock = ManualClock(NOON)
     async with LocalBotAPI(SPEC, token=TOKEN, clock=clock) as api:
-        settings = load_settings(
-            telegram_token=TOKEN,
-            telegram_api_url=api.base_url,
-            telegram_file_url=api.base_file_url,
-            bot_username="checkin_test_bot",
-            database_url=f"sqlite+aiosqlite:///{tmp / 'answers.db'}",
-            send_rate=1000,
-        )
+        database = f"sqlite+aiosqlite:///{tmp / 'answers.db'}"
+        settings = standin_settings(api, database, send_rate=1000)
         rt = build_runtime(settings, clock=clock)
         await rt.db.migrate()
         await seed(rt.db, people, due_prompts=False)
@@ -97,9 +97,7 @@ async def run_ours(
                 ],
             )
         app = build_application(rt, tick_seconds=None)
-        await app.initialize()
-        await prepare(app)
-        async with polling(app):
+        async with running(app):
             for n in range(people):  # each young person opens their check-in: one message
                 api.send_text(FIRST_CHAT + n, "/checkin")
             await api.wait_for_idle(app, timeout=120)
@@ -149,8 +147,7 @@ async def run_bare(people: int, presses: int) -> float:
             .build()
         )
         app.add_handler(CallbackQueryHandler(on_press))
-        await app.initialize()
-        async with polling(app):
+        async with bare_polling(app):
             message = {}
             for n in range(people):
                 sent = await app.bot.send_message(FIRST_CHAT + n, "question")

@@ -14,17 +14,19 @@ from pathlib import Path
 from sqlalchemy import insert
 from telegram.ext import Application
 
-from bot.app import build_application, build_runtime, prepare
+from bot.app import build_application, build_runtime
+from bot.polling import running
+from bot.standin import standin_settings
 from conversations.questionnaire import DEFAULT_DIR, load_questionnaire
 from conversations.runtime import Runtime
 from core.clock import ManualClock
-from core.settings import load_settings
+from core.settings import DEFAULT_SPEC_PATH
 from local_bot_api import LocalBotAPI
 from storage.db import Database
 from storage.schema import enrolments, prompts, staff, teams
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "telegram-bot-api" / "api.json"
+SPEC = DEFAULT_SPEC_PATH
 RESULTS = ROOT / "bench" / "results.md"
 TOKEN = "123456:BENCH"
 DEFAULT_ITEMS = tuple(
@@ -106,25 +108,15 @@ async def running_bot(
     """A migrated, seeded database and the real application against the local Bot API."""
     clock = ManualClock(NOON)
     async with LocalBotAPI(SPEC, token=TOKEN, clock=clock, send_limit_per_second=send_limit) as api:
-        settings = load_settings(
-            telegram_token=TOKEN,
-            telegram_api_url=api.base_url,
-            telegram_file_url=api.base_file_url,
-            bot_username="checkin_test_bot",
-            database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-            send_rate=send_rate,
-        )
+        database = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        settings = standin_settings(api, database, send_rate=send_rate)
         rt = build_runtime(settings, clock=clock)
         await rt.db.migrate()
         if seed_people:
             await seed(rt.db, seed_people, due_prompts=due_prompts)
         app = build_application(rt, tick_seconds=None)
-        await app.initialize()
-        await prepare(app)
-        try:
+        async with running(app):
             yield RunningBot(api, rt, app)
-        finally:
-            await app.shutdown()
 
 
 def machine() -> str:

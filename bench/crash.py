@@ -54,13 +54,14 @@ from sqlalchemy import insert
 
 from conversations import buttons
 from conversations.questionnaire import load_questionnaires
+from core.settings import DEFAULT_SPEC_PATH
 from local_bot_api import LocalBotAPI
 from local_bot_api.models import BotMessage
 from storage.db import Database
 from storage.schema import checkins, enrolments, staff, teams
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "telegram-bot-api" / "api.json"
+SPEC = DEFAULT_SPEC_PATH
 TOKEN = "123456:CRASH-test-token"
 FIRST_CHAT = 7_000_001
 KILL_POINTS = ("queued", "fetched", "answered", "edited")

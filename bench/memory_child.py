@@ -28,9 +28,8 @@ def status_mb() -> dict[str, float]:
 
 async def child(database: str, api_url: str, file_url: str) -> dict[str, Any]:
     """Run the real application in this process and report its memory."""
-    from telegram import Update
-
-    from bot.app import build_application, build_runtime, prepare
+    from bot.app import build_application, build_runtime
+    from bot.polling import running
     from bot.schedule import tick
     from core.clock import ManualClock
     from core.settings import load_settings
@@ -46,17 +45,10 @@ async def child(database: str, api_url: str, file_url: str) -> dict[str, Any]:
     )
     rt = build_runtime(settings, clock=ManualClock(NOON))
     app = build_application(rt, tick_seconds=None)
-    await app.initialize()
-    await prepare(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES)
-    report = await tick(rt, app.bot)
-    idle = await tick(rt, app.bot)
-    after = status_mb()
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
+    async with running(app):
+        report = await tick(rt, app.bot)
+        idle = await tick(rt, app.bot)
+        after = status_mb()
     return {
         "imports_mb": before["VmRSS"],
         "rss_mb": after["VmRSS"],

@@ -168,7 +168,7 @@ class Catalogues:
 
     def __init__(self, locales_dir: Path, override_dir: Path | None = None) -> None:
         self._translators: dict[str, Translator] = {}
-        self._translated: dict[str, set[tuple[str | None, str]]] = {}
+        self._translated: dict[str, frozenset[tuple[str | None, str]]] = {}
         for language in LANGUAGES:
             translations, translated = _compile(language.code, [override_dir, locales_dir])
             self._translators[language.code] = Translator(language, translations)
@@ -185,7 +185,7 @@ class Catalogues:
         if code == "en":
             return set()
         wanted = self._for_young_people if young_people_only else self._translated["en"]
-        return wanted - self._translated.get(code, set())
+        return set(wanted - self._translated.get(code, frozenset()))
 
     @property
     def codes(self) -> list[str]:
@@ -194,20 +194,31 @@ class Catalogues:
 
 def _compile(
     code: str, directories: list[Path | None]
-) -> tuple[NullTranslations, set[tuple[str | None, str]]]:
+) -> tuple[NullTranslations, frozenset[tuple[str | None, str]]]:
     """Compile the first ``messages.po`` found for ``code`` in memory; also what it translates."""
     for directory in directories:
         if directory is None:
             continue
         po_path = directory / code / "LC_MESSAGES" / "messages.po"
         if po_path.is_file():
-            with po_path.open("rb") as handle:
-                catalog = read_po(handle, locale=code)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog, use_fuzzy=False)
-            buffer.seek(0)
-            return Translations(fp=buffer), _translated(catalog)
-    return NullTranslations(), set()
+            stat = po_path.stat()
+            return _compile_file(code, po_path.resolve(), stat.st_mtime_ns, stat.st_size)
+    return NullTranslations(), frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def _compile_file(
+    code: str, po_path: Path, mtime_ns: int, size: int
+) -> tuple[NullTranslations, frozenset[tuple[str | None, str]]]:
+    """One catalogue compiled in memory, once per process for each version of the file (a
+    restart in the same process, or the next test, reuses it; an edited file is compiled anew)."""
+    del mtime_ns, size  # part of the cache key only
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=code)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer), frozenset(_translated(catalog))
 
 
 STAFF_CONTEXT = "staff"

@@ -2,29 +2,62 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def checkin_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Run:
+    """What one ``checkin-bot`` command did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def checkin_bot(tmp_path: Path, *args: str, **env: str) -> Run:
+    """``checkin-bot ARGS`` in this process, in ``tmp_path``, with only these CHECKIN_ settings
+    (and the defaults below) in the environment."""
+    environment = {
+        "CHECKIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "CHECKIN_BOT_USERNAME": "checkin_test_bot",
+        "CHECKIN_TELEGRAM_TOKEN": "123:secret-token-value",
+        **env,
+    }
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("CHECKIN_")]:
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        patch.chdir(tmp_path)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse refuses an argument by exiting
+                code = exc.code if isinstance(exc.code, int) else 1
+    return Run(code, stdout.getvalue(), stderr.getvalue())
+
+
+def test_the_console_command_runs_as_a_real_process(tmp_path: Path) -> None:
+    """Once as operators run it: a real process, the installed module, a real exit code."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CHECKIN_")}
-    environment.update(
-        CHECKIN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-        CHECKIN_BOT_USERNAME="checkin_test_bot",
-        CHECKIN_TELEGRAM_TOKEN="123:secret-token-value",
-    )
-    environment.update(env)
-    return subprocess.run(  # noqa: S603 - our own CLI, under this Python, no shell
-        [sys.executable, "-m", "bot.cli", *args],
+    environment["CHECKIN_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "due", "--at", "tomorrow"],
         capture_output=True,
         text=True,
         env=environment,
@@ -32,6 +65,10 @@ def checkin_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedP
         timeout=60,
         check=False,
     )
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "checkin-bot due: error: argument --at: not an ISO-8601 time: 'tomorrow'"
+    assert "Traceback" not in result.stderr
 
 
 def test_staff_add_prints_a_single_use_invite_link(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -39,10 +38,11 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from core.settings import DEFAULT_SPEC_PATH
 from local_bot_api import LocalBotAPI
 from local_bot_api.formatting import FormattingError, parse_text, utf16_len
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" / "api.json"
+SPEC = DEFAULT_SPEC_PATH
 TOKEN = "123456:TEST"
 USER = 4242
 

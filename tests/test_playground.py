@@ -16,10 +16,10 @@ import aiohttp
 import pytest
 
 from bot.playground import Playground
-from core.settings import load_settings
+from core.settings import DEFAULT_SPEC_PATH, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "telegram-bot-api" / "api.json"
+SPEC = DEFAULT_SPEC_PATH
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 # A Monday, 11:00 in London (GMT): inside the send window.
