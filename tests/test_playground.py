@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from bot.playground import Playground
+from conversations.questionnaire import DEFAULT_DIR, load_questionnaires
 from core.settings import DEFAULT_SPEC_PATH, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,7 +169,7 @@ def test_the_review_shows_a_catalogues_translations_and_their_status(tmp_path: P
         encoding="utf-8",
     )
     locales = ROOT / "locales"
-    data = review("ar", locales, ["quality_experience"], override_dir=tmp_path)
+    data = review("ar", locales, load_questionnaires(DEFAULT_DIR), override_dir=tmp_path)
     assert data["catalogue"]["review_status"] == "reviewed"
     scale = {r["english"][0]: r for r in data["questionnaires"][0]["rows"] if r["item"] == "scale"}
     assert scale["Mostly"]["translation"] == ["في الغالب"]

@@ -10,7 +10,7 @@ yet shows everything as missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 from bot.locales import completeness, po_path
+from conversations.questionnaire import Questionnaire
 from core.i18n import BY_CODE, LANGUAGES, Language
 
 JSONDict = dict[str, Any]
@@ -48,7 +49,7 @@ def language_summary(language: Language, locales_dir: Path) -> JSONDict:
 def review(
     code: str,
     locales_dir: Path,
-    questionnaire_ids: Collection[str],
+    questionnaires: Mapping[str, Questionnaire],
     override_dir: Path | None = None,
 ) -> JSONDict:
     """The review of language ``code``: questionnaire items first, then the other messages.
@@ -56,6 +57,7 @@ def review(
     Raises ``KeyError`` for a language the bot does not offer.
     """
     language = BY_CODE[code]
+    questionnaire_ids = questionnaires.keys()
     template = _read(locales_dir / "messages.pot", None)
     assert template is not None, "locales/messages.pot is missing: run `make locales`"
     path = _catalogue_path(code, locales_dir, override_dir)
@@ -70,7 +72,7 @@ def review(
         "language": language_summary(language, locales_dir),
         "catalogue": _header(catalogue, path),
         "counts": {**counts, "total": len(rows)},
-        "questionnaires": _group(questionnaire_rows, questionnaire_ids),
+        "questionnaires": _group(questionnaire_rows, questionnaires),
         "messages": [r for r in rows if not _questionnaire_of(r, questionnaire_ids)],
     }
 
@@ -130,14 +132,29 @@ def _questionnaire_of(row: JSONDict, questionnaire_ids: Collection[str]) -> str 
     return qid if qid in questionnaire_ids else None
 
 
-def _group(rows: Iterable[JSONDict], questionnaire_ids: Collection[str]) -> list[JSONDict]:
-    """Questionnaire rows grouped by questionnaire, each row naming its item."""
+def _group(rows: Iterable[JSONDict], questionnaires: Mapping[str, Questionnaire]) -> list[JSONDict]:
+    """Questionnaire rows grouped by questionnaire, each row naming its item, in the order the
+    young person meets them: title, answer labels, then each statement and its short name."""
     groups: dict[str, list[JSONDict]] = {}
     for row in rows:
-        qid = _questionnaire_of(row, questionnaire_ids)
+        qid = _questionnaire_of(row, questionnaires.keys())
         assert qid is not None
         groups.setdefault(qid, []).append({**row, "item": str(row["context"]).split(".", 1)[1]})
-    return [{"id": qid, "rows": items} for qid, items in groups.items()]
+    ordered = []
+    for qid, items in groups.items():
+        order = {key: n for n, key in enumerate(_in_order(questionnaires[qid]))}
+        items.sort(key=lambda row: order.get((row["context"], row["english"][0]), len(order)))
+        ordered.append({"id": qid, "rows": items})
+    return ordered
+
+
+def _in_order(q: Questionnaire) -> Iterator[Key]:
+    yield f"{q.id}.title", q.title
+    for option in q.scale:
+        yield f"{q.id}.scale", option.label
+    for item in q.items:
+        yield f"{q.id}.{item.id}", item.text
+        yield f"{q.id}.{item.id}", item.short
 
 
 def review_status(path: Path) -> str:

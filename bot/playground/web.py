@@ -228,6 +228,6 @@ async def _review(request: web.Request) -> web.Response:
         raise web.HTTPNotFound
     settings = pg.rt.settings
     data = review.review(
-        code, settings.locales_dir, pg.rt.questionnaires.keys(), settings.locales_override_dir
+        code, settings.locales_dir, pg.rt.questionnaires, settings.locales_override_dir
     )
     return _ok(**data)
