@@ -43,7 +43,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 def configure_logging(level: str) -> None:
     """Log to stderr; httpx (which would log request URLs, and so the token) only warns."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -123,7 +123,6 @@ def run(settings: Settings) -> int:
     """Run the bot until interrupted (long polling that confirms updates once handled)."""
     rt = build_runtime(settings)
     app = build_application(rt)
-    log.info("starting the bot")
     asyncio.run(serve(app))
     return 0
 
