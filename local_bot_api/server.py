@@ -147,9 +147,10 @@ class LocalBotAPI(UserSimulator):
         ``retry_after``: 429 with ``parameters.retry_after``; ``server_error``: 500;
         ``blocked``: 403 "bot was blocked by the user"; ``unauthorized``: 401, as for a revoked
         token; ``conflict``: 409, as when another process polls with the same token; ``hang``:
-        hold the request for :attr:`hang_seconds` (or until :meth:`stop`), then process it normally (the client has
-        usually timed out by then, as when Telegram's answer is lost); ``reset``: close the
-        connection without an answer. ``chat_id`` limits the fault to requests for that chat.
+        hold the request for :attr:`hang_seconds` (or until :meth:`stop`), then process it
+        normally (the client has usually timed out by then, as when Telegram's answer is lost);
+        ``reset``: close the connection without an answer. ``chat_id`` limits the fault to
+        requests for that chat.
         """
         self.faults.add(Fault(method.lower(), kind, times, retry_after, chat_id))
 
