@@ -109,7 +109,7 @@ async def migrate(engine: AsyncEngine, target: str = "head") -> None:
 
 
 def _upgrade(connection: Connection, target: str = "head") -> None:
-    state = _migration_state(connection)
+    state = read_migration_state(connection)
     if state.status == "unknown":
         raise StorageError(state.explain())
     config = alembic_config()
@@ -149,7 +149,7 @@ class MigrationState:
         return f"up to date (migration {self.head})"
 
 
-def _migration_state(connection: Connection) -> MigrationState:
+def read_migration_state(connection: Connection) -> MigrationState:
     script = ScriptDirectory.from_config(alembic_config())
     known = tuple(reversed([s.revision for s in script.walk_revisions()]))
     current = tuple(MigrationContext.configure(connection).get_current_heads())
@@ -225,14 +225,6 @@ class Database:
             if problem is None:
                 raise
             raise self.start_up_error(problem) from None
-
-    async def migration_state(self) -> MigrationState:
-        """Where the database stands against this version's migrations (changes nothing)."""
-        try:
-            async with self.read() as conn:
-                return await conn.run_sync(_migration_state)
-        except StorageError as exc:
-            raise self.start_up_error(str(exc)) from None
 
     def transaction(self) -> _Transaction:
         """``async with db.transaction() as conn``: one atomic unit of work (commits on success).
