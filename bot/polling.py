@@ -31,7 +31,6 @@ from telegram import Update
 from telegram.error import (
     BadRequest,
     Conflict,
-    Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -73,7 +72,7 @@ class Trouble:
 
 def trouble(exc: TelegramError) -> Trouble:
     """What went wrong, in words that never hold the token (PTB's own messages may)."""
-    if isinstance(exc, InvalidToken | Forbidden):
+    if isinstance(exc, InvalidToken):
         return Trouble(
             "refused",
             "CHECKIN_TELEGRAM_TOKEN: Telegram refuses this token (401 Unauthorized); copy it "

@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from core.errors import StorageError
 from storage import db as storage_db
+from storage.db import Database
 from tests.test_cli import checkin_bot
 
 
@@ -105,6 +107,22 @@ def test_a_database_driver_that_is_not_installed_is_one_line(
         "is not installed (pip install asyncpg)\n"
     )
     assert "pw" not in err  # the password is never shown
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("mysql+aiomysql://u:pw@db/checkin", "its database driver 'aiomysql' is not installed"),
+        ("nosuch+driver://u:pw@db/checkin", "names a database or driver SQLAlchemy does not know"),
+    ],
+)
+def test_the_generic_path_names_a_driver_that_is_not_there(url: str, cause: str) -> None:
+    """Below the settings check (which takes only SQLite and PostgreSQL URLs), the database
+    layer itself turns any driver it cannot load into the one line."""
+    with pytest.raises(StorageError) as raised:
+        Database(url)
+    assert str(raised.value).startswith(f"CHECKIN_DATABASE_URL (db/checkin): {cause}")
+    assert "pw" not in str(raised.value)
 
 
 def test_a_database_url_of_an_unsupported_kind_is_one_line(tmp_path: Path) -> None:
