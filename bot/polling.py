@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -100,16 +100,34 @@ async def serve(
     backoff: Backoff | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> None:
-    """Run the bot until SIGINT or SIGTERM: start, poll and handle, stop cleanly.
-
-    A failure to start (the token refused, another process polling, Telegram out of reach) is
-    one :class:`CheckinError` line.
-    """
+    """Run the bot until SIGINT or SIGTERM: start, poll and handle, stop cleanly."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
+    async with running(app, backoff=backoff, sleep=sleep) as poller:
+        stopper = asyncio.create_task(stopping.wait())
+        await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if poller.done() and not poller.cancelled():
+            poller.result()  # a start-up failure met by the first poll (409, 401) is raised
+
+
+@contextlib.asynccontextmanager
+async def running(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    backoff: Backoff | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """The one way the application starts: initialise (Telegram's getMe), :func:`bot.app.prepare`
+    (migrate, learn the username, set the menus), start, and poll (:func:`poll`) in a task, which
+    the block receives; on leaving, stop polling and shut down in reverse order.
+
+    A failure to start (the token refused, Telegram out of reach, a database problem) is one
+    :class:`CheckinError` line.
+    """
     try:
         try:
             await app.initialize()  # asks Telegram who the bot is (getMe)
@@ -119,12 +137,12 @@ async def serve(
             raise CheckinError(trouble(exc).line) from None
         await app.start()
         poller = asyncio.create_task(poll(app, backoff=backoff, sleep=sleep))
-        stopper = asyncio.create_task(stopping.wait())
-        await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (poller, stopper):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
+        try:
+            yield poller
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
     finally:
         if app.running:
             await app.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -156,6 +157,17 @@ def read_migration_state(connection: Connection) -> MigrationState:
     return MigrationState(current=current, known=known, head=str(script.get_current_head()))
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The SQLite file a URL names, or None (another database, or in memory)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database or "")
+
+
 def describe_url(url: str) -> str:
     """The database as an operator names it: a SQLite file's path, or host and database name
     (never a password)."""
@@ -216,6 +228,9 @@ class Database:
     async def migrate(self, target: str = "head") -> None:
         """Bring the database up to date; a problem is one :class:`StorageError` line naming
         the setting, the database and the cause."""
+        problem = await asyncio.to_thread(self.open_problem)
+        if problem is not None:
+            raise self.start_up_error(problem)
         try:
             await migrate(self.engine, target)
         except StorageError as exc:  # migrated by a newer version
@@ -225,6 +240,27 @@ class Database:
             if problem is None:
                 raise
             raise self.start_up_error(problem) from None
+
+    def open_problem(self) -> str | None:
+        """Why a SQLite file cannot be opened and read, found with the standard library first.
+
+        A connection that fails while aiosqlite opens it leaves aiosqlite's worker thread to
+        stop on its own, after the event loop may have closed (it then prints a traceback); this
+        finds the same problems (a file that is not a database, a folder that cannot be written)
+        without starting that thread. Creates the file where it may, as opening it would.
+        """
+        path = sqlite_path(self.url)
+        if path is None:
+            return None
+        try:
+            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                connection.execute("PRAGMA schema_version").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            return describe(exc)
+        return None
 
     def transaction(self) -> _Transaction:
         """``async with db.transaction() as conn``: one atomic unit of work (commits on success).

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 
-from storage.db import Database, MigrationState, read_migration_state
+from storage.db import Database, MigrationState, read_migration_state, sqlite_path
 from storage.problems import describe
 
 MIN_FREE_BYTES = 1024 * 1024  # less than this free beside a SQLite file: it will soon fail
@@ -31,26 +30,18 @@ class Health:
     note: str | None = None
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The SQLite file a URL names, or None (another database, or in memory)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database or "")
-
-
 async def inspect(db: Database) -> Health:
     """Reachable, writable, and where it stands against the migrations."""
-    path = sqlite_file(db.url)
+    path = sqlite_path(db.url)
     if path is not None:
         room = _room_for(path)
         if room is not None:
             return Health(room)
         if not path.exists():
             return Health(None, note="no database yet; 'checkin-bot run' creates it here")
+        problem = db.open_problem()
+        if problem is not None:
+            return Health(problem)
     try:
         async with db.engine.connect() as conn:
             state = await conn.run_sync(read_migration_state)

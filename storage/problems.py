@@ -16,6 +16,7 @@ process); :class:`storage.db.Database` retries those with back-off before giving
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,9 +41,12 @@ def driver_says(*fragments: str) -> Match:
     """A database error whose driver message contains any of ``fragments`` (case-insensitive)."""
 
     def match(exc: BaseException) -> bool:
-        if not isinstance(exc, DBAPIError):
+        if isinstance(exc, DBAPIError):
+            said = str(exc.orig).lower()
+        elif isinstance(exc, sqlite3.Error):  # the standard library's own, before the engine
+            said = str(exc).lower()
+        else:
             return False
-        said = str(exc.orig).lower()
         return any(fragment in said for fragment in fragments)
 
     return match

@@ -1,6 +1,8 @@
 """Start-up failures an operator meets, each as one line naming the setting or file, the cause,
-and a non-zero exit; never a traceback. Run as operators run it: ``checkin-bot`` in its own
-process (or, where a timeout must be short, ``bot.cli.main`` in this process).
+and a non-zero exit; never a traceback. A file that is not a database and a full disk run
+``checkin-bot`` as its own process, as operators run it; the others call ``bot.cli.main`` in this
+process (the same code path, without starting Python for each; where SQLite's busy timeout must
+be short, it is the only way).
 
 A directory that cannot be written and a full disk are real: a small tmpfs mounted by the test
 (read-only, or filled up), unmounted afterwards. Mounting needs root (CI runs as root); elsewhere
@@ -10,13 +12,16 @@ root, which is just as real there.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,10 +30,63 @@ from bot.cli import main
 from core.errors import StorageError
 from storage import db as storage_db
 from storage.db import Database
-from tests.test_cli import checkin_bot
+
+ROOT = Path(__file__).resolve().parents[1]
+# A failed open must not leave a database thread to fail after the event loop closed (which a
+# real process prints as a traceback).
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
 
-def one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
+def checkin_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``checkin-bot ARGS`` as its own process in ``tmp_path``, with only these settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CHECKIN_")}
+    environment.update(
+        CHECKIN_DATABASE_URL=sqlite_url(tmp_path / "cli.db"),
+        CHECKIN_BOT_USERNAME="checkin_test_bot",
+        CHECKIN_TELEGRAM_TOKEN="123:secret-token-value",
+        PYTHONPATH=str(ROOT),
+    )
+    environment.update(env)
+    return subprocess.run(  # noqa: S603 - our own CLI, under this Python, no shell
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(tmp_path: Path, *args: str, **env: str) -> Ran:
+    """``checkin-bot ARGS`` in this process (``bot.cli.main``), in ``tmp_path``, with only these
+    settings: the same code path as the real process, without starting Python again."""
+    environment = {
+        "CHECKIN_DATABASE_URL": sqlite_url(tmp_path / "cli.db"),
+        "CHECKIN_BOT_USERNAME": "checkin_test_bot",
+        "CHECKIN_TELEGRAM_TOKEN": "123:secret-token-value",
+        **env,
+    }
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("CHECKIN_")]:
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        patch.chdir(tmp_path)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(list(args))
+    return Ran(code, stdout.getvalue(), stderr.getvalue())
+
+
+def one_line_failure(result: subprocess.CompletedProcess[str] | Ran) -> str:
     """The one line of a failed start: non-zero exit, nothing else on stderr, no traceback."""
     assert result.returncode != 0, result.stdout
     assert "Traceback" not in result.stderr, result.stderr
@@ -127,7 +185,7 @@ def test_the_generic_path_names_a_driver_that_is_not_there(url: str, cause: str)
 
 def test_a_database_url_of_an_unsupported_kind_is_one_line(tmp_path: Path) -> None:
     line = one_line_failure(
-        checkin_bot(tmp_path, "due", CHECKIN_DATABASE_URL="mysql+aiomysql://u:pw@db/checkin")
+        cli(tmp_path, "due", CHECKIN_DATABASE_URL="mysql+aiomysql://u:pw@db/checkin")
     )
     assert line.startswith("checkin-bot: CHECKIN_DATABASE_URL: must start with sqlite+aiosqlite://")
 
@@ -140,10 +198,10 @@ def test_a_database_directory_that_cannot_be_written_is_one_line(tmp_path: Path)
         context = _nothing(tmp_path / "readonly")
     with context as folder:
         fresh = one_line_failure(
-            checkin_bot(tmp_path, "due", CHECKIN_DATABASE_URL=sqlite_url(folder / "checkin.db"))
+            cli(tmp_path, "due", CHECKIN_DATABASE_URL=sqlite_url(folder / "checkin.db"))
         )
         nested = one_line_failure(
-            checkin_bot(tmp_path, "due", CHECKIN_DATABASE_URL=sqlite_url(folder / "a" / "c.db"))
+            cli(tmp_path, "due", CHECKIN_DATABASE_URL=sqlite_url(folder / "a" / "c.db"))
         )
     assert fresh == (
         f"checkin-bot: CHECKIN_DATABASE_URL ({folder / 'checkin.db'}): the database file cannot "
@@ -175,7 +233,7 @@ def test_a_database_locked_by_another_process_at_start_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "cli.db"
-    assert checkin_bot(tmp_path, "due").returncode == 0  # a migrated database
+    assert cli(tmp_path, "due").returncode == 0  # a migrated database
     monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 50)  # SQLite waits 50 ms, not 5 s
     monkeypatch.setenv("CHECKIN_DATABASE_URL", sqlite_url(path))
     monkeypatch.setenv("CHECKIN_BOT_USERNAME", "checkin_test_bot")
@@ -194,10 +252,10 @@ def test_a_database_locked_by_another_process_at_start_is_one_line(
 
 
 def test_a_database_migrated_by_a_newer_version_is_one_line(tmp_path: Path) -> None:
-    assert checkin_bot(tmp_path, "due").returncode == 0
+    assert cli(tmp_path, "due").returncode == 0
     with sqlite3.connect(tmp_path / "cli.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099'")
-    line = one_line_failure(checkin_bot(tmp_path, "due"))
+    line = one_line_failure(cli(tmp_path, "due"))
     head = max(p.name[:4] for p in storage_db.MIGRATIONS_DIR.joinpath("versions").glob("0*.py"))
     assert line == (
         f"checkin-bot: CHECKIN_DATABASE_URL ({tmp_path / 'cli.db'}): the database was migrated "
@@ -226,7 +284,7 @@ def test_a_broken_schedule_file_is_one_line(
     schedule = tmp_path / "schedule.yaml"
     if content is not None:
         schedule.write_bytes(content)
-    line = one_line_failure(checkin_bot(tmp_path, "due", CHECKIN_SCHEDULE_FILE=str(schedule)))
+    line = one_line_failure(cli(tmp_path, "due", CHECKIN_SCHEDULE_FILE=str(schedule)))
     assert line.startswith(f"checkin-bot: CHECKIN_SCHEDULE_FILE: {schedule}: {cause}")
 
 
@@ -242,7 +300,7 @@ def test_a_folder_setting_naming_no_folder_is_one_line(
     tmp_path: Path, setting: str, cause: str
 ) -> None:
     missing = tmp_path / "no-such-folder"
-    line = one_line_failure(checkin_bot(tmp_path, "due", **{setting: str(missing)}))
+    line = one_line_failure(cli(tmp_path, "due", **{setting: str(missing)}))
     assert line.startswith(f"checkin-bot: {setting}: {missing} {cause}")
 
 
@@ -250,5 +308,5 @@ def test_a_questionnaire_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> No
     folder = tmp_path / "qs"
     folder.mkdir()
     (folder / "mine.yaml").write_bytes(b"id: \xff\xfe broken\n")
-    line = one_line_failure(checkin_bot(tmp_path, "due", CHECKIN_QUESTIONNAIRES_DIR=str(folder)))
+    line = one_line_failure(cli(tmp_path, "due", CHECKIN_QUESTIONNAIRES_DIR=str(folder)))
     assert line.startswith("checkin-bot: mine.yaml: cannot be read: 'utf-8' codec can't decode")

@@ -4,12 +4,13 @@ At start ``checkin-bot run`` is its own process against the local Bot API: a tok
 refuses (401), another process polling the same token (409) and Telegram out of reach each stop
 it with one line naming the setting and the cause, and a non-zero exit.
 
-While running, the real polling loop (:func:`bot.polling.poll`) drives the real application
-against the stand-in, with the back-off's sleep injected: :class:`SteppedSleep` records each
-delay and lets the loop go on only when the test says so, so "minutes" of back-off pass without
-waiting. The stand-in really refuses connections (stopped), answers 401, or has a second poller
-really polling with the same token (409). Each time: one log line when polling starts failing,
-one when it works again, and the messages sent meanwhile are all handled afterwards.
+While running, the application is started as ``checkin-bot run`` starts it
+(:func:`bot.polling.running`) against the stand-in, with the back-off's sleep injected:
+:class:`SteppedSleep` records each delay and lets the loop go on only when the test says so, so
+"minutes" of back-off pass without waiting. The stand-in really refuses connections (stopped),
+answers 401, or has a second poller really polling with the same token (409). Each time: one log
+line when polling starts failing, one when it works again, and the messages sent meanwhile are
+all handled afterwards.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import httpx
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, build_runtime, prepare
-from bot.polling import Backoff, poll
+from bot.app import build_application, build_runtime
+from bot.polling import Backoff, poll, running
 from core.clock import ManualClock
 from core.errors import CheckinError
 from core.settings import load_settings
@@ -213,27 +214,14 @@ async def polling_bot(tmp_path: Path) -> AsyncIterator[PollingBot]:
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
             bot_username=BOT_USERNAME,
         )
-        rt = build_runtime(settings, clock=clock)
-        app = build_application(rt, tick_seconds=None)
-        await app.initialize()
-        await prepare(app)
-        await app.start()
+        app = build_application(build_runtime(settings, clock=clock), tick_seconds=None)
         sleep = SteppedSleep()
-        task = asyncio.create_task(
-            poll(app, backoff=Backoff(first=1.0, factor=2.0, limit=60.0), sleep=sleep)
-        )
-        bot = PollingBot(api, app, sleep, task)
-        api.send_text(WARM_UP, "/help")  # a first batch: the bot is running from here on
-        await bot.idle()
-        try:
+        backoff = Backoff(first=1.0, factor=2.0, limit=60.0)
+        async with running(app, backoff=backoff, sleep=sleep) as task:  # as checkin-bot run
+            bot = PollingBot(api, app, sleep, task)
+            api.send_text(WARM_UP, "/help")  # a first batch: the bot is running from here on
+            await bot.idle()
             yield bot
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-            await app.stop()
-            await app.shutdown()
-            await rt.db.close()
 
 
 def polling_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
