@@ -133,6 +133,17 @@ async def test_telegram_out_of_reach_stops_start_up_in_one_line(tmp_path: Path) 
     )
 
 
+async def test_run_on_a_file_that_is_not_a_database_stops_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bot.db").write_bytes(b"PK\x03\x04 a zip file, not a database" * 40)
+    async with stand_in() as api:
+        line = one_line(await run_bot(tmp_path, api.base_url))
+        assert api.request_counts["getUpdates"] == 0
+    assert line == (
+        f"checkin-bot: CHECKIN_DATABASE_URL ({tmp_path / 'bot.db'}): the file is not a SQLite "
+        "database (it may be damaged, encrypted or another kind of file)"
+    )
+
+
 @dataclass
 class SecondPoller:
     conflicts: int = 0
