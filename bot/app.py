@@ -70,6 +70,7 @@ def build_runtime(
         schedule = schedule or load_schedule(settings.schedule_file)
     except ScheduleError as exc:
         raise SettingsError(f"CHECKIN_SCHEDULE_FILE: {exc}") from None
+    _check_directories(settings)
     try:
         risk_lists = load_risk_lists(
             [language.code for language in LANGUAGES],
@@ -91,6 +92,23 @@ def build_runtime(
         commands=COMMANDS,
         bot_username=settings.bot_username or "checkin_bot",
     )
+
+
+def _check_directories(settings: Settings) -> None:
+    """The catalogue and risk phrase folders a setting names must be there (a wrong path
+    would otherwise quietly show every text in English, or add no phrases)."""
+    english = settings.locales_dir / "en" / "LC_MESSAGES" / "messages.po"
+    if not english.is_file():
+        raise SettingsError(
+            f"CHECKIN_LOCALES_DIR: {settings.locales_dir} holds no catalogues "
+            f"({english} is missing)"
+        )
+    for name, folder in (
+        ("CHECKIN_LOCALES_OVERRIDE_DIR", settings.locales_override_dir),
+        ("CHECKIN_RISK_PHRASES_DIR", settings.risk_phrases_dir),
+    ):
+        if folder is not None and not folder.is_dir():
+            raise SettingsError(f"{name}: {folder} is not a folder")
 
 
 def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS) -> Application:  # type: ignore[type-arg]

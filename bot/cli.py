@@ -22,6 +22,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.app import build_application, build_runtime
+from bot.check import check
 from bot.locales import completeness
 from bot.playground import run_playground
 from bot.polling import serve
@@ -43,7 +44,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 def configure_logging(level: str) -> None:
     """Log to stderr; httpx (which would log request URLs, and so the token) only warns."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -51,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="checkin-bot", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling), migrating the database first")
+    sub.add_parser(
+        "check", help="check settings, files, database and token; say what is fine and what is not"
+    )
     staff = sub.add_parser("staff", help="manage staff").add_subparsers(
         dest="staff_command", required=True, metavar="ACTION"
     )
@@ -100,6 +104,11 @@ def one_line(message: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``checkin-bot``."""
     args = parser().parse_args(argv)
+    if args.command == "check":  # reads the settings itself, to list every bad one
+        configure_logging("WARNING")
+        report = asyncio.run(check())
+        print(report.text())
+        return 1 if report.wrong else 0
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
@@ -123,7 +132,6 @@ def run(settings: Settings) -> int:
     """Run the bot until interrupted (long polling that confirms updates once handled)."""
     rt = build_runtime(settings)
     app = build_application(rt)
-    log.info("starting the bot")
     asyncio.run(serve(app))
     return 0
 

@@ -5,6 +5,16 @@ is queued in the process, before its handlers run, so a crash in between loses t
 Here each batch is handled first and confirmed by the next ``getUpdates``: a crash means the
 batch comes again after the restart. That is safe because every handler is idempotent (a press
 is a compare-and-set on the stored step; a repeated one is answered "already saved").
+
+When Telegram fails:
+
+- **at start** (before the first batch): a token Telegram refuses (401), another process polling
+  with the same token (409), or Telegram out of reach stop the bot with one
+  :class:`core.errors.CheckinError` line naming the setting and the cause;
+- **while running**: polling retries with back-off (:class:`Backoff`, injectable with the sleep
+  function so tests do not wait), logs one line when it starts failing in a new way and one when
+  it works again (not one per retry), and carries on from the last confirmed update: updates that
+  arrived meanwhile are kept by Telegram and handled once it answers again.
 """
 
 from __future__ import annotations
@@ -13,46 +23,120 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application
 
 from bot.app import prepare
+from conversations.runtime import Runtime
+from core.errors import CheckinError
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10
-BACKOFF_MAX = 30.0
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
-async def serve(app: Application) -> None:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class Backoff:
+    """Seconds to wait after the n-th failure in a row: first, first*factor, ... up to limit."""
+
+    first: float = 1.0
+    factor: float = 2.0
+    limit: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        return min(self.first * self.factor ** max(failures - 1, 0), self.limit)
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A way Telegram fails: ``kind`` tells one from another, ``line`` is what an operator reads."""
+
+    kind: str
+    line: str
+
+
+def trouble(exc: TelegramError) -> Trouble:
+    """What went wrong, in words that never hold the token (PTB's own messages may)."""
+    if isinstance(exc, InvalidToken):
+        return Trouble(
+            "refused",
+            "CHECKIN_TELEGRAM_TOKEN: Telegram refuses this token (401 Unauthorized); copy it "
+            "again from @BotFather",
+        )
+    if isinstance(exc, Conflict):
+        return Trouble(
+            "conflict",
+            "CHECKIN_TELEGRAM_TOKEN: another process is polling Telegram with this token "
+            "(409 Conflict); only one bot may run per token, stop the other one",
+        )
+    if isinstance(exc, BadRequest):
+        return Trouble("failing", f"Telegram refused a request ({type(exc).__name__})")
+    if isinstance(exc, NetworkError):
+        return Trouble(
+            "unreachable",
+            f"CHECKIN_TELEGRAM_API_URL: Telegram cannot be reached ({type(exc).__name__})",
+        )
+    return Trouble("failing", f"Telegram answers with an error ({type(exc).__name__})")
+
+
+async def serve(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    backoff: Backoff | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> None:
     """Run the bot until SIGINT or SIGTERM: start, poll and handle, stop cleanly."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
-    async with running(app) as poller:
+    async with running(app, backoff=backoff, sleep=sleep) as poller:
         stopper = asyncio.create_task(stopping.wait())
         await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
+        if poller.done() and not poller.cancelled():
+            poller.result()  # a start-up failure met by the first poll (409, 401) is raised
 
 
 @contextlib.asynccontextmanager
-async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # type: ignore[type-arg]
-    """The one way the application starts: as ``checkin-bot run``, the tests, the playground and
-    the benchmarks run it. Initialise, :func:`bot.app.prepare` (migrate, learn the username, set
-    the menus), start, and poll (:func:`poll`) in a task, which the block receives; on leaving,
-    stop polling and shut down in reverse order."""
-    await app.initialize()
+async def running(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    backoff: Backoff | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """The one way the application starts: initialise (Telegram's getMe), :func:`bot.app.prepare`
+    (migrate, learn the username, set the menus), start, and poll (:func:`poll`) in a task, which
+    the block receives; on leaving, stop polling and shut down in reverse order.
+
+    A failure to start (the token refused, Telegram out of reach, a database problem) is one
+    :class:`CheckinError` line.
+    """
     try:
-        await prepare(app)
-        await app.bot.delete_webhook()
+        try:
+            await app.initialize()  # asks Telegram who the bot is (getMe)
+            await prepare(app)
+            await app.bot.delete_webhook()
+        except TelegramError as exc:
+            raise CheckinError(trouble(exc).line) from None
         await app.start()
-        poller = asyncio.create_task(poll(app))
+        poller = asyncio.create_task(poll(app, backoff=backoff, sleep=sleep))
         try:
             yield poller
         finally:
@@ -63,28 +147,51 @@ async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # typ
         if app.running:
             await app.stop()
         await app.shutdown()
+        await Runtime.of(app).db.close()  # post_shutdown runs only under run_polling
 
 
-async def poll(app: Application) -> None:  # type: ignore[type-arg]
-    """Fetch, handle, then confirm (by asking for the next batch), for ever."""
+async def poll(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    backoff: Backoff | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> None:
+    """Fetch, handle, then confirm (by asking for the next batch), for ever.
+
+    Before the first batch, a refused token or another poller is a :class:`CheckinError`;
+    afterwards every failure is retried with back-off, logged once per change of state.
+    """
+    backoff = backoff or Backoff()
     offset: int | None = None
-    backoff = 1.0
+    started = False
+    failing: Trouble | None = None
+    failures = 0
     while True:
         try:
             updates = await app.bot.get_updates(
                 offset=offset, timeout=POLL_SECONDS, allowed_updates=Update.ALL_TYPES
             )
-        except TimedOut:
+        except TimedOut:  # a long poll that took longer than the client waits: ask again
             continue
         except RetryAfter as exc:
-            await asyncio.sleep(_seconds(exc.retry_after))
+            await sleep(_seconds(exc.retry_after))
             continue
-        except NetworkError as exc:
-            log.warning("polling failed (%s); trying again", type(exc).__name__)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX)
+        except TelegramError as exc:
+            found = trouble(exc)
+            if not started and found.kind in ("refused", "conflict"):
+                raise CheckinError(found.line) from None
+            failures += 1
+            if failing is None or failing.kind != found.kind:
+                log.warning("%s; retrying with back-off until it works again", found.line)
+                failing = found
+            await sleep(backoff.delay(failures))
             continue
-        backoff = 1.0
+        if failing is not None:
+            log.info("Telegram answers again after %d failed attempts; polling resumed", failures)
+            failing, failures = None, 0
+        if not started:
+            log.info("the bot is running: polling Telegram")
+            started = True
         for update in updates:
             await app.process_update(update)  # handler errors go to the error handler
             offset = update.update_id + 1

@@ -228,6 +228,8 @@ def load_schedule(path: str | Path) -> ScheduleConfig:
         data = yaml.safe_load(text)
     except OSError as exc:
         raise ScheduleError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ScheduleError(f"{source}: is not UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise ScheduleError(f"{source}: not valid YAML: {exc}") from None
     return parse_schedule(data, source)

@@ -143,7 +143,7 @@ def load_questionnaire(path: Path) -> Questionnaire:
     """Read and validate one questionnaire file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise QuestionnaireError(f"{path.name}: cannot be read: {exc}") from exc
     return parse_questionnaire(raw, source_name=path.name)
 

@@ -229,5 +229,5 @@ def load_risk_lists(
 def _read(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RiskListError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None

@@ -67,7 +67,7 @@ def load_immigration_notes(path: Path) -> dict[str, str]:
     name = "CHECKIN_IMMIGRATION_NOTE_FILE"
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SettingsError(f"{name}: cannot read {path} ({type(exc).__name__})") from None
     if not isinstance(data, dict) or not data:
         raise SettingsError(f"{name}: {path} must map language codes to sentences")

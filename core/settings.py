@@ -118,7 +118,14 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        error = exc.errors()[0]
+        raise SettingsError(settings_problems(exc)[0]) from None
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """Every bad setting of a failed :class:`Settings`, one line each, naming it."""
+    problems = []
+    for error in exc.errors():
         name = "CHECKIN_" + "_".join(str(part) for part in error["loc"][:1]).upper()
         reason = str(error["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {reason}") from None
+        problems.append(f"{name}: {reason}")
+    return problems

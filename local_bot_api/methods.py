@@ -39,6 +39,10 @@ SEND_METHODS = frozenset(
     }
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -97,11 +101,7 @@ class BotMethods:
         deadline = loop.time() + timeout
         while True:
             if generation != state.poll_generation:
-                raise ApiError(
-                    409,
-                    "Conflict: terminated by other getUpdates request; make "
-                    "sure that only one bot instance is running",
-                )
+                raise ApiError(409, CONFLICT)
             batch = state.take_batch(limit)
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or stopping.is_set():

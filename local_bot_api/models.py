@@ -27,7 +27,9 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-FaultKind = Literal["retry_after", "server_error", "blocked", "hang", "reset"]
+FaultKind = Literal[
+    "retry_after", "server_error", "blocked", "hang", "reset", "unauthorized", "conflict"
+]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from local_bot_api.faults import Fault, FaultPlan, SendRateLimiter
 from local_bot_api.limits import check_limits
-from local_bot_api.methods import BLOCKED, SEND_METHODS, BotMethods
+from local_bot_api.methods import BLOCKED, CONFLICT, SEND_METHODS, BotMethods
 from local_bot_api.models import ApiError, Clock, FaultKind, RecordedError, UploadedFile
 from local_bot_api.spec import ApiSpec, decode_params
 from local_bot_api.state import TelegramState
@@ -145,10 +145,12 @@ class LocalBotAPI(UserSimulator):
         """Make the next ``times`` calls of ``method`` (``"*"``: any but getUpdates) fail.
 
         ``retry_after``: 429 with ``parameters.retry_after``; ``server_error``: 500;
-        ``blocked``: 403 "bot was blocked by the user"; ``hang``: hold the request for
-        :attr:`hang_seconds` (or until :meth:`stop`), then process it normally (the client has
-        usually timed out by then, as when Telegram's answer is lost); ``reset``: close the
-        connection without an answer. ``chat_id`` limits the fault to requests for that chat.
+        ``blocked``: 403 "bot was blocked by the user"; ``unauthorized``: 401, as for a revoked
+        token; ``conflict``: 409, as when another process polls with the same token; ``hang``:
+        hold the request for :attr:`hang_seconds` (or until :meth:`stop`), then process it
+        normally (the client has usually timed out by then, as when Telegram's answer is lost);
+        ``reset``: close the connection without an answer. ``chat_id`` limits the fault to
+        requests for that chat.
         """
         self.faults.add(Fault(method.lower(), kind, times, retry_after, chat_id))
 
@@ -224,6 +226,10 @@ class LocalBotAPI(UserSimulator):
             raise ApiError(500, "Internal Server Error")
         if fault.kind == "blocked":
             raise ApiError(403, BLOCKED)
+        if fault.kind == "unauthorized":
+            raise ApiError(401, "Unauthorized")
+        if fault.kind == "conflict":
+            raise ApiError(409, CONFLICT)
         if fault.kind == "hang":
             try:
                 async with asyncio.timeout(self.hang_seconds):

@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.errors import StorageError
+from storage.problems import describe, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +102,84 @@ def alembic_config() -> Config:
     return config
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the database up to the newest migration."""
+async def migrate(engine: AsyncEngine, target: str = "head") -> None:
+    """Bring the database up to the newest migration (or to ``target``)."""
     async with engine.connect() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, target)
         await connection.commit()
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, target: str = "head") -> None:
+    state = read_migration_state(connection)
+    if state.status == "unknown":
+        raise StorageError(state.explain())
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, target)
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """Where a database stands against the migrations this version of Check-in knows."""
+
+    current: tuple[str, ...]  # the revisions recorded in alembic_version (none: a new database)
+    known: tuple[str, ...]  # every revision this version has, oldest first
+    head: str
+
+    @property
+    def status(self) -> Literal["new", "current", "behind", "unknown"]:
+        if not self.current:
+            return "new"
+        if any(revision not in self.known for revision in self.current):
+            return "unknown"
+        return "current" if self.current == (self.head,) else "behind"
+
+    def explain(self) -> str:
+        """The state in words, for an operator."""
+        shown = ", ".join(self.current)
+        if self.status == "new":
+            return f"no tables yet; 'checkin-bot run' creates them (migration {self.head})"
+        if self.status == "unknown":
+            return (
+                f"the database was migrated by a newer version of Check-in (revision {shown}; "
+                f"this version knows up to {self.head}): run that newer version, or restore a "
+                "backup taken before the upgrade"
+            )
+        if self.status == "behind":
+            return f"at migration {shown}; 'checkin-bot run' upgrades it to {self.head}"
+        return f"up to date (migration {self.head})"
+
+
+def read_migration_state(connection: Connection) -> MigrationState:
+    script = ScriptDirectory.from_config(alembic_config())
+    known = tuple(reversed([s.revision for s in script.walk_revisions()]))
+    current = tuple(MigrationContext.configure(connection).get_current_heads())
+    return MigrationState(current=current, known=known, head=str(script.get_current_head()))
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The SQLite file a URL names, or None (another database, or in memory)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database or "")
+
+
+def describe_url(url: str) -> str:
+    """The database as an operator names it: a SQLite file's path, or host and database name
+    (never a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a URL"
+    if parsed.get_backend_name() == "sqlite":
+        return str(Path(parsed.database or ":memory:").resolve()) if parsed.database else ":memory:"
+    host = parsed.host or "localhost"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{host}{port}/{parsed.database or ''}"
 
 
 async def current_revision(connection: AsyncConnection) -> str | None:
@@ -120,23 +191,11 @@ async def current_revision(connection: AsyncConnection) -> str | None:
 
 def storage_problem(exc: BaseException) -> str | None:
     """What an operator should read for a database error we know, or None for any other."""
-    if not isinstance(exc, DBAPIError):
-        return None
-    text = str(exc.orig).lower()
-    if "locked" in text or "busy" in text:
-        return "the database is locked by another process; nothing was changed, try again"
-    if "disk is full" in text or "database or disk is full" in text:
-        return "the disk is full: the database could not be written; nothing was changed"
-    if "disk i/o error" in text:
-        return "the database file could not be written (disk I/O error); nothing was changed"
-    if "readonly" in text or "read-only" in text:
-        return "the database file is read-only; nothing was changed"
-    return None
+    return describe(exc)
 
 
 def _is_locked(exc: BaseException) -> bool:
-    problem = storage_problem(exc)
-    return problem is not None and "locked" in problem
+    return is_transient(exc)
 
 
 class Database:
@@ -151,16 +210,57 @@ class Database:
         lock_backoff_s: float | None = None,
     ) -> None:
         self.url = url
-        self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms or BUSY_TIMEOUT_MS)
+        self.where = describe_url(url)
+        try:
+            self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms or BUSY_TIMEOUT_MS)
+        except Exception as exc:
+            problem = describe(exc)
+            if problem is None:
+                raise
+            raise self.start_up_error(problem) from None
         self.lock_attempts = max(1, lock_attempts or LOCK_ATTEMPTS)
         self.lock_backoff_s = LOCK_BACKOFF_S if lock_backoff_s is None else lock_backoff_s
 
-    async def migrate(self) -> None:
+    def start_up_error(self, problem: str) -> StorageError:
+        """A problem met while opening the database, as the one line an operator reads."""
+        return StorageError(f"CHECKIN_DATABASE_URL ({self.where}): {problem}")
+
+    async def migrate(self, target: str = "head") -> None:
+        """Bring the database up to date; a problem is one :class:`StorageError` line naming
+        the setting, the database and the cause."""
+        problem = await asyncio.to_thread(self.open_problem)
+        if problem is not None:
+            raise self.start_up_error(problem)
         try:
-            await migrate(self.engine)
+            await migrate(self.engine, target)
+        except StorageError as exc:  # migrated by a newer version
+            raise self.start_up_error(str(exc)) from None
         except DBAPIError as exc:
-            _raise_mapped(exc)
-            raise
+            problem = describe(exc)
+            if problem is None:
+                raise
+            raise self.start_up_error(problem) from None
+
+    def open_problem(self) -> str | None:
+        """Why a SQLite file cannot be opened and read, found with the standard library first.
+
+        A connection that fails while aiosqlite opens it leaves aiosqlite's worker thread to
+        stop on its own, after the event loop may have closed (it then prints a traceback); this
+        finds the same problems (a file that is not a database, a folder that cannot be written)
+        without starting that thread. Creates the file where it may, as opening it would.
+        """
+        path = sqlite_path(self.url)
+        if path is None:
+            return None
+        try:
+            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                connection.execute("PRAGMA schema_version").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            return describe(exc)
+        return None
 
     def transaction(self) -> _Transaction:
         """``async with db.transaction() as conn``: one atomic unit of work (commits on success).
