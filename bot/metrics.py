@@ -3,8 +3,8 @@
 Through the maintained client library (``prometheus_client``), one registry per application so
 several bots in one process (the tests) never mix their figures:
 
-- ``checkin_updates_handled_total{outcome}``: updates handled (``ok``, or ``error`` when a handler
-  failed and the error handler answered);
+- ``checkin_updates_handled_total``: updates handled completely (polling or webhook);
+- ``checkin_handler_errors_total``: updates whose handler failed (the error handler answered);
 - ``checkin_update_seconds``: how long handling one update took (a histogram);
 - ``checkin_prompts{status}``: prompts by status (due, sending, sent, ...), read at each scrape;
 - ``checkin_telegram_errors_total{kind}``: Bot API calls that failed, by kind (``retry_after``,
@@ -49,8 +49,12 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.updates = Counter(
             "checkin_updates_handled",
-            "Telegram updates handled, by outcome (ok, or error: the error handler answered).",
-            ["outcome"],
+            "Telegram updates handled completely (then confirmed to Telegram).",
+            registry=self.registry,
+        )
+        self.handler_errors = Counter(
+            "checkin_handler_errors",
+            "Updates whose handler failed (the error handler answered the person).",
             registry=self.registry,
         )
         self.latency = Histogram(
@@ -71,8 +75,6 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
-        for outcome in ("ok", "error"):
-            self.updates.labels(outcome)
         for kind in ("retry_after", "forbidden", "bad_request", "server_error", "timed_out"):
             self.telegram_errors.labels(kind)
 

@@ -13,14 +13,17 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.app import prepare
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +33,46 @@ BACKOFF_MAX = 30.0
 
 async def serve(app: Application) -> None:  # type: ignore[type-arg]
     """Run the bot until SIGINT or SIGTERM: start, poll and handle, stop cleanly."""
+    async with running(app) as poller:
+        await until_stopped(poller)
+
+
+async def until_stopped(task: asyncio.Task[None] | None = None) -> None:
+    """Wait for SIGINT or SIGTERM (or for ``task`` to end)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
-    async with running(app) as poller:
-        stopper = asyncio.create_task(stopping.wait())
-        await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
+    stopper = asyncio.create_task(stopping.wait())
+    waiting: set[asyncio.Task[Any]] = {stopper} if task is None else {stopper, task}
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+
+
+@contextlib.asynccontextmanager
+async def started(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """The one start sequence, for polling (:func:`running`) and webhooks
+    (:func:`bot.webhook.serving`): initialise, :func:`bot.app.prepare` (migrate, learn the
+    username, set the menus) and start; on leaving, stop and shut down in reverse order."""
+    await app.initialize()
+    try:
+        await prepare(app)
+        await app.start()
+        yield
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
 
 
 @contextlib.asynccontextmanager
 async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # type: ignore[type-arg]
     """The one way the application starts: as ``checkin-bot run``, the tests, the playground and
-    the benchmarks run it. Initialise, :func:`bot.app.prepare` (migrate, learn the username, set
-    the menus), start, and poll (:func:`poll`) in a task, which the block receives; on leaving,
-    stop polling and shut down in reverse order."""
-    await app.initialize()
-    try:
-        await prepare(app)
+    the benchmarks run it. :func:`started`, then poll (:func:`poll`) in a task, which the block
+    receives; on leaving, stop polling, then stop the application."""
+    async with started(app):
         await app.bot.delete_webhook()
-        await app.start()
         poller = asyncio.create_task(poll(app))
         try:
             yield poller
@@ -59,10 +80,6 @@ async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # typ
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
-    finally:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
 
 
 async def poll(app: Application) -> None:  # type: ignore[type-arg]
@@ -86,8 +103,20 @@ async def poll(app: Application) -> None:  # type: ignore[type-arg]
             continue
         backoff = 1.0
         for update in updates:
-            await app.process_update(update)  # handler errors go to the error handler
+            await handle(app, update)
             offset = update.update_id + 1
+
+
+async def handle(app: Application, update: Update) -> None:  # type: ignore[type-arg]
+    """Handle one update completely (a handler's error goes to the error handler, inside
+    ``process_update``), counting it and how long it took in :class:`Metrics`."""
+    metrics = Metrics.of(app)
+    began = time.perf_counter()
+    try:
+        await app.process_update(update)
+    finally:
+        metrics.latency.observe(time.perf_counter() - began)
+        metrics.updates.inc()
 
 
 def _seconds(value: object) -> float:
