@@ -175,13 +175,15 @@ def serve_webhook(settings: Settings, *, host: str, port: int) -> int:
 
 async def webhook(args: argparse.Namespace, settings: Settings) -> int:
     """setWebhook, getWebhookInfo or deleteWebhook, and what Telegram said."""
+    token = settings.token()
+    if args.webhook_command == "set":
+        url, secret = settings.public_url(), settings.secret()
     try:
-        async with Bot(settings.token(), base_url=settings.telegram_api_url) as bot:
+        async with Bot(token, base_url=settings.telegram_api_url) as bot:
             if args.webhook_command == "set":
-                url = settings.public_url()
                 await bot.set_webhook(
                     url,
-                    secret_token=settings.secret(),
+                    secret_token=secret,
                     allowed_updates=Update.ALL_TYPES,
                     max_connections=settings.webhook_max_connections,
                 )

@@ -119,6 +119,7 @@ class WebhookDelivery:
             task = asyncio.create_task(self._deliver(hook, update))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            self.state.activity.notify()
 
     def _next_url(self, hook: Webhook) -> str:
         if not self.targets:
