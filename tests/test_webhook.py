@@ -208,8 +208,8 @@ async def test_healthz_and_metrics(tmp_path: Path) -> None:
         assert re.search(r"^checkin_update_seconds_count \d", body, re.M)
         by_status = dict(await world.rows("SELECT status, count(*) FROM prompts GROUP BY status"))
         assert by_status == {"sent": 1, "due": 1}  # the start check-in; the 3-month one waits
-        for status in ("due", "sending", "sent", "uncertain", "answered", "expired"):
-            assert f'checkin_prompts{{status="{status}"}} {float(by_status.get(status, 0))}' in body
+        for name in ("due", "sending", "sent", "uncertain", "answered", "expired"):
+            assert f'checkin_prompts{{status="{name}"}} {float(by_status.get(name, 0))}' in body
         assert 'checkin_telegram_errors_total{kind="forbidden"} 1.0' in body
         assert 'checkin_telegram_errors_total{kind="retry_after"} 0.0' in body
         assert str(KW) not in body  # no identifier in any label
