@@ -34,6 +34,7 @@ from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
 from storage import audit, digests, staff
+from storage.db import current_revision
 from storage.invites import new_token
 
 log = logging.getLogger("bot.cli")
@@ -52,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="checkin-bot", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="run the bot (long polling), migrating the database first")
+    sub.add_parser("migrate", help="bring the database to the newest schema, and stop")
     serve_parser = sub.add_parser(
         "serve", help="run the bot behind a Telegram webhook (see docs/deploy.md)"
     )
@@ -170,6 +172,19 @@ def serve_webhook(settings: Settings, *, host: str, port: int) -> int:
         asyncio.run(serve_until_stopped())
     except OSError as exc:
         raise CheckinError(f"--port: cannot listen on {host}:{port}: {exc.strerror}") from None
+    return 0
+
+
+async def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate the database (once, before starting several ``serve`` processes)."""
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.read() as conn:
+            revision = await current_revision(conn)
+    finally:
+        await rt.db.close()
+    print(f"the database is at migration {revision}")
     return 0
 
 
@@ -398,6 +413,7 @@ COMMANDS: dict[str, Command] = {
     "languages": languages,
     "staff": staff_add,
     "due": due,
+    "migrate": migrate,
     "webhook": webhook,
 }
 

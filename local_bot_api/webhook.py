@@ -67,6 +67,7 @@ class WebhookDelivery:
         self.targets: list[str] = []
         self._turn = 0
         self._inflight: dict[int, object] = {}  # update id -> chat key
+        self._inflight_url: dict[int, str] = {}
         self._retry_at: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
@@ -79,7 +80,12 @@ class WebhookDelivery:
 
     @property
     def in_flight(self) -> int:
+        """Deliveries waiting for their answer."""
         return len(self._inflight)
+
+    def in_flight_to(self, url: str) -> list[int]:
+        """The updates delivered to ``url`` and waiting for their answer."""
+        return sorted(update for update, target in self._inflight_url.items() if target == url)
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -132,6 +138,8 @@ class WebhookDelivery:
         assert self._session is not None
         update_id = update["update_id"]
         url = self._next_url(hook)
+        self._inflight_url[update_id] = url
+        self.state.activity.notify()
         headers = {"Content-Type": "application/json"}
         if hook.secret:
             headers[SECRET_HEADER] = hook.secret
@@ -149,6 +157,7 @@ class WebhookDelivery:
             status = None
         finally:
             self._inflight.pop(update_id, None)
+            self._inflight_url.pop(update_id, None)
         delivery = Delivery(update_id, url, status)
         self.deliveries.append(delivery)
         if delivery.confirmed:
