@@ -14,12 +14,16 @@ person does); updates handled per second, with 1, 2 and 4 processes, into bench/
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
+import statistics
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,11 +33,13 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import machine, write_section
 from local_bot_api import LocalBotAPI
 from local_bot_api.models import BotMessage
 from storage import staff
 from storage.db import Database
 from storage.invites import new_token
+from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT.parent / "shared" / "telegram-bot-api" / "api.json"
@@ -233,3 +239,170 @@ async def _staff_link(database_url: str) -> str:
     finally:
         await db.close()
     return token
+
+
+# ---- the benchmark ---------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    backend: str
+    processes: int
+    people: int
+    presses: int
+    seconds: float
+    latencies: list[float]
+    bot_cpu: float
+    parent_cpu: float
+    load: float
+
+    @property
+    def per_second(self) -> float:
+        return self.presses / self.seconds
+
+
+async def _answer_all(api: LocalBotAPI, person: int, statements: int, out: list[float]) -> None:
+    """``person`` answers ``statements`` statements, each once the previous was handled."""
+    for _ in range(statements):
+        message = showing(api, person)
+        began = time.perf_counter()
+        await handled(api, api.press_button(person, message.message_id, button(api, message, "🙂")))
+        out.append(time.perf_counter() - began)
+
+
+async def measure(backend: str, url: str, processes: int, people: int, statements: int) -> Run:
+    with tempfile.TemporaryDirectory(prefix="checkin-serve-") as tmp:
+        async with (
+            LocalBotAPI(None, token=TOKEN, bot_username=BOT_USERNAME) as api,
+            cluster(api, url, processes, Path(tmp)) as running,
+        ):
+            chats = list(range(10_001, 10_001 + people))
+            await enrol(api, 900_001, chats, url)
+            latencies: list[float] = []
+            pids = [p.pid for p in running.processes]
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            parent_before = time.process_time()
+            began = time.perf_counter()
+            await asyncio.gather(*(_answer_all(api, c, statements, latencies) for c in chats))
+            seconds = time.perf_counter() - began
+            bot_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+            parent_cpu = time.process_time() - parent_before
+            load = os.getloadavg()[0]
+    return Run(
+        backend,
+        processes,
+        people,
+        len(latencies),
+        seconds,
+        latencies,
+        bot_cpu,
+        parent_cpu,
+        load,
+    )
+
+
+async def run_all(
+    backends: list[str], counts: list[int], people: int, statements: int
+) -> list[Run]:
+    runs: list[Run] = []
+    server = PostgresServer.start() if "postgresql" in backends else None
+    try:
+        for backend in backends:
+            for count in counts:
+                if backend == "postgresql":
+                    assert server is not None
+                    url = server.create_database(f"bench{count}")
+                    workdir = None
+                else:
+                    workdir = tempfile.mkdtemp(prefix="checkin-serve-db-")
+                    url = f"sqlite+aiosqlite:///{workdir}/bench.db"
+                try:
+                    run = await measure(backend, url, count, people, statements)
+                finally:
+                    if workdir is not None:
+                        shutil.rmtree(workdir, ignore_errors=True)
+                print(
+                    f"{backend}: {count} process(es): {run.per_second:.0f} updates/s "
+                    f"({run.presses} presses in {run.seconds:.1f} s)",
+                    flush=True,
+                )
+                runs.append(run)
+    finally:
+        if server is not None:
+            server.stop()
+    return runs
+
+
+def report(runs: list[Run], command: str) -> str:
+    rows = []
+    for run in runs:
+        ordered = sorted(run.latencies)
+        p50 = statistics.median(ordered) * 1000
+        p95 = ordered[int(len(ordered) * 0.95) - 1] * 1000
+        rows.append(
+            f"| {run.backend} | {run.processes} | {run.presses} | {run.seconds:.1f} | "
+            f"**{run.per_second:.0f}** | {p50:.0f} | {p95:.0f} | "
+            f"{run.bot_cpu / run.presses * 1000:.1f} | {run.parent_cpu / run.presses * 1000:.1f} | "
+            f"{run.load:.1f} |"
+        )
+    cores = os.cpu_count()
+    return (
+        f"Command: `{command}`  \nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"  # noqa: S608 - Markdown, not SQL
+        f"Machine: {machine()}\n\n"
+        f"N `checkin-bot serve` processes (real processes, `python -m bot.cli serve`) on one "
+        f"database, behind the local Bot API's webhook delivery (round-robin over them, at most "
+        f"40 deliveries in flight, updates of one chat one at a time). {runs[0].people} young "
+        f"people, each with an open check-in, answer statements as fast as the bot answers: "
+        f"each presses, waits until the update is handled (answered 200), then presses the "
+        f"next. A press is: the stored answer (compare-and-set), answerCallbackQuery and "
+        f"editMessageText. `CHECKIN_SEND_RATE` is set to 1000 so the rate limiter does not cap "
+        f"the figure (Telegram's own limit of about 30 messages a second is per bot, not per "
+        f"process). No Bot API spec check in the stand-in here (it costs the parent CPU).\n\n"
+        f"| database | processes | presses | seconds | updates/s | median ms | p95 ms | "
+        f"bot CPU ms/update | stand-in CPU ms/update | load average |\n"
+        f"|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        f"**What {cores} cores allow.** Everything runs on this machine: the stand-in (one "
+        f"Python process, which also plays the young people), the N bot processes and, for "
+        f"PostgreSQL, the server. The bot's CPU per update (column 8) times updates per second "
+        f"is how many cores the bots use; once bots, stand-in and database together use every "
+        f"core, more processes cannot help and only add switching. This machine is shared with "
+        f"other work (the last column is the 1-minute load average at the end of each run; "
+        f"above {cores} the bots were waiting for a core), so the figures vary run to run. On real hardware the stand-in's share "
+        f"is Telegram's, and each added core (or machine) behind the load balancer adds about "
+        f"one process's throughput until the database is the limit: with SQLite every write "
+        f"takes the one write lock, so several processes on one SQLite file add little; "
+        f"PostgreSQL serves them side by side.\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--people", type=int, default=40)
+    parser.add_argument("--statements", type=int, default=9)
+    parser.add_argument(
+        "--backend", nargs="+", choices=["postgresql", "sqlite"], default=["postgresql", "sqlite"]
+    )
+    args = parser.parse_args(argv)
+    runs = asyncio.run(run_all(args.backend, args.processes, args.people, args.statements))
+    command = (
+        f"python -m bench.serve --processes {' '.join(map(str, args.processes))} "
+        f"--people {args.people} --statements {args.statements} --backend {' '.join(args.backend)}"
+    )
+    body = report(runs, command)
+    write_section("Updates per second with 1, 2 and 4 serve processes", body)
+    print(body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
