@@ -370,18 +370,35 @@ def report(runs: list[Run], command: str) -> str:
         f"| database | processes | presses | seconds | updates/s | median ms | p95 ms | "
         f"bot CPU ms/update | stand-in CPU ms/update | load average |\n"
         f"|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        f"{scaling(runs)}\n\n"
         f"**What {cores} cores allow.** Everything runs on this machine: the stand-in (one "
         f"Python process, which also plays the young people), the N bot processes and, for "
-        f"PostgreSQL, the server. The bot's CPU per update (column 8) times updates per second "
-        f"is how many cores the bots use; once bots, stand-in and database together use every "
-        f"core, more processes cannot help and only add switching. This machine is shared with "
-        f"other work (the last column is the 1-minute load average at the end of each run; "
-        f"above {cores} the bots were waiting for a core), so the figures vary run to run. "
-        f"On real hardware the stand-in's share is Telegram's, and each added core (or machine) behind the load balancer adds about "
-        f"one process's throughput until the database is the limit: with SQLite every write "
-        f"takes the one write lock, so several processes on one SQLite file add little; "
-        f"PostgreSQL serves them side by side.\n"
+        f"PostgreSQL, the server. Bot CPU per update times updates per second is how many cores "
+        f"the bots use; once bots, stand-in and database together use every core, more "
+        f"processes cannot help and only add switching. This machine is shared with other work "
+        f"(the last column is the 1-minute load average at the end of each run; above {cores} "
+        f"something was always waiting for a core), so the figures vary from run to run and "
+        f"measure what two busy cores allow, not what the design allows. On real hardware the "
+        f"stand-in's share is Telegram's, each process gets its own core, and the database "
+        f"becomes the limit: SQLite takes one write lock for every write, PostgreSQL does not.\n"
     )
+
+
+def scaling(runs: list[Run]) -> str:
+    """The speed-up over one process, per backend, in words."""
+    parts = []
+    for backend in dict.fromkeys(run.backend for run in runs):
+        mine = [run for run in runs if run.backend == backend]
+        one = next((run for run in mine if run.processes == 1), None)
+        if one is None:
+            continue
+        ups = ", ".join(
+            f"{run.processes} processes {run.per_second / one.per_second:.2f}x"
+            for run in mine
+            if run.processes != 1
+        )
+        parts.append(f"{backend}: 1 process {one.per_second:.0f} updates/s; {ups}")
+    return "Speed-up over one process: " + "; ".join(parts) + "."
 
 
 def main(argv: list[str] | None = None) -> int:
