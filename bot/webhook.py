@@ -122,9 +122,7 @@ async def serving(
         try:
             site = web.TCPSite(runner, host, port, reuse_address=True)
             await site.start()
-            server = site._server  # aiohttp keeps the listening socket here
-            sockets = getattr(server, "sockets", None) or []
-            real_port = int(sockets[0].getsockname()[1]) if sockets else port
+            real_port = int(runner.addresses[0][1]) if runner.addresses else port
             log.info("serving updates on %s:%d", host, real_port)
             yield real_port
         finally:

@@ -104,7 +104,11 @@ class WebhookDelivery:
     async def _run(self) -> None:
         while True:
             self._dispatch()
-            await self.state.updates_changed.wait_once(self.retry_seconds)
+            pending = {u["update_id"] for u in self.state.pending}
+            self._retry_at = {u: at for u, at in self._retry_at.items() if u in pending}
+            # Woken by every new update, setWebhook and each delivery's end; a delivery to
+            # try again is looked at after retry_seconds.
+            await self.state.updates_changed.wait_once(self.retry_seconds if self._retry_at else 60)
 
     def _dispatch(self) -> None:
         hook = self.state.webhook

@@ -31,6 +31,7 @@ from conversations.runtime import Context
 from core.clock import ManualClock
 from core.settings import Settings
 from local_bot_api import LocalBotAPI
+from storage.health import head_revision
 from tests.people import add_staff, enrolled
 from tests.test_cli import checkin_bot
 from tests.world import BOT_USERNAME, SPEC, START, TOKEN, World
@@ -135,6 +136,30 @@ async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(tmp_path: Pa
         ids = [d.update_id for d in api.webhook.deliveries]
         assert len(ids) == len(set(ids))
         assert {d.status for d in api.webhook.deliveries} == {200}
+
+
+async def test_a_stopping_process_finishes_the_update_it_holds(tmp_path: Path) -> None:
+    async with served(tmp_path / "g.db") as (world,):
+        api = world.api
+        await add_staff(world, KW)
+        entered, release = asyncio.Event(), asyncio.Event()
+
+        async def slow(update: Update, context: Context) -> None:
+            entered.set()
+            await release.wait()
+
+        assert world.app is not None
+        world.app.add_handler(MessageHandler(filters.Regex("^/invite"), slow), group=-1)
+        update = api.send_text(KW, "/invite GH")
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        stopping = asyncio.create_task(world.stop())  # SIGTERM does the same
+        await asyncio.sleep(0)
+        assert not stopping.done()
+        release.set()
+        await asyncio.wait_for(stopping, timeout=15)
+        delivered = [d.status for d in api.webhook.deliveries if d.update_id == update["update_id"]]
+        assert delivered == [200]
+        assert "Invite for GH" in world.last(KW).content
 
 
 async def test_a_wrong_or_missing_secret_gets_401_and_changes_nothing(tmp_path: Path) -> None:
@@ -409,6 +434,14 @@ def test_a_bad_webhook_setting_is_one_line_naming_it(
     assert message in lines[-1], result.stderr
     assert "Traceback" not in result.stderr
     assert "has space" not in result.stderr
+
+
+def test_migrate_brings_the_database_to_the_newest_migration(tmp_path: Path) -> None:
+    result = checkin_bot(tmp_path, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"the database is at migration {head_revision()}"
+    again = checkin_bot(tmp_path, "migrate")
+    assert again.stdout == result.stdout
 
 
 def test_every_setting_is_in_the_readme() -> None:
