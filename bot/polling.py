@@ -19,11 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.app import prepare
 from bot.metrics import Metrics
+from core.errors import CheckinError
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,11 @@ async def poll(app: Application) -> None:  # type: ignore[type-arg]
             )
         except TimedOut:
             continue
+        except Conflict:
+            raise CheckinError(
+                "Telegram refused long polling: a webhook is set (see `checkin-bot webhook info`; "
+                "`checkin-bot webhook delete` to poll), or another `checkin-bot run` is polling"
+            ) from None
         except RetryAfter as exc:
             await asyncio.sleep(_seconds(exc.retry_after))
             continue

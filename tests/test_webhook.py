@@ -25,10 +25,12 @@ from telegram.ext import MessageHandler, filters
 from bot import cli
 from bot.app import build_application, build_runtime
 from bot.metrics import Metrics
+from bot.polling import running
 from bot.standin import standin_settings
 from bot.webhook import SECRET_HEADER, serving, update_path
 from conversations.runtime import Context
 from core.clock import ManualClock
+from core.errors import CheckinError
 from core.settings import Settings
 from local_bot_api import LocalBotAPI
 from storage.health import head_revision
@@ -255,6 +257,21 @@ async def test_healthz_and_metrics(tmp_path: Path) -> None:
         assert await get(base(world) + "/healthz") == (503, "database unreachable\n")
         assert (await get(base(world) + "/metrics"))[0] == 200
         (tmp_path / "h.db").rmdir()
+
+
+async def test_polling_stops_with_one_line_when_a_webhook_is_set(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    async with LocalBotAPI(SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock) as api:
+        settings = standin_settings(api, f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+        app = build_application(build_runtime(settings, clock=clock), tick_seconds=None)
+
+        async def poll_while_a_webhook_is_set() -> None:
+            async with running(app) as poller:
+                await app.bot.set_webhook("https://bot.example.org/telegram", secret_token=SECRET)
+                await asyncio.wait_for(asyncio.shield(poller), timeout=15)
+
+        with pytest.raises(CheckinError, match="a webhook is set"):
+            await poll_while_a_webhook_is_set()
 
 
 def test_the_update_path_is_the_public_urls() -> None:
