@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -108,7 +109,10 @@ def base(world: ServedWorld) -> str:
 # ---- one process -----------------------------------------------------------------------------
 
 
-async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(tmp_path: Path) -> None:
+async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     async with served(tmp_path / "c.db") as (world,):
         api = world.api
         await enrolled(world, YP, KW)
@@ -138,6 +142,10 @@ async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(tmp_path: Pa
         ids = [d.update_id for d in api.webhook.deliveries]
         assert len(ids) == len(set(ids))
         assert {d.status for d in api.webhook.deliveries} == {200}
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "serving updates on" in logged
+    for secret_or_id in (SECRET, str(YP), str(KW)):
+        assert secret_or_id not in logged
 
 
 async def test_a_stopping_process_finishes_the_update_it_holds(tmp_path: Path) -> None:
