@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from bot.commands import COMMANDS
 from bot.error_handler import handle_error
+from bot.metrics import Metrics
 from bot.schedule import tick
 from conversations import (
     account,
@@ -112,11 +113,14 @@ def _check_directories(settings: Settings) -> None:
 
 
 def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS) -> Application:  # type: ignore[type-arg]
-    """The Telegram application with every handler, in order."""
+    """The Telegram application with every handler, in order, counting in :class:`Metrics`."""
     settings = rt.settings
+    metrics = Metrics()
     app = (
         ApplicationBuilder()
         .token(settings.token())
+        .request(metrics.request())
+        .get_updates_request(metrics.request(polling=True))
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.file_url())
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
@@ -126,6 +130,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         .build()
     )
     rt.attach(app)
+    metrics.attach(app)
 
     # 1. Every command, from the one table (bot/commands.py), private chats only; staff
     #    commands check the caller's role on every call.

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from telegram import Bot
+from telegram import Bot, Update
 from telegram.error import TelegramError
 
 from bot.app import build_application, build_runtime
 from bot.check import check
 from bot.locales import completeness
 from bot.playground import run_playground
-from bot.polling import serve
+from bot.polling import serve, until_stopped
 from bot.schedule import preview
+from bot.webhook import serving, update_path
 from conversations.digest import Scope
 from conversations.export import aggregate_rows, answer_rows
 from conversations.reports import compose, describe_scope
@@ -34,6 +35,7 @@ from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
 from storage import audit, digests, staff
+from storage.db import current_revision
 from storage.invites import new_token
 
 log = logging.getLogger("bot.cli")
@@ -55,6 +57,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", help="check settings, files, database and token; say what is fine and what is not"
     )
+    sub.add_parser("migrate", help="bring the database to the newest schema, and stop")
+    serve_parser = sub.add_parser(
+        "serve", help="run the bot behind a Telegram webhook (see docs/deploy.md)"
+    )
+    serve_parser.add_argument("--port", type=_port, default=8081, help="port (default 8081)")
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    hook = sub.add_parser("webhook", help="tell Telegram where to post updates").add_subparsers(
+        dest="webhook_command", required=True, metavar="ACTION"
+    )
+    hook.add_parser("set", help="setWebhook: CHECKIN_WEBHOOK_URL, with the secret")
+    hook.add_parser("info", help="getWebhookInfo: the address, pending updates, the last error")
+    hook.add_parser("delete", help="deleteWebhook (then `checkin-bot run` can poll again)")
     staff = sub.add_parser("staff", help="manage staff").add_subparsers(
         dest="staff_command", required=True, metavar="ACTION"
     )
@@ -96,6 +112,16 @@ def _when(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return port
+
+
 def one_line(message: str) -> str:
     """An operator's error as one line (a YAML parser's message spans several)."""
     return " ".join(message.split())
@@ -114,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         if args.command == "run":
             return run(settings)
+        if args.command == "serve":
+            return serve_webhook(settings, host=args.host, port=args.port)
         if args.command == "playground":
             return run_playground(settings, port=args.port, database=args.database)
         command = COMMANDS[args.command]
@@ -133,6 +161,70 @@ def run(settings: Settings) -> int:
     rt = build_runtime(settings)
     app = build_application(rt)
     asyncio.run(serve(app))
+    return 0
+
+
+def serve_webhook(settings: Settings, *, host: str, port: int) -> int:
+    """Run the bot behind a webhook until interrupted (updates confirmed once handled)."""
+    secret = settings.secret()
+    rt = build_runtime(settings)
+    app = build_application(rt)
+    path = update_path(settings.webhook_url)
+
+    async def serve_until_stopped() -> None:
+        async with serving(app, secret, host=host, port=port, path=path):
+            await until_stopped()
+
+    log.info("starting the bot (webhook)")
+    try:
+        asyncio.run(serve_until_stopped())
+    except OSError as exc:
+        raise CheckinError(f"--port: cannot listen on {host}:{port}: {exc.strerror}") from None
+    return 0
+
+
+async def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate the database (once, before starting several ``serve`` processes)."""
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.read() as conn:
+            revision = await current_revision(conn)
+    finally:
+        await rt.db.close()
+    print(f"the database is at migration {revision}")
+    return 0
+
+
+async def webhook(args: argparse.Namespace, settings: Settings) -> int:
+    """setWebhook, getWebhookInfo or deleteWebhook, and what Telegram said."""
+    token = settings.token()
+    if args.webhook_command == "set":
+        url, secret = settings.public_url(), settings.secret()
+    try:
+        async with Bot(token, base_url=settings.telegram_api_url) as bot:
+            if args.webhook_command == "set":
+                await bot.set_webhook(
+                    url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    max_connections=settings.webhook_max_connections,
+                )
+                print(f"webhook set: Telegram posts updates to {url}")
+            elif args.webhook_command == "delete":
+                await bot.delete_webhook()
+                print("webhook deleted: `checkin-bot run` can poll for updates")
+            else:
+                info = await bot.get_webhook_info()
+                print(f"url: {info.url or '(none: polling)'}")
+                print(f"pending updates: {info.pending_update_count}")
+                print(f"max connections: {info.max_connections or '-'}")
+                if info.last_error_message:
+                    print(f"last error: {info.last_error_date}: {info.last_error_message}")
+    except TelegramError as exc:
+        raise CheckinError(
+            f"webhook {args.webhook_command}: Telegram refused ({type(exc).__name__}: {exc})"
+        ) from None
     return 0
 
 
@@ -329,6 +421,8 @@ COMMANDS: dict[str, Command] = {
     "languages": languages,
     "staff": staff_add,
     "due": due,
+    "migrate": migrate,
+    "webhook": webhook,
 }
 
 

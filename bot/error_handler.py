@@ -12,6 +12,7 @@ import logging
 
 from telegram import Update
 
+from bot.metrics import Metrics
 from conversations.runtime import Context
 from conversations.sending import send
 from storage import enrolments, staff
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 async def handle_error(update: object, context: Context) -> None:
     """Log the failure without text or ids, then say sorry in the person's language."""
     error = context.error
+    Metrics.of(context.application).handler_errors.inc()
     log.error(
         "an update could not be handled: %s",
         type(error).__name__,

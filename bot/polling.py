@@ -10,7 +10,8 @@ When Telegram fails:
 
 - **at start** (before the first batch): a token Telegram refuses (401), another process polling
   with the same token (409), or Telegram out of reach stop the bot with one
-  :class:`core.errors.CheckinError` line naming the setting and the cause;
+  :class:`core.errors.CheckinError` line naming the setting and the cause; so does a webhook set
+  for the bot (Telegram refuses long polling then), at start or while running;
 - **while running**: polling retries with back-off (:class:`Backoff`, injectable with the sleep
   function so tests do not wait), logs one line when it starts failing in a new way and one when
   it works again (not one per retry), and carries on from the last confirmed update: updates that
@@ -23,9 +24,11 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from telegram import Update
 from telegram.error import (
@@ -40,6 +43,7 @@ from telegram.error import (
 from telegram.ext import Application
 
 from bot.app import prepare
+from bot.metrics import Metrics
 from conversations.runtime import Runtime
 from core.errors import CheckinError
 
@@ -78,6 +82,12 @@ def trouble(exc: TelegramError) -> Trouble:
             "CHECKIN_TELEGRAM_TOKEN: Telegram refuses this token (401 Unauthorized); copy it "
             "again from @BotFather",
         )
+    if isinstance(exc, Conflict) and "webhook" in exc.message:
+        return Trouble(
+            "webhook",
+            "Telegram refused long polling: a webhook is set (see `checkin-bot webhook info`; "
+            "`checkin-bot webhook delete` to poll)",
+        )
     if isinstance(exc, Conflict):
         return Trouble(
             "conflict",
@@ -101,17 +111,45 @@ async def serve(
     sleep: Sleep = asyncio.sleep,
 ) -> None:
     """Run the bot until SIGINT or SIGTERM: start, poll and handle, stop cleanly."""
+    async with running(app, backoff=backoff, sleep=sleep) as poller:
+        await until_stopped(poller)
+        if poller.done() and not poller.cancelled():
+            poller.result()  # a start-up failure met by the first poll (409, 401) is raised
+
+
+async def until_stopped(task: asyncio.Task[None] | None = None) -> None:
+    """Wait for SIGINT or SIGTERM (or for ``task`` to end)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
-    async with running(app, backoff=backoff, sleep=sleep) as poller:
-        stopper = asyncio.create_task(stopping.wait())
-        await asyncio.wait({poller, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        if poller.done() and not poller.cancelled():
-            poller.result()  # a start-up failure met by the first poll (409, 401) is raised
+    stopper = asyncio.create_task(stopping.wait())
+    waiting: set[asyncio.Task[Any]] = {stopper} if task is None else {stopper, task}
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+
+
+@contextlib.asynccontextmanager
+async def started(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """The one start sequence, for polling (:func:`running`) and webhooks
+    (:func:`bot.webhook.serving`): initialise (Telegram's getMe), :func:`bot.app.prepare`
+    (migrate, learn the username, set the menus) and start; on leaving, stop and shut down in
+    reverse order. A failure to start (the token refused, Telegram out of reach, a database
+    problem) is one :class:`CheckinError` line."""
+    try:
+        try:
+            await app.initialize()  # asks Telegram who the bot is (getMe)
+            await prepare(app)
+        except TelegramError as exc:
+            raise CheckinError(trouble(exc).line) from None
+        await app.start()
+        yield
+    finally:
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await Runtime.of(app).db.close()  # post_shutdown runs only under run_polling
 
 
 @contextlib.asynccontextmanager
@@ -121,21 +159,14 @@ async def running(
     backoff: Backoff | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """The one way the application starts: initialise (Telegram's getMe), :func:`bot.app.prepare`
-    (migrate, learn the username, set the menus), start, and poll (:func:`poll`) in a task, which
-    the block receives; on leaving, stop polling and shut down in reverse order.
-
-    A failure to start (the token refused, Telegram out of reach, a database problem) is one
-    :class:`CheckinError` line.
-    """
-    try:
+    """The one way the application starts to poll: as ``checkin-bot run``, the tests, the
+    playground and the benchmarks run it. :func:`started`, then poll (:func:`poll`) in a task,
+    which the block receives; on leaving, stop polling, then stop the application."""
+    async with started(app):
         try:
-            await app.initialize()  # asks Telegram who the bot is (getMe)
-            await prepare(app)
             await app.bot.delete_webhook()
         except TelegramError as exc:
             raise CheckinError(trouble(exc).line) from None
-        await app.start()
         poller = asyncio.create_task(poll(app, backoff=backoff, sleep=sleep))
         try:
             yield poller
@@ -143,11 +174,6 @@ async def running(
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
-    finally:
-        if app.running:
-            await app.stop()
-        await app.shutdown()
-        await Runtime.of(app).db.close()  # post_shutdown runs only under run_polling
 
 
 async def poll(
@@ -178,7 +204,7 @@ async def poll(
             continue
         except TelegramError as exc:
             found = trouble(exc)
-            if not started and found.kind in ("refused", "conflict"):
+            if found.kind == "webhook" or (not started and found.kind in ("refused", "conflict")):
                 raise CheckinError(found.line) from None
             failures += 1
             if failing is None or failing.kind != found.kind:
@@ -193,8 +219,20 @@ async def poll(
             log.info("the bot is running: polling Telegram")
             started = True
         for update in updates:
-            await app.process_update(update)  # handler errors go to the error handler
+            await handle(app, update)
             offset = update.update_id + 1
+
+
+async def handle(app: Application, update: Update) -> None:  # type: ignore[type-arg]
+    """Handle one update completely (a handler's error goes to the error handler, inside
+    ``process_update``), counting it and how long it took in :class:`Metrics`."""
+    metrics = Metrics.of(app)
+    began = time.perf_counter()
+    try:
+        await app.process_update(update)
+    finally:
+        metrics.latency.observe(time.perf_counter() - began)
+        metrics.updates.inc()
 
 
 def _seconds(value: object) -> float:

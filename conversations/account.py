@@ -26,7 +26,7 @@ from conversations.texts import (
     unknown_command,
 )
 from core.i18n import Translator, negotiate
-from storage import checkins, enrolments, staff
+from storage import checkins, enrolments, handled, staff
 from storage.records import Enrolment
 
 log = logging.getLogger(__name__)
@@ -102,10 +102,15 @@ async def on_contact_me(update: Update, context: Context) -> None:
         await answer_press(query, t._("This button no longer works."))
         return
     async with rt.db.transaction() as conn:
-        await enrolments.request_contact(
-            conn, enrolment.id, enrolment.key_worker_id, rt.clock.now()
-        )
+        first = await handled.first_time(conn, update.update_id, rt.clock.now())
+        if first:
+            await enrolments.request_contact(
+                conn, enrolment.id, enrolment.key_worker_id, rt.clock.now()
+            )
         member = await staff.staff_by_id(conn, enrolment.key_worker_id or 0)
+    if not first:  # a redelivery: the key worker was told by the first delivery
+        await answer_press(query)
+        return
     staff_t = rt.translator(member.language if member else None)
     told = await notify_staff(
         context.bot,
@@ -243,7 +248,9 @@ async def on_text(update: Update, context: Context) -> None:
             live = await checkins.live_checkin(conn, enrolment.id)
     source = "comment" if live is not None and live.step == COMMENT else "message"
     markup = contact_button(t) if enrolment is not None and enrolment.status in AGREED else None
-    risk = await check_free_text(rt, context.bot, chat_id, t, enrolment, text, source, markup)
+    risk = await check_free_text(
+        rt, context.bot, chat_id, t, enrolment, text, source, markup, update_id=update.update_id
+    )
     if enrolment is None:
         if risk is None:
             await send(context.bot, chat_id, not_enrolled(t))

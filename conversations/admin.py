@@ -34,7 +34,7 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import send, send_lines
 from conversations.staff import clean_label
 from core.i18n import Translator
-from storage import admin, audit, enrolments, staff
+from storage import admin, audit, enrolments, handled, staff
 from storage.invites import new_token
 from storage.records import Enrolment, StaffMember
 
@@ -172,6 +172,8 @@ async def addstaff_command(
     token = new_token()
     expires = now + timedelta(days=rt.settings.invite_ttl_days)
     async with rt.db.transaction() as conn:
+        if not await handled.first_time(conn, update.update_id, now):
+            return  # a redelivery: the first delivery added them
         staff_id, new_team = await staff.add_with_invite(
             conn,
             name=parsed.name,

@@ -29,7 +29,7 @@ from conversations.safeguarding import Match, match_risk
 from conversations.sending import answer_press, send, send_lines
 from conversations.texts import risk_reply
 from core.i18n import Translator
-from storage import alerts, audit, enrolments, staff
+from storage import alerts, audit, enrolments, handled, staff
 from storage.alerts import FIRST, SECOND, Alert
 from storage.records import Enrolment, StaffMember
 
@@ -48,11 +48,15 @@ async def check_free_text(
     text: str,
     source: str,
     markup: InlineKeyboardMarkup | None = None,
+    *,
+    update_id: int | None = None,
 ) -> Match | None:
     """Signpost (and, by policy, alert) when ``text`` holds a risk phrase; None when it does not.
 
     ``t`` is the writer's language. Strangers and people who have not agreed yet are signposted
-    only: nothing about them is stored, and they have not agreed to alerts.
+    only: nothing about them is stored, and they have not agreed to alerts. The update's id is
+    recorded with the alert (or alone, when signposting only): a redelivered update finds it and
+    sends nothing again.
     """
     found = match_risk(text, t.code, rt.risk_lists)
     if found is None:
@@ -60,28 +64,33 @@ async def check_free_text(
     policy = rt.settings.safeguarding_policy
     agreed = enrolment is not None and enrolment.status in AGREED
     alerting = policy == "alert_lead" and agreed
+    now = rt.clock.now()
+    alert_id: int | None = None
+    async with rt.db.transaction() as conn:
+        if not await handled.first_time(conn, update_id, now):
+            log.info("a redelivered risk message changed nothing")
+            return found
+        if alerting and enrolment is not None:
+            alert_id = await alerts.create(
+                conn,
+                enrolment_id=enrolment.id,
+                category=found.category,
+                source=source,
+                text=text.strip()[:ALERT_TEXT_MAX],
+                now=now,
+            )
     reply = risk_reply(t, rt.settings.helplines, policy if alerting else "signpost_only")
     await send(bot, chat_id, reply, markup)
     log.info("a risk phrase matched (%s)", found.category)
-    if alerting and enrolment is not None:
-        await raise_alert(rt, bot, enrolment, found.category, source, text)
+    if alert_id is not None:
+        await send_new_alert(rt, bot, alert_id)
     return found
 
 
-async def raise_alert(
-    rt: Runtime, bot: ExtBot[None], enrolment: Enrolment, category: str, source: str, text: str
-) -> int:
-    """Store an alert and send it to the first lead(s); escalate at once if none can be reached."""
+async def send_new_alert(rt: Runtime, bot: ExtBot[None], alert_id: int) -> None:
+    """Send a stored alert to the first lead(s); escalate at once if none can be reached."""
     now = rt.clock.now()
-    async with rt.db.transaction() as conn:
-        alert_id = await alerts.create(
-            conn,
-            enrolment_id=enrolment.id,
-            category=category,
-            source=source,
-            text=text.strip()[:ALERT_TEXT_MAX],
-            now=now,
-        )
+    async with rt.db.read() as conn:
         alert = await alerts.by_id(conn, alert_id)
         first = await alerts.leads(conn, FIRST)
     assert alert is not None
@@ -91,13 +100,12 @@ async def raise_alert(
             conn,
             actor="system",
             action="alert_created",
-            scope=f"alert:{alert_id} {category}, {source}; sent to {told} lead(s)",
+            scope=f"alert:{alert_id} {alert.category}, {alert.source}; sent to {told} lead(s)",
             now=now,
         )
     if told == 0:
         log.warning("a safeguarding alert reached no lead; escalating now")
         await _escalate(rt, bot, alert)
-    return alert_id
 
 
 async def escalate_due(rt: Runtime, bot: ExtBot[None]) -> int:

@@ -25,7 +25,7 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send
 from conversations.texts import not_enrolled, welcome
 from core.i18n import LANGUAGES, Translator, negotiate
-from storage import checkins, enrolments, invites, prompts, staff
+from storage import checkins, enrolments, handled, invites, prompts, staff
 from storage.records import Invite
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ async def start(update: Update, context: Context) -> None:
     )
     token = context.args[0] if context.args else None
     if token is not None:
-        await _open_invite(rt, context, chat.id, token, guess)
+        await _open_invite(rt, context, chat.id, token, guess, update.update_id)
         return
     async with rt.db.read() as conn:
         member = await staff.staff_by_chat(conn, chat.id)
@@ -138,10 +138,14 @@ async def _welcome_back(rt: Runtime, context: Context, enrolment_id: int, chat_i
         await show(rt, context, chat_id, live)
 
 
-async def _open_invite(rt: Runtime, context: Context, chat_id: int, token: str, guess: str) -> None:
+async def _open_invite(
+    rt: Runtime, context: Context, chat_id: int, token: str, guess: str, update_id: int
+) -> None:
     t = rt.translator(guess)
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
+        if not await handled.first_time(conn, update_id, now):
+            return  # a redelivery: the first delivery used the link and answered
         invite = await invites.find_invite(conn, token) if TOKEN_PATTERN.match(token) else None
         problem = invite_problem(t, invite, rt)
         member = await staff.staff_by_chat(conn, chat_id)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from conversations.checkpoints import add_months
 from conversations.runtime import Runtime
-from storage import audit, retention
+from storage import audit, handled, retention
 from storage.retention import Removed
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ async def run_retention(rt: Runtime, *, force: bool = False) -> Removed | None:
         )
     ][:BATCH]
     async with rt.db.transaction() as conn:
+        await handled.forget_before(conn, now - timedelta(days=handled.KEEP_DAYS))
         removed = await retention.clear_expired_invite_labels(conn, now)
         for enrolment_id in due:
             removed += await retention.remove_identifying(conn, enrolment_id)

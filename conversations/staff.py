@@ -27,7 +27,7 @@ from conversations.sending import answer_press, edit_or_send, send, send_lines
 from conversations.texts import unknown_command
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, checkins, enrolments, invites
+from storage import audit, checkins, enrolments, handled, invites
 from storage.invites import new_token
 from storage.records import Enrolment, StaffMember
 
@@ -86,6 +86,8 @@ async def invite_command(
     token = new_token()
     expires = now + timedelta(days=rt.settings.invite_ttl_days)
     async with rt.db.transaction() as conn:
+        if not await handled.first_time(conn, update.update_id, now):
+            return  # a redelivery: the first delivery made the invite
         await invites.create_invite(
             conn,
             kind="young_person",

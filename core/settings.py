@@ -7,6 +7,7 @@ whose one-line message names the bad setting; the token is a secret and is never
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     schedule_file: Path = DEFAULT_SCHEDULE_FILE
     send_rate: float = Field(default=25.0, gt=0, le=1000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
     @field_validator("timezone")
     @classmethod
@@ -88,6 +92,24 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (not shown)")
         return value
 
     @field_validator("database_url")
@@ -106,6 +128,23 @@ class Settings(BaseSettings):
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
             raise SettingsError("CHECKIN_TELEGRAM_TOKEN: is not set (the token from @BotFather)")
         return self.telegram_token.get_secret_value().strip()
+
+    def secret(self) -> str:
+        """The webhook's secret token; a :class:`SettingsError` when it is not set."""
+        if self.webhook_secret is None:
+            raise SettingsError(
+                "CHECKIN_WEBHOOK_SECRET: is not set (1-256 characters of A-Z, a-z, 0-9, _ and -;"
+                " e.g. from `openssl rand -hex 32`)"
+            )
+        return self.webhook_secret.get_secret_value()
+
+    def public_url(self) -> str:
+        """The webhook's public address; a :class:`SettingsError` when it is not set."""
+        if self.webhook_url is None:
+            raise SettingsError(
+                "CHECKIN_WEBHOOK_URL: is not set (the public https:// address of `serve`)"
+            )
+        return self.webhook_url
 
     def file_url(self) -> str:
         if self.telegram_file_url:

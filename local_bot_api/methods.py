@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from local_bot_api.formatting import FormattingError, ParsedText, parse_text
-from local_bot_api.models import ApiError, ApiEvent, BotMessage, UploadedFile, bad_request
+from local_bot_api.models import (
+    ApiError,
+    ApiEvent,
+    BotMessage,
+    UploadedFile,
+    Webhook,
+    bad_request,
+)
 from local_bot_api.state import ChatState, TelegramState
 
 Handler = Callable[[dict[str, Any], Mapping[str, UploadedFile]], Any]
@@ -43,11 +51,21 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
 )
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
 )
 _OLD_QUERY = "query is too old and response timeout expired or query ID is invalid"
+
+
+def _refuse_while_webhook(state: TelegramState) -> None:
+    if state.webhook is not None:
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+            "to delete the webhook first",
+        )
 
 
 class BotMethods:
@@ -60,7 +78,7 @@ class BotMethods:
             "logOut": lambda p, f: True,
             "close": lambda p, f: True,
             "deleteWebhook": self.delete_webhook,
-            "setWebhook": lambda p, f: True,
+            "setWebhook": self.set_webhook,
             "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
@@ -88,6 +106,7 @@ class BotMethods:
     async def get_updates(self, params: dict[str, Any], stopping: asyncio.Event) -> Any:
         """Long polling: answer at once when updates are pending, else wait up to ``timeout``."""
         state = self.state
+        _refuse_while_webhook(state)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = max(float(params.get("timeout") or 0), 0.0)
         if params.get("allowed_updates") is not None:
@@ -100,6 +119,7 @@ class BotMethods:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            _refuse_while_webhook(state)
             if generation != state.poll_generation:
                 raise ApiError(409, CONFLICT)
             batch = state.take_batch(limit)
@@ -108,14 +128,51 @@ class BotMethods:
                 return batch
             await state.updates_changed.wait_once(remaining)
 
+    def set_webhook(self, params: dict[str, Any], files: Mapping[str, UploadedFile]) -> Any:
+        """Deliver updates to ``url`` from now on (:mod:`local_bot_api.webhook`); an empty url
+        removes the webhook, as ``deleteWebhook`` does."""
+        url = str(params.get("url") or "")
+        if not url:
+            self.state.webhook = None
+            return True
+        if not url.startswith(("https://", "http://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET.fullmatch(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
+        if params.get("allowed_updates") is not None:
+            self.state.allowed_updates = list(params["allowed_updates"])
+        if params.get("drop_pending_updates"):
+            self.state.confirm(self.state.last_update_id + 1)
+        self.state.webhook = Webhook(
+            url=url,
+            secret=None if secret is None else str(secret),
+            max_connections=min(max(int(params.get("max_connections") or 40), 1), 100),
+        )
+        self.state.updates_changed.notify()  # a waiting long poll ends; deliveries begin
+        return True
+
     def delete_webhook(self, params: dict[str, Any], files: Mapping[str, UploadedFile]) -> Any:
+        self.state.webhook = None
         if params.get("drop_pending_updates"):
             self.state.confirm(self.state.last_update_id + 1)
         return True
 
     def get_webhook_info(self, params: dict[str, Any], files: Mapping[str, UploadedFile]) -> Any:
-        pending = len(self.state.pending)
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": pending}
+        hook = self.state.webhook
+        info: dict[str, Any] = {
+            "url": hook.url if hook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.state.pending),
+        }
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            if self.state.allowed_updates:
+                info["allowed_updates"] = self.state.allowed_updates
+            if hook.last_error_date is not None:
+                info["last_error_date"] = hook.last_error_date
+                info["last_error_message"] = hook.last_error_message
+        return info
 
     # ---- commands and menu --------------------------------------------------------------
     @staticmethod

@@ -161,3 +161,14 @@ class ApiError(Exception):
 def bad_request(what: str, *, violation: bool = False) -> ApiError:
     """A 400 ``Bad Request: <what>`` error."""
     return ApiError(400, f"Bad Request: {what}", violation=violation)
+
+
+@dataclass
+class Webhook:
+    """What ``setWebhook`` set, and the last delivery error (for ``getWebhookInfo``)."""
+
+    url: str
+    secret: str | None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None

@@ -25,6 +25,7 @@ from local_bot_api.models import ApiError, Clock, FaultKind, RecordedError, Uplo
 from local_bot_api.spec import ApiSpec, decode_params
 from local_bot_api.state import TelegramState
 from local_bot_api.users import UserSimulator
+from local_bot_api.webhook import WebhookDelivery
 
 _MAX_BODY = 64 * 1024 * 1024
 
@@ -48,6 +49,7 @@ class LocalBotAPI(UserSimulator):
         send_limit_per_second: float | None = None,
         enforce_per_chat_limit: bool = False,
         hang_seconds: float = 30.0,
+        webhook_timeout: float = 10.0,
     ) -> None:
         self.spec = ApiSpec.load(spec_path) if spec_path is not None else None
         self.host, self.port, self.token = host, port, token
@@ -58,6 +60,7 @@ class LocalBotAPI(UserSimulator):
         )
         super().__init__(state, BotMethods(state))
         self.hang_seconds = hang_seconds
+        self.webhook = WebhookDelivery(state, timeout=webhook_timeout)
         self.faults = FaultPlan()
         self.too_many_requests = 0
         self.request_counts: Counter[str] = Counter()
@@ -85,11 +88,13 @@ class LocalBotAPI(UserSimulator):
         sock.bind((self.host, self.port))
         self.port = int(sock.getsockname()[1])  # the real port when port=0
         await web.SockSite(self._runner, sock).start()
+        await self.webhook.start()
 
     async def stop(self) -> None:
         """Release waiting long polls and hung requests, then close the server."""
         self._stopping.set()
         self.state.updates_changed.notify()
+        await self.webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from local_bot_api.models import (
     RecordedError,
     SystemClock,
     UploadedFile,
+    Webhook,
 )
 
 # Update types delivered when allowed_updates was never set (Telegram's default).
@@ -101,9 +103,13 @@ class TelegramState:
         }
         self.chats: dict[int, ChatState] = {}
         self.pending: deque[dict[str, Any]] = deque()
-        self.last_update_id = 0
+        # Telegram's update ids do not start at 1 (and start anew at a random number after a
+        # week without updates); a random start also keeps a database used with an earlier
+        # stand-in (the playground's --database) from seeing the same ids again.
+        self.last_update_id = secrets.randbelow(1 << 30)
         self.confirmed_update_id = 0
         self.allowed_updates: list[str] | None = None
+        self.webhook: Webhook | None = None
         self.poll_generation = 0
         self.updates_changed = Notifier()
         self.activity = Notifier()
@@ -177,6 +183,12 @@ class TelegramState:
             while self.pending and self.pending[0]["update_id"] < offset:
                 self.pending.popleft()
             self.confirmed_update_id = max(self.confirmed_update_id, offset - 1)
+        self.activity.notify()
+
+    def forget_update(self, update_id: int) -> None:
+        """A webhook delivery of ``update_id`` was answered 2xx: it is confirmed."""
+        self.pending = deque(u for u in self.pending if u["update_id"] != update_id)
+        self.confirmed_update_id = max(self.confirmed_update_id, update_id)
         self.activity.notify()
 
     def _allowed(self, update: dict[str, Any]) -> bool:

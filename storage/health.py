@@ -1,4 +1,5 @@
-"""The database's health for ``checkin-bot check``: reachable, writable, migration state.
+"""The database's health: for ``checkin-bot check`` (reachable, writable, migration state) and
+for ``/healthz`` and ``/metrics`` (migrated to the newest revision, prompts in each status).
 
 Nothing is changed: a SQLite file that does not exist yet is not created (only whether it could
 be is looked at), migrations are not run, and the write test is a table created inside a
@@ -12,11 +13,21 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import Database, MigrationState, read_migration_state, sqlite_path
+from storage.db import (
+    Database,
+    MigrationState,
+    alembic_config,
+    current_revision,
+    read_migration_state,
+    sqlite_path,
+)
 from storage.problems import describe
+from storage.schema import prompts
 
 MIN_FREE_BYTES = 1024 * 1024  # less than this free beside a SQLite file: it will soon fail
 
@@ -67,3 +78,19 @@ def _room_for(path: Path) -> str | None:
     if free < MIN_FREE_BYTES:
         return f"the disk is full ({free // 1024} KiB free where it is kept)"
     return None
+
+
+def head_revision() -> str | None:
+    """The newest migration this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def migrations_current(conn: AsyncConnection) -> bool:
+    """True when the database is at the newest migration."""
+    return await current_revision(conn) == head_revision()
+
+
+async def prompt_counts(conn: AsyncConnection) -> dict[str, int]:
+    """How many prompts are in each status."""
+    rows = await conn.execute(select(prompts.c.status, func.count()).group_by(prompts.c.status))
+    return {str(status): int(count) for status, count in rows}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -248,4 +249,18 @@ alerts = Table(
     Column("acknowledged_by", ForeignKey("staff.id"), nullable=True),
     Column("escalated_at", UTCDateTime, nullable=True, comment="when the second lead was told"),
     Index("ix_alerts_enrolment_id", "enrolment_id"),
+)
+
+# Added by migration 0006: the updates whose effects are done, so a redelivery changes nothing.
+handled_updates = Table(
+    "handled_updates",
+    metadata,
+    Column(
+        "update_id",
+        BigInteger,
+        primary_key=True,
+        autoincrement=False,
+        comment="Telegram's update id, recorded with the effect it caused; kept 7 days",
+    ),
+    Column("handled_at", UTCDateTime, nullable=False),
 )
