@@ -39,12 +39,12 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One compiled rule: its id, category, the line as written, and its pattern."""
+    """One rule: its id, category, the line as written, and its regex (compiled with the
+    others of its category, see :func:`combined`)."""
 
     id: str
     category: str
     source: str
-    pattern: re.Pattern[str]
     regex: str
 
 
@@ -129,19 +129,16 @@ def compile_rules(
             if regex in seen:
                 continue
             seen.add(regex)
-            pattern = re.compile(bounded(regex))
-            compiled.append(
-                Rule(rule_id(language, category, regex), category, source, pattern, regex)
-            )
+            compiled.append(Rule(rule_id(language, category, regex), category, source, regex))
     return compiled
 
 
-def combined(rules: Iterable[Rule]) -> re.Pattern[str] | None:
-    """One pattern that finds whether any of ``rules`` matches (the fast first pass)."""
-    regexes = [rule.regex for rule in rules]
-    if not regexes:
+def combined(rules: list[Rule]) -> re.Pattern[str] | None:
+    """One pattern for ``rules``: group ``r<i>`` is rule ``i``, so ``match.lastgroup`` says
+    which rule matched (one search per category, however many rules it has)."""
+    if not rules:
         return None
-    return re.compile(bounded("|".join(f"(?:{r})" for r in regexes)))
+    return re.compile(bounded("|".join(f"(?P<r{i}>{r.regex})" for i, r in enumerate(rules))))
 
 
 def spelling_table(

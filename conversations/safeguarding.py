@@ -26,6 +26,7 @@ English.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -47,7 +48,7 @@ from conversations.risk_rules import (
 
 CATEGORIES = ("self_harm", "abuse", "exploitation", "missing", "danger")
 FILE_NAME = "risk_phrases.yaml"
-MAX_PHRASE = 120
+MAX_PHRASE = 300  # a rule with many choices is long
 
 # Arabic-script letters written differently across Arabic, Persian, Dari, Pashto and Sorani
 # keyboards, folded to one form (applied after diacritics and hamza seats are removed).
@@ -166,7 +167,9 @@ class PhraseList:
         init=False, compare=False, repr=False
     )
     _harmless: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
-    _any: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
+    _by_category: tuple[tuple[re.Pattern[str], list[Rule]], ...] = field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         """Compile everything; :class:`RuleError` names a rule that cannot be used."""
@@ -175,10 +178,17 @@ class PhraseList:
         word = self._prepare_words
         setattr_(self, "_spelling", spelling_table(self.spellings, word))
         ordered = {c: tuple(self.phrases.get(c, ())) for c in CATEGORIES}
-        setattr_(self, "rules", tuple(compile_rules(self.language, ordered, word, self.affixes)))
+        rules = compile_rules(self.language, ordered, word, self.affixes)
+        setattr_(self, "rules", tuple(rules))
         harmless = compile_rules(self.language, {"harmless": self.harmless}, word, self.affixes)
         setattr_(self, "_harmless", combined(harmless))
-        setattr_(self, "_any", combined(self.rules))
+        by_category = []
+        for category in CATEGORIES:
+            of_category = [rule for rule in rules if rule.category == category]
+            pattern = combined(of_category)
+            if pattern is not None:
+                by_category.append((pattern, of_category))
+        setattr_(self, "_by_category", tuple(by_category))
 
     @property
     def size(self) -> int:
@@ -198,15 +208,15 @@ class PhraseList:
 
     def find(self, text: str) -> Match | None:
         """The first rule (by category, then list order) that matches ``text``."""
-        if self._any is None:
+        if not self._by_category:
             return None
         prepared = self.prepare(text)
-        if not self._any.search(prepared):
-            return None
-        for rule in self.rules:
-            if rule.pattern.search(prepared):
+        for pattern, rules in self._by_category:
+            found = pattern.search(prepared)
+            if found and found.lastgroup:
+                rule = rules[int(found.lastgroup[1:])]
                 return Match(rule.category, self.language, rule.id, rule.source)
-        return None  # pragma: no cover - the combined pattern matched, so one rule does
+        return None
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id (to explain an alert), or None when the list has changed."""
@@ -346,12 +356,27 @@ def load_risk_lists(
             path = packaged_dir / code / FILE_NAME
         if not path.is_file():
             raise RiskListError(f"{path}: missing (every language needs a risk phrase list)")
-        found = parse_list(_read(path), code, str(path))
+        found = _parsed(path, code, extension=False)
         extra = extra_dir / code / FILE_NAME if extra_dir else None
         if extra is not None and extra.is_file():
-            found = merge(found, parse_list(_read(extra), code, str(extra), extension=True))
+            found = merge(found, _parsed(extra, code, extension=True))
         lists[code] = found
     return lists
+
+
+def _parsed(path: Path, code: str, *, extension: bool) -> PhraseList:
+    """A file's list, compiled once per process while the file is unchanged (compiling every
+    list takes about a second; a process that builds several runtimes pays it once)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise RiskListError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    return _parse_file(str(path), stamp, code, extension)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_file(path: str, _stamp: int, code: str, extension: bool) -> PhraseList:
+    return parse_list(_read(Path(path)), code, path, extension=extension)
 
 
 def _read(path: Path) -> Any:
