@@ -6,7 +6,8 @@ normalised, repeated letters squeezed, the list's ``spellings`` applied):
 
 - ``kill myself``: words in a row, in this order, whole words;
 - ``suicid*``: a word and any ending (``suicide``, ``suicidal``);
-- ``want|wanna die|dead``: ``|`` gives the choices for one word;
+- ``want|wanna die|dead``: ``|`` gives the choices for one word; ``_`` joins words inside a
+  choice (``going_to|gonna``);
 - ``=bi``: this word exactly, without the language's ``affixes``;
 - ``want + die``: both *terms*, in either order, with at most :data:`GAP` other words between
   (``I don't really want to live``; ``خودمو میکشم`` / ``میکشم خودمو``);
@@ -159,4 +160,4 @@ def example(source: str) -> str:
     text = " ".join(source.split())
     terms = text.split(" .. ") if " .. " in text else text.split(" + ")
     words = [" ".join(slot.split("|")[0].strip("=*") for slot in t.split()) for t in terms]
-    return " really ".join(words)
+    return " really ".join(words).replace("_", " ")
