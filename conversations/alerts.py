@@ -24,7 +24,7 @@ from telegram.ext import ExtBot
 from conversations import buttons
 from conversations.checkin import describe
 from conversations.runtime import Context, Runtime
-from conversations.safeguarding import Match, match_risk
+from conversations.safeguarding import Match, explain, match_risk
 from conversations.sending import answer_press, send, send_lines
 from conversations.texts import risk_reply
 from core.i18n import Translator
@@ -61,17 +61,19 @@ async def check_free_text(
     alerting = policy == "alert_lead" and agreed
     reply = risk_reply(t, rt.settings.helplines, policy if alerting else "signpost_only")
     await send(bot, chat_id, reply, markup)
-    log.info("a risk phrase matched (%s)", found.category)
+    log.info("a risk rule matched (%s, rule %s)", found.category, found.rule)
     if alerting and enrolment is not None:
-        await raise_alert(rt, bot, enrolment, found.category, source, text)
+        await raise_alert(rt, bot, enrolment, found, source, text)
     return found
 
 
 async def raise_alert(
-    rt: Runtime, bot: ExtBot[None], enrolment: Enrolment, category: str, source: str, text: str
+    rt: Runtime, bot: ExtBot[None], enrolment: Enrolment, found: Match, source: str, text: str
 ) -> int:
-    """Store an alert and send it to the first lead(s); escalate at once if none can be reached."""
+    """Store an alert (with the id of the rule that matched) and send it to the first lead(s);
+    escalate at once if none can be reached."""
     now = rt.clock.now()
+    category = found.category
     async with rt.db.transaction() as conn:
         alert_id = await alerts.create(
             conn,
@@ -80,6 +82,7 @@ async def raise_alert(
             source=source,
             text=text.strip()[:ALERT_TEXT_MAX],
             now=now,
+            rule=found.rule,
         )
         alert = await alerts.by_id(conn, alert_id)
         first = await alerts.leads(conn, FIRST)
@@ -90,7 +93,8 @@ async def raise_alert(
             conn,
             actor="system",
             action="alert_created",
-            scope=f"alert:{alert_id} {category}, {source}; sent to {told} lead(s)",
+            scope=f"alert:{alert_id} {category} (rule {found.rule}), {source}; "
+            f"sent to {told} lead(s)",
             now=now,
         )
     if told == 0:
@@ -152,7 +156,16 @@ async def _send_alert(
         if lead.chat_id is None or not lead.active:
             continue
         t = rt.translator(lead.language)
-        text = alert_message(t, rt.settings.zone, alert, enrolment, key_worker, escalated=escalated)
+        rule = explain(alert.rule, rt.risk_lists) if alert.rule else None
+        text = alert_message(
+            t,
+            rt.settings.zone,
+            alert,
+            enrolment,
+            key_worker,
+            escalated=escalated,
+            rule_source=rule.source if rule else None,
+        )
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -195,8 +208,10 @@ def alert_message(
     key_worker: StaffMember | None,
     *,
     escalated: bool,
+    rule_source: str | None = None,
 ) -> str:
-    """What a safeguarding lead reads: who, their key worker, when, what they wrote."""
+    """What a safeguarding lead reads: who, their key worker, when, what they wrote, and why
+    the alert fired (the rule's id, and the rule as written while their words are kept)."""
     lines = [
         t._("⚠️ Safeguarding alert: not yet acknowledged by anyone.")
         if escalated
@@ -213,6 +228,7 @@ def alert_message(
         if alert.source == "comment"
         else t._("In a message to the bot:"),
         t.isolate(alert.text) if alert.text else t._("(they have since deleted what they wrote)"),
+        *why(t, alert, rule_source),
         "",
         t._(
             "They were shown the helplines and told to call 999 if they are in danger now. "
@@ -220,6 +236,20 @@ def alert_message(
         ),
     ]
     return t.message("\n".join(lines))
+
+
+def why(t: Translator, alert: Alert, rule_source: str | None) -> list[str]:
+    """The rule that raised the alert: its id always; the rule as written only while the young
+    person's words are kept (it would hint at what they deleted)."""
+    if not alert.rule:
+        return []
+    if rule_source and alert.text:
+        return [
+            t.pgettext("staff", "Why: risk rule {rule}: {source}").format(
+                rule=t.isolate(alert.rule), source=t.isolate(rule_source)
+            )
+        ]
+    return [t.pgettext("staff", "Why: risk rule {rule}").format(rule=t.isolate(alert.rule))]
 
 
 async def on_acknowledge(update: Update, context: Context) -> None:

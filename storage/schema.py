@@ -249,3 +249,13 @@ alerts = Table(
     Column("escalated_at", UTCDateTime, nullable=True, comment="when the second lead was told"),
     Index("ix_alerts_enrolment_id", "enrolment_id"),
 )
+
+# Added by migration 0009: which risk rule raised an alert (its id, never the words).
+alerts.append_column(
+    Column(
+        "rule",
+        String(40),
+        nullable=True,
+        comment="id of the risk rule that matched, e.g. en.self_harm.3fa2b1 (no words)",
+    )
+)
