@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from bot.app import run_periodic
 from conversations.checkpoints import add_months
+from conversations.risk_rules import example
 from conversations.safeguarding import CATEGORIES, match_risk
 from core.i18n import LANGUAGES, RLM, Language
 from tests.people import add_staff, enrolled, invite, join
@@ -60,7 +61,7 @@ def phrase_for(world: World, code: str, index: int) -> str:
     assert world.rt is not None
     phrases = world.rt.risk_lists[code].phrases
     category = CATEGORIES[index % len(CATEGORIES)]
-    return phrases[category][0].rstrip("*")
+    return example(phrases[category][0])
 
 
 @pytest.mark.parametrize("index", range(len(LANGUAGES)), ids=[lang.code for lang in LANGUAGES])
@@ -272,6 +273,30 @@ async def test_after_forgetme_an_escalated_alert_names_its_rule_only_by_id(
     assert f"Why: risk rule {rule_id}" in escalated
     assert f"Why: risk rule {rule_id}: " not in escalated  # not the rule, a hint of the words
     assert "kill" not in escalated
+
+
+async def test_an_edited_message_is_checked_again(lead_world: World) -> None:
+    world = lead_world
+    await enrolled(world)
+    sent = world.api.send_text(YP, "see you tomorrow")
+    await world.idle()
+    assert HELPLINES not in world.last(YP).content
+    assert await rows(world, "SELECT count(*) FROM alerts") == [(0,)]
+    before = len(world.texts(YP))
+    world.api.edit_text(YP, sent["message"]["message_id"], "i dont really want to live any more")
+    await world.idle()
+    replies = world.texts(YP)[before:]
+    assert len(replies) == 1
+    assert HELPLINES in replies[0]
+    assert await rows(world, "SELECT category, source, text FROM alerts") == [
+        ("self_harm", "message", "i dont really want to live any more")
+    ]
+    assert "i dont really want to live any more" in world.last(LEAD).content
+    # An edit to harmless words changes nothing.
+    world.api.edit_text(YP, sent["message"]["message_id"], "they beat me at football lol")
+    await world.idle()
+    assert len(world.texts(YP)) == before + 1
+    assert await rows(world, "SELECT count(*) FROM alerts") == [(1,)]
 
 
 async def finish_with(world: World, user: int, comment: str, share: bool) -> None:
