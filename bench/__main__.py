@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): every benchmark, results in bench/results.md.
 
-``python -m bench [--quick] [NAME ...]`` with names among answers, fanout, digest, memory and
-crash (default: all). ``--quick`` uses small sizes, to check the benchmarks themselves work;
+``python -m bench [--quick] [NAME ...]`` with names among answers, fanout, digest, memory,
+crash and safeguarding (default: all). ``--quick`` uses small sizes, to check the benchmarks themselves work;
 its figures are not the targets' measurements. Exit status 1 when any target was missed.
 """
 
@@ -11,7 +11,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import answers, crash, digest, fanout, memory
+from bench import answers, crash, digest, fanout, memory, safeguarding
 
 FULL: dict[str, list[str]] = {
     "answers": ["--people", "200", "--presses", "2000", "--trials", "3"],
@@ -19,6 +19,7 @@ FULL: dict[str, list[str]] = {
     "digest": ["--people", "100000", "--answers", "1000000", "--repeat", "3"],
     "memory": ["--people", "100000", "--due", "200"],
     "crash": ["--kills", "30", "--quiet"],
+    "safeguarding": ["--repeat", "20"],
 }
 QUICK: dict[str, list[str]] = {
     "answers": ["--people", "50", "--presses", "500", "--trials", "1"],
@@ -26,6 +27,7 @@ QUICK: dict[str, list[str]] = {
     "digest": ["--people", "10000", "--answers", "100000", "--repeat", "1"],
     "memory": ["--people", "10000", "--due", "20"],
     "crash": ["--kills", "5", "--quiet"],
+    "safeguarding": ["--repeat", "1"],
 }
 MAINS: dict[str, Callable[[list[str]], int]] = {
     "answers": answers.main,
@@ -33,6 +35,7 @@ MAINS: dict[str, Callable[[list[str]], int]] = {
     "digest": digest.main,
     "memory": memory.main,
     "crash": crash.main,
+    "safeguarding": safeguarding.main,
 }
 
 
