@@ -1,8 +1,9 @@
 """``python -m bench`` (``make bench``): every benchmark, results in bench/results.md.
 
 ``python -m bench [--quick] [NAME ...]`` with names among answers, fanout, digest, memory,
-crash and safeguarding (default: all). ``--quick`` uses small sizes, to check the benchmarks themselves work;
-its figures are not the targets' measurements. Exit status 1 when any target was missed.
+crash and safeguarding (default: all). ``--quick`` uses small sizes, to check the benchmarks
+themselves work; its figures are not the targets' measurements. Exit status 1 when any target
+was missed.
 """
 
 from __future__ import annotations

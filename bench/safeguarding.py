@@ -6,8 +6,11 @@ the lists, see each file's header for how) and matches every sentence exactly as
 (:func:`conversations.safeguarding.match_risk`, the packaged lists, the writer's language plus
 English). It prints, and writes to bench/results.md, per language: risky caught, harmless that
 fired (false alarms), and the mean time to check one message. Targets for every language: at
-least 95% caught and at most 5% false alarms. ``--misses`` prints the sentences behind the
-figures (for whoever extends the lists; never run it on real messages).
+least 95% caught and at most 5% false alarms. The lists were extended against that corpus, so its
+figures are in-sample; ``tests/safeguarding_corpus/held_out/`` (written afterwards, never used to
+extend the lists) is measured and reported beside it, without a target, as the honest estimate.
+``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
+main corpus only; never run it on real messages).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
+HELD_OUT = CORPUS / "held_out"
 CODES = [language.code for language in LANGUAGES]
 MIN_CAUGHT, MAX_FALSE = 0.95, 0.05
 
@@ -104,19 +108,29 @@ def timing(corpora: list[Corpus], lists: RiskLists, repeat: int) -> float:
     return (time.perf_counter() - started) / (repeat * len(texts)) * 1e6
 
 
-def table(results: list[Result]) -> list[str]:
+def table(results: list[Result], *, target: bool = True) -> list[str]:
     lines = [
         "| language | risky caught | detection | right category | harmless fired | false alarms "
-        "| on target |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        + ("| on target |" if target else "|"),
+        "|---|---:|---:|---:|---:|---:|" + ("---|" if target else ""),
     ]
     for r in results:
         lines.append(
             f"| {r.language} | {r.caught}/{r.risky} | {r.detection:.1%} | "
             f"{r.right_category}/{r.caught} | {r.false_alarms}/{r.harmless} | "
-            f"{r.false_alarm_rate:.1%} | {'yes' if r.on_target else 'NO'} |"
+            f"{r.false_alarm_rate:.1%} |"
+            + (f" {'yes' if r.on_target else 'NO'} |" if target else "")
         )
     return lines
+
+
+def totals(results: list[Result]) -> str:
+    risky, caught = sum(r.risky for r in results), sum(r.caught for r in results)
+    harmless, fired = sum(r.harmless for r in results), sum(r.false_alarms for r in results)
+    return (
+        f"{caught}/{risky} risky caught ({caught / risky:.1%}), "
+        f"{fired}/{harmless} harmless fired ({fired / harmless:.1%})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,18 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     load_ms = (time.perf_counter() - started) * 1000
     corpora = [load_corpus(code) for code in CODES]
     results = [evaluate(corpus, lists) for corpus in corpora]
+    held = [evaluate(load_corpus(code, HELD_OUT), lists) for code in CODES]
     micro = timing(corpora, lists, args.repeat)
     rules = sum(len(lst.rules) for lst in lists.values())
-    lines = table(results)
-    total_risky = sum(r.risky for r in results)
-    total_harmless = sum(r.harmless for r in results)
+    lines, held_lines = table(results), table(held, target=False)
     summary = (
-        f"All languages: {sum(r.caught for r in results)}/{total_risky} risky caught, "
-        f"{sum(r.false_alarms for r in results)}/{total_harmless} harmless fired. "
+        f"All languages: {totals(results)} on the corpus; {totals(held)} held out. "
         f"{rules} rules compiled in {load_ms:.0f} ms at start-up; one message checked in "
         f"{micro:.0f} µs on average (its language and English)."
     )
-    print("\n".join(lines))
+    print("\n".join(["Corpus (the lists were extended against it):", *lines]))
+    print("\n".join(["Held out (never used to extend the lists):", *held_lines]))
     print(summary)
     if args.misses:
         for r in results:
@@ -161,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
             "alarms, in every language.",
             "",
             *lines,
+            "",
+            "Held out: `tests/safeguarding_corpus/held_out/<code>.yaml`, written after the lists "
+            "were extended and never used to extend them (15 risky, 8 harmless per language). "
+            "This is the better estimate of how the lists do on writing they have not seen; no "
+            "target is set on it, so that nobody tunes the lists to it.",
+            "",
+            *held_lines,
             "",
             summary,
         ]
