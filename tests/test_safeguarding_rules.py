@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.safeguarding import CODES, evaluate, load_corpus
+from bench.safeguarding import CODES, CORPUS, DEV, HELD_OUT, evaluate, load_corpus
 from conversations.risk_rules import Affixes, example
 from conversations.safeguarding import (
     PhraseList,
@@ -27,24 +27,27 @@ from core.settings import DEFAULT_LOCALES_DIR
 
 LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 
-# Measured with python -m bench.safeguarding when the lists were extended (2026-12-03): the
-# share of risky sentences caught, and the most harmless sentences allowed to fire. A change that
-# lowers a language below its floor fails; raise a floor when the lists get better.
-FLOORS: dict[str, tuple[float, int]] = {
-    "en": (1.00, 0),
-    "ar": (1.00, 0),
-    "fa": (1.00, 0),
-    "fa_AF": (1.00, 0),
-    "ps": (1.00, 0),
-    "ckb": (1.00, 0),
-    "ti": (1.00, 0),
-    "am": (1.00, 0),
-    "om": (1.00, 0),
-    "so": (1.00, 0),
-    "sq": (1.00, 0),
-    "vi": (1.00, 0),
-    "uk": (1.00, 0),
+# Measured with python -m bench.safeguarding when the lists were last widened (2026-12-03), per
+# set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
+# fires on more fails; raise a floor when the lists get better. The corpus also carries the
+# issue's targets (at least 95% caught, at most 5% false alarms); the development and held-out
+# sets carry none (see bench/safeguarding.py), only these floors.
+FLOORS: dict[str, tuple[tuple[int, int], tuple[int, int], tuple[int, int]]] = {
+    "en": ((46, 0), (12, 0), (5, 0)),
+    "ar": ((43, 0), (15, 0), (2, 0)),
+    "fa": ((40, 0), (15, 0), (1, 0)),
+    "fa_AF": ((40, 0), (14, 0), (2, 0)),
+    "ps": ((40, 0), (15, 0), (3, 0)),
+    "ckb": ((41, 0), (15, 0), (3, 0)),
+    "ti": ((40, 0), (15, 0), (2, 0)),
+    "am": ((40, 0), (15, 0), (3, 0)),
+    "om": ((40, 0), (15, 0), (4, 0)),
+    "so": ((40, 0), (15, 0), (2, 0)),
+    "sq": ((40, 0), (14, 0), (2, 0)),
+    "vi": ((40, 0), (14, 0), (1, 1)),
+    "uk": ((40, 0), (15, 0), (2, 0)),
 }
+SETS = (CORPUS, DEV, HELD_OUT)
 
 
 def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
@@ -61,23 +64,25 @@ def hit(text: str, lists: dict[str, PhraseList], language: str = "en") -> str | 
 
 @pytest.mark.parametrize("code", CODES)
 def test_each_language_stays_at_or_above_its_measured_rates(code: str) -> None:
+    for directory, (caught, fired) in zip(SETS, FLOORS[code], strict=True):
+        result = evaluate(load_corpus(code, directory), LISTS)
+        assert result.caught >= caught, (code, directory.name, result.missed)
+        assert result.false_alarms <= fired, (code, directory.name, result.fired)
     corpus = load_corpus(code)
     assert len(corpus.risky) >= 40
     assert len(corpus.harmless) >= 20
     result = evaluate(corpus, LISTS)
-    floor, most_false = FLOORS[code]
-    assert result.detection >= floor, (code, result.missed)
-    assert result.false_alarms <= most_false, (code, result.fired)
     assert result.detection >= 0.95
     assert result.false_alarm_rate <= 0.05
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_each_corpus_says_how_it_was_made_and_who_must_review_it(code: str) -> None:
-    text = (Path("tests/safeguarding_corpus") / f"{code}.yaml").read_text("utf-8")
-    assert "machine-drafted" in text
-    assert "fluent speaker" in text
-    assert "safeguarding lead" in text
+    for directory in SETS:
+        text = (directory / f"{code}.yaml").read_text("utf-8")
+        assert "machine-drafted" in text
+        assert "fluent speaker" in text
+        assert "safeguarding lead" in text
 
 
 # --- the rule language ---------------------------------------------------------------------
