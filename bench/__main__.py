@@ -1,8 +1,9 @@
 """``python -m bench`` (``make bench``): every benchmark, results in bench/results.md.
 
 ``python -m bench [--quick] [NAME ...]`` with names among answers, fanout, digest, memory,
-crash and serve (default: all). ``--quick`` uses small sizes, to check the benchmarks themselves
-work; its figures are not the targets' measurements. Exit status 1 when any target was missed.
+crash, serve and safeguarding (default: all). ``--quick`` uses small sizes, to check the
+benchmarks themselves work; its figures are not the targets' measurements. Exit status 1 when
+any target was missed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import answers, crash, digest, fanout, memory, serve
+from bench import answers, crash, digest, fanout, memory, safeguarding, serve
 
 FULL: dict[str, list[str]] = {
     "answers": ["--people", "200", "--presses", "2000", "--trials", "3"],
@@ -20,6 +21,7 @@ FULL: dict[str, list[str]] = {
     "memory": ["--people", "100000", "--due", "200"],
     "crash": ["--kills", "30", "--quiet"],
     "serve": ["--processes", "1", "2", "4", "--people", "40", "--statements", "9"],
+    "safeguarding": ["--repeat", "20"],
 }
 QUICK: dict[str, list[str]] = {
     "answers": ["--people", "50", "--presses", "500", "--trials", "1"],
@@ -28,6 +30,7 @@ QUICK: dict[str, list[str]] = {
     "memory": ["--people", "10000", "--due", "20"],
     "crash": ["--kills", "5", "--quiet"],
     "serve": ["--processes", "1", "2", "--people", "8", "--statements", "3"],
+    "safeguarding": ["--repeat", "1"],
 }
 MAINS: dict[str, Callable[[list[str]], int]] = {
     "answers": answers.main,
@@ -36,6 +39,7 @@ MAINS: dict[str, Callable[[list[str]], int]] = {
     "memory": memory.main,
     "crash": crash.main,
     "serve": serve.main,
+    "safeguarding": safeguarding.main,
 }
 
 

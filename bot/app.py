@@ -156,6 +156,11 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(
         MessageHandler(PRIVATE & filters.TEXT & ~filters.UpdateType.EDITED, account.on_text)
     )
+    app.add_handler(  # an edited message is checked for risk again (nothing else happens)
+        MessageHandler(
+            PRIVATE & filters.TEXT & filters.UpdateType.EDITED_MESSAGE, account.on_edited_text
+        )
+    )
     app.add_handler(
         MessageHandler(PRIVATE & ~filters.UpdateType.EDITED & ~filters.TEXT, account.on_other)
     )

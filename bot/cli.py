@@ -43,11 +43,27 @@ log = logging.getLogger("bot.cli")
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
+# Libraries whose records would carry the token (request URLs), message text (python-telegram-
+# bot logs every update and every request's parameters at DEBUG) or stored words (SQL results):
+# held at these levels whatever CHECKIN_LOG_LEVEL says, so DEBUG never puts a young person's
+# words in the log (tests/test_privacy_logs.py proves it).
+LIBRARY_LEVELS = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "alembic": logging.WARNING,
+    "sqlalchemy": logging.WARNING,
+    "aiohttp": logging.WARNING,
+}
+
+
 def configure_logging(level: str) -> None:
-    """Log to stderr; httpx (which would log request URLs, and so the token) only warns."""
+    """Log to stderr at ``level``; the libraries in :data:`LIBRARY_LEVELS` never below theirs."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic", "telegram"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name, floor in LIBRARY_LEVELS.items():
+        logging.getLogger(name).setLevel(floor)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -231,6 +231,19 @@ async def on_forget(update: Update, context: Context) -> None:
     )
 
 
+async def on_edited_text(update: Update, context: Context) -> None:
+    """A young person edited an earlier message: the new words are checked for risk like any
+    message (the helplines at once, and by policy an alert); nothing else changes."""
+    rt = context.runtime
+    message = update.effective_message
+    assert message is not None
+    chat_id, enrolment, t = await _who(rt, update)
+    markup = contact_button(t) if enrolment is not None and enrolment.status in AGREED else None
+    await check_free_text(
+        rt, context.bot, chat_id, t, enrolment, message.text or "", "message", markup
+    )
+
+
 async def on_text(update: Update, context: Context) -> None:
     """Any text that is not a command: the "anything else?" answer, or a kind pointer.
 

@@ -25,7 +25,7 @@ from conversations import buttons
 from conversations.checkin import describe
 from conversations.presses import pressed
 from conversations.runtime import Context, Runtime
-from conversations.safeguarding import Match, match_risk
+from conversations.safeguarding import Match, explain, match_risk
 from conversations.sending import answer_press, send, send_lines
 from conversations.texts import risk_reply
 from core.i18n import Translator
@@ -78,10 +78,11 @@ async def check_free_text(
                 source=source,
                 text=text.strip()[:ALERT_TEXT_MAX],
                 now=now,
+                rule=found.rule,
             )
     reply = risk_reply(t, rt.settings.helplines, policy if alerting else "signpost_only")
     await send(bot, chat_id, reply, markup)
-    log.info("a risk phrase matched (%s)", found.category)
+    log.info("a risk rule matched (%s, rule %s)", found.category, found.rule)
     if alert_id is not None:
         await send_new_alert(rt, bot, alert_id)
     return found
@@ -100,7 +101,8 @@ async def send_new_alert(rt: Runtime, bot: ExtBot[None], alert_id: int) -> None:
             conn,
             actor="system",
             action="alert_created",
-            scope=f"alert:{alert_id} {alert.category}, {alert.source}; sent to {told} lead(s)",
+            scope=f"alert:{alert_id} {alert.category} (rule {alert.rule}), {alert.source}; "
+            f"sent to {told} lead(s)",
             now=now,
         )
     if told == 0:
@@ -161,7 +163,16 @@ async def _send_alert(
         if lead.chat_id is None or not lead.active:
             continue
         t = rt.translator(lead.language)
-        text = alert_message(t, rt.settings.zone, alert, enrolment, key_worker, escalated=escalated)
+        rule = explain(alert.rule, rt.risk_lists) if alert.rule else None
+        text = alert_message(
+            t,
+            rt.settings.zone,
+            alert,
+            enrolment,
+            key_worker,
+            escalated=escalated,
+            rule_source=rule.source if rule else None,
+        )
         markup = InlineKeyboardMarkup(
             [
                 [
@@ -204,8 +215,10 @@ def alert_message(
     key_worker: StaffMember | None,
     *,
     escalated: bool,
+    rule_source: str | None = None,
 ) -> str:
-    """What a safeguarding lead reads: who, their key worker, when, what they wrote."""
+    """What a safeguarding lead reads: who, their key worker, when, what they wrote, and why
+    the alert fired (the rule's id, and the rule as written while their words are kept)."""
     lines = [
         t._("⚠️ Safeguarding alert: not yet acknowledged by anyone.")
         if escalated
@@ -222,6 +235,7 @@ def alert_message(
         if alert.source == "comment"
         else t._("In a message to the bot:"),
         t.isolate(alert.text) if alert.text else t._("(they have since deleted what they wrote)"),
+        *why(t, alert, rule_source),
         "",
         t._(
             "They were shown the helplines and told to call 999 if they are in danger now. "
@@ -229,6 +243,20 @@ def alert_message(
         ),
     ]
     return t.message("\n".join(lines))
+
+
+def why(t: Translator, alert: Alert, rule_source: str | None) -> list[str]:
+    """The rule that raised the alert: its id always; the rule as written only while the young
+    person's words are kept (it would hint at what they deleted)."""
+    if not alert.rule:
+        return []
+    if rule_source and alert.text:
+        return [
+            t.pgettext("staff", "Why: risk rule {rule}: {source}").format(
+                rule=t.isolate(alert.rule), source=t.isolate(rule_source)
+            )
+        ]
+    return [t.pgettext("staff", "Why: risk rule {rule}").format(rule=t.isolate(alert.rule))]
 
 
 async def on_acknowledge(update: Update, context: Context) -> None:

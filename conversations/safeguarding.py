@@ -1,20 +1,32 @@
-"""Risk in free text: normalising a message and matching it against per-language risk phrases.
+"""Risk in free text: preparing a message and matching it against per-language risk rules.
 
 Pure functions, no I/O apart from :func:`load_risk_lists`, which reads the YAML lists once at
 start-up. The lists are data (``locales/<code>/risk_phrases.yaml``), each with its review status;
-a service adds phrases (or removes ones that misfire) with files of the same shape in the
-directory named by ``CHECKIN_RISK_PHRASES_DIR``.
+a service adds rules (or removes ones that misfire, by their text or their id) with files of the
+same shape in the directory named by ``CHECKIN_RISK_PHRASES_DIR``.
 
-Matching is deliberately simple and explainable to a safeguarding lead: the message and every
-phrase go through the same :func:`normalise` (case, diacritics, Arabic-script variants, digits,
-zero-width characters and punctuation folded), then a phrase matches when its words appear in a
-row with word boundaries on both sides. A phrase whose last word ends in ``*`` matches any word
-that starts with it (``suicid*``: suicide, suicidal). A young person's message is checked against
-their own language's list and the English one, because many write in English.
+Matching stays explainable to a safeguarding lead, and fast (everything is compiled once):
+
+1. the message and every rule go through the same :func:`prepare`: :func:`normalise` (case,
+   accents and harakat, keyboard variants of Arabic-script letters, digits, zero-width characters
+   and punctuation folded), repeated letters squeezed (``dieeee``, ``kill`` and ``kil`` agree),
+   then the list's ``spellings`` (text-speak and spelling variants, whole words: ``wanna`` ->
+   ``want to``, ``k`` -> ``khong``);
+2. the list's ``harmless`` rules (known harmless uses: sport, school, an asylum story) mask what
+   they match, so no risk rule can fire inside "they beat me at football";
+3. the first category (in :data:`CATEGORIES` order) with a rule that matches wins. The rule
+   language (words in a row, ``*`` endings, ``|`` choices, terms in any order with a few words
+   between, per-language affixes) is described in :mod:`conversations.risk_rules`.
+
+The :class:`Match` names the rule by id (``en.self_harm.3fa2b1``, never the message's words): it
+is logged with the category, stored with the alert and shown to the lead. A young person's
+message is checked against their own language's list and the English one, because many write in
+English.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -24,9 +36,19 @@ from typing import Any
 
 import yaml
 
+from conversations.risk_rules import (
+    MASK,
+    Affixes,
+    Rule,
+    RuleError,
+    combined,
+    compile_rules,
+    spelling_table,
+)
+
 CATEGORIES = ("self_harm", "abuse", "exploitation", "missing", "danger")
 FILE_NAME = "risk_phrases.yaml"
-MAX_PHRASE = 120
+MAX_PHRASE = 300  # a rule with many choices is long
 
 # Arabic-script letters written differently across Arabic, Persian, Dari, Pashto and Sorani
 # keyboards, folded to one form (applied after diacritics and hamza seats are removed).
@@ -45,6 +67,22 @@ _ARABIC_FOLD = str.maketrans(
         "ٳ": "ا",
         "ء": "",  # a lone hamza
         "ـ": "",  # tatweel
+        # Sorani letters that many keyboards lack, typed as their plain neighbours.
+        "ڕ": "ر",
+        "ڵ": "ل",
+        "ۆ": "و",
+        "ێ": "ي",
+        "ۊ": "و",
+        # Pashto letters typed on Persian keyboards with the nearest Persian letter.
+        "ګ": "گ",
+        "ټ": "ت",
+        "ډ": "د",
+        "ړ": "ر",
+        "ڼ": "ن",
+        "ښ": "ش",
+        "ږ": "ژ",
+        "ځ": "ز",
+        "څ": "چ",
     }
 )
 # Digits of every script the service meets, to ASCII.
@@ -95,66 +133,113 @@ def normalise(text: str, language: str | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A risk phrase found in a message (the phrase is for tests and review, never for logs)."""
+    """A rule that matched a message: its category, language, id and the rule as written
+    (the id is for logs and alerts; neither holds the message's words)."""
 
     category: str
     language: str
-    phrase: str
+    rule: str
+    source: str
+
+
+_REPEATS = re.compile(r"(\w)\1+")
+
+
+def squeeze(text: str) -> str:
+    """Repeated letters as one: "dieeee" and "die", "kill" and "kil" become the same."""
+    return _REPEATS.sub(r"\1", text)
 
 
 @dataclass(frozen=True)
 class PhraseList:
-    """One language's risk phrases, by category, with its review status."""
+    """One language's risk rules, by category, with its review status, compiled once."""
 
     language: str
     review_status: str
     phrases: Mapping[str, tuple[str, ...]]
     sources: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False, repr=False)
+    harmless: tuple[str, ...] = ()
+    spellings: Mapping[str, str] = field(default_factory=dict)
+    affixes: Affixes = field(default_factory=Affixes)
+    rules: tuple[Rule, ...] = field(init=False, compare=False, repr=False)
+    _spelling: tuple[re.Pattern[str] | None, dict[str, str]] = field(
+        init=False, compare=False, repr=False
+    )
+    _harmless: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
+    _by_category: tuple[tuple[re.Pattern[str], list[Rule]], ...] = field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        for category, phrases in self.phrases.items():
-            regexes = {_phrase_regex(p, self.language) for p in phrases} - {""}
-            if regexes:
-                alternation = "|".join(sorted(regexes, key=len, reverse=True))
-                self._patterns[category] = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+        """Compile everything; :class:`RuleError` names a rule that cannot be used."""
+        setattr_ = object.__setattr__
+        setattr_(self, "_spelling", (None, {}))
+        word = self._prepare_words
+        setattr_(self, "_spelling", spelling_table(self.spellings, word))
+        ordered = {c: tuple(self.phrases.get(c, ())) for c in CATEGORIES}
+        rules = compile_rules(self.language, ordered, word, self.affixes)
+        setattr_(self, "rules", tuple(rules))
+        harmless = compile_rules(self.language, {"harmless": self.harmless}, word, self.affixes)
+        setattr_(self, "_harmless", combined(harmless))
+        by_category = []
+        for category in CATEGORIES:
+            of_category = [rule for rule in rules if rule.category == category]
+            pattern = combined(of_category)
+            if pattern is not None:
+                by_category.append((pattern, of_category))
+        setattr_(self, "_by_category", tuple(by_category))
 
     @property
     def size(self) -> int:
         return sum(len(phrases) for phrases in self.phrases.values())
 
-    def find(self, normalised: str) -> Match | None:
-        """The first category whose phrase occurs in the (already normalised) text."""
-        for category in CATEGORIES:
-            pattern = self._patterns.get(category)
-            found = pattern.search(normalised) if pattern else None
-            if found:
-                return Match(category, self.language, found.group(0))
+    def _prepare_words(self, text: str) -> str:
+        prepared = squeeze(normalise(text, self.language))
+        pattern, table = self._spelling
+        return pattern.sub(lambda m: table[m.group(0)], prepared) if pattern else prepared
+
+    def prepare(self, text: str) -> str:
+        """``text`` as the rules see it: prepared, with known harmless uses masked."""
+        prepared = self._prepare_words(text)
+        if self._harmless is not None:
+            prepared = _SPACES.sub(" ", self._harmless.sub(MASK, prepared)).strip()
+        return prepared
+
+    def find(self, text: str) -> Match | None:
+        """The first rule (by category, then list order) that matches ``text``."""
+        if not self._by_category:
+            return None
+        prepared = self.prepare(text)
+        for pattern, rules in self._by_category:
+            found = pattern.search(prepared)
+            if found and found.lastgroup:
+                rule = rules[int(found.lastgroup[1:])]
+                return Match(rule.category, self.language, rule.id, rule.source)
         return None
 
-
-def _phrase_regex(phrase: str, language: str) -> str:
-    """A phrase as a regex over normalised text: its words in a row, separated by one space;
-    a trailing ``*`` lets the last word go on (a prefix)."""
-    prefix = phrase.rstrip().endswith("*")
-    words = normalise(phrase, language)
-    if not words:
-        return ""
-    return re.escape(words) + (r"\w*" if prefix else "")
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with this id (to explain an alert), or None when the list has changed."""
+        return next((rule for rule in self.rules if rule.id == rule_id), None)
 
 
 RiskLists = Mapping[str, PhraseList]
 
 
 def match_risk(text: str, language: str | None, lists: RiskLists) -> Match | None:
-    """The risk phrase in ``text``, checked in ``language`` and in English, or None."""
+    """The rule that matches ``text``, checked in ``language`` and in English, or None."""
     codes = [code for code in dict.fromkeys((language or "en", "en")) if code in lists]
     for code in codes:
-        found = lists[code].find(normalise(text, code))
+        found = lists[code].find(text)
         if found:
             return found
     return None
+
+
+def explain(rule_id: str, lists: RiskLists) -> Rule | None:
+    """The rule an alert names, from the lists as they are now (None if it has gone)."""
+    code = rule_id.split(".", 1)[0]
+    return lists[code].rule(rule_id) if code in lists else None
 
 
 class RiskListError(ValueError):
@@ -179,7 +264,27 @@ def parse_list(data: Any, language: str, source: str, *, extension: bool = False
             )
         phrases[category] = _phrases(items, f"{source}: categories.{category}")
     removed = _phrases(data.get("remove") or [], f"{source}: remove")
-    return PhraseList(language, str(status or "").strip(), phrases, (source,), removed)
+    harmless = _phrases(data.get("harmless") or [], f"{source}: harmless")
+    spellings = _spellings(data.get("spellings") or {}, f"{source}: spellings")
+    affixes = _affixes(data.get("affixes") or {}, f"{source}: affixes")
+    return _compiled(
+        source,
+        language,
+        str(status or "").strip(),
+        phrases,
+        (source,),
+        removed,
+        harmless,
+        spellings,
+        affixes,
+    )
+
+
+def _compiled(source: str, *args: Any) -> PhraseList:
+    try:
+        return PhraseList(*args)
+    except (RuleError, re.error) as exc:
+        raise RiskListError(f"{source}: {exc}") from None
 
 
 def _phrases(items: Any, where: str) -> tuple[str, ...]:
@@ -191,19 +296,52 @@ def _phrases(items: Any, where: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in items)
 
 
+def _spellings(items: Any, where: str) -> dict[str, str]:
+    if not isinstance(items, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip()
+        for k, v in items.items()
+    ):
+        raise RiskListError(f"{where}: must map each variant to the word it stands for")
+    return {str(k): str(v) for k, v in items.items()}
+
+
+def _affixes(items: Any, where: str) -> Affixes:
+    if not isinstance(items, dict) or set(items) - {"prefixes", "suffixes"}:
+        raise RiskListError(f"{where}: must be a mapping with prefixes and suffixes")
+    return Affixes(
+        _phrases(items.get("prefixes") or [], f"{where}.prefixes"),
+        _phrases(items.get("suffixes") or [], f"{where}.suffixes"),
+    )
+
+
 def merge(base: PhraseList, extra: PhraseList) -> PhraseList:
-    """A service's additions (and removals) applied to a packaged list."""
+    """A service's additions (and removals, by rule text or rule id) applied to a packaged list."""
     removed = {normalise(p, base.language) for p in extra.removed}
+    gone = {rule.source for rule in base.rules if rule.id in set(extra.removed)}
     merged: dict[str, tuple[str, ...]] = {}
     for category in CATEGORIES:
         phrases = (*base.phrases.get(category, ()), *extra.phrases.get(category, ()))
-        kept = [p for p in phrases if normalise(p, base.language) not in removed]
+        kept = [p for p in phrases if normalise(p, base.language) not in removed and p not in gone]
         if kept:
             merged[category] = tuple(dict.fromkeys(kept))
     status = base.review_status
     if extra.review_status:
         status = f"{status}; service additions: {extra.review_status}"
-    return PhraseList(base.language, status, merged, base.sources + extra.sources)
+    affixes = Affixes(
+        base.affixes.prefixes + extra.affixes.prefixes,
+        base.affixes.suffixes + extra.affixes.suffixes,
+    )
+    return _compiled(
+        extra.sources[0] if extra.sources else base.language,
+        base.language,
+        status,
+        merged,
+        base.sources + extra.sources,
+        (),
+        tuple(dict.fromkeys((*base.harmless, *extra.harmless))),
+        {**base.spellings, **extra.spellings},
+        affixes,
+    )
 
 
 def load_risk_lists(
@@ -218,12 +356,27 @@ def load_risk_lists(
             path = packaged_dir / code / FILE_NAME
         if not path.is_file():
             raise RiskListError(f"{path}: missing (every language needs a risk phrase list)")
-        found = parse_list(_read(path), code, str(path))
+        found = _parsed(path, code, extension=False)
         extra = extra_dir / code / FILE_NAME if extra_dir else None
         if extra is not None and extra.is_file():
-            found = merge(found, parse_list(_read(extra), code, str(extra), extension=True))
+            found = merge(found, _parsed(extra, code, extension=True))
         lists[code] = found
     return lists
+
+
+def _parsed(path: Path, code: str, *, extension: bool) -> PhraseList:
+    """A file's list, compiled once per process while the file is unchanged (compiling every
+    list takes about a second; a process that builds several runtimes pays it once)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise RiskListError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    return _parse_file(str(path), stamp, code, extension)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_file(path: str, _stamp: int, code: str, extension: bool) -> PhraseList:
+    return parse_list(_read(Path(path)), code, path, extension=extension)
 
 
 def _read(path: Path) -> Any:

@@ -32,6 +32,7 @@ class Alert:
     acknowledged_at: datetime | None
     acknowledged_by: int | None
     escalated_at: datetime | None
+    rule: str | None = None  # the risk rule's id (conversations/safeguarding.py), no words
 
 
 def _alert(m: RowMapping) -> Alert:
@@ -45,6 +46,7 @@ def _alert(m: RowMapping) -> Alert:
         acknowledged_at=m["acknowledged_at"],
         acknowledged_by=m["acknowledged_by"],
         escalated_at=m["escalated_at"],
+        rule=m["rule"],
     )
 
 
@@ -89,6 +91,7 @@ async def create(
     source: str,
     text: str,
     now: datetime,
+    rule: str | None = None,
 ) -> int:
     result = await conn.execute(
         insert(alerts).values(
@@ -97,6 +100,7 @@ async def create(
             source=source,
             text=text,
             created_at=now,
+            rule=rule,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]

@@ -264,3 +264,13 @@ handled_updates = Table(
     ),
     Column("handled_at", UTCDateTime, nullable=False),
 )
+
+# Added by migration 0009: which risk rule raised an alert (its id, never the words).
+alerts.append_column(
+    Column(
+        "rule",
+        String(40),
+        nullable=True,
+        comment="id of the risk rule that matched, e.g. en.self_harm.3fa2b1 (no words)",
+    )
+)

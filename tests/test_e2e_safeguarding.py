@@ -7,6 +7,7 @@ read to prove what was stored and what was deleted.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,8 @@ from sqlalchemy import text
 
 from bot.app import run_periodic
 from conversations.checkpoints import add_months
-from conversations.safeguarding import CATEGORIES
+from conversations.risk_rules import example
+from conversations.safeguarding import CATEGORIES, match_risk
 from core.i18n import LANGUAGES, RLM, Language
 from tests.people import add_staff, enrolled, invite, join
 from tests.test_e2e_admin import UNKNOWN
@@ -59,7 +61,7 @@ def phrase_for(world: World, code: str, index: int) -> str:
     assert world.rt is not None
     phrases = world.rt.risk_lists[code].phrases
     category = CATEGORIES[index % len(CATEGORIES)]
-    return phrases[category][0].rstrip("*")
+    return example(phrases[category][0])
 
 
 @pytest.mark.parametrize("index", range(len(LANGUAGES)), ids=[lang.code for lang in LANGUAGES])
@@ -155,6 +157,14 @@ async def test_under_alert_lead_the_lead_gets_the_alert_and_acknowledges_it(
     assert await rows(world, "SELECT category, source, text, acknowledged_at FROM alerts") == [
         ("self_harm", "message", RISK, None)
     ]
+    # Why it fired: the rule's id is stored with the alert and shown to the lead, with the rule.
+    [(rule_id,)] = await rows(world, "SELECT rule FROM alerts")
+    assert re.fullmatch(r"en\.self_harm\.[0-9a-f]{6}", str(rule_id))
+    found = match_risk(RISK, "en", world.rt.risk_lists if world.rt else {})
+    assert found is not None
+    assert found.rule == rule_id
+    assert f"Why: risk rule {rule_id}: {found.source}" in alert.content
+    assert any(str(rule_id) in record.getMessage() for record in caplog.records)
 
     # Only a lead can acknowledge: a key worker replaying the button changes nothing.
     data = world.api.buttons(alert)[0][1]
@@ -242,6 +252,51 @@ async def test_forgetme_removes_the_words_of_alerts(lead_world: World, choice: s
     expected = [("self_harm", None)] if choice == "keep" else []
     assert await rows(world, "SELECT category, text FROM alerts") == expected
     assert await rows(world, "SELECT label FROM invites WHERE kind = 'young_person'") == [(None,)]
+
+
+async def test_after_forgetme_an_escalated_alert_names_its_rule_only_by_id(
+    lead_world: World,
+) -> None:
+    world = lead_world
+    await enrolled(world)
+    await world.say(YP, RISK)
+    first = world.last(LEAD).content
+    [(rule_id,)] = await rows(world, "SELECT rule FROM alerts")
+    assert f"Why: risk rule {rule_id}: " in first
+    ask = (await world.say(YP, "/forgetme"))[-1]
+    await world.press(YP, "keep my answers", ask)
+    assert await rows(world, "SELECT rule, text FROM alerts") == [(rule_id, None)]
+    world.clock.advance(timedelta(minutes=61))
+    await periodic(world)
+    escalated = world.last(SECOND).content
+    assert "(they have since deleted what they wrote)" in escalated
+    assert f"Why: risk rule {rule_id}" in escalated
+    assert f"Why: risk rule {rule_id}: " not in escalated  # not the rule, a hint of the words
+    assert "kill" not in escalated
+
+
+async def test_an_edited_message_is_checked_again(lead_world: World) -> None:
+    world = lead_world
+    await enrolled(world)
+    sent = world.api.send_text(YP, "see you tomorrow")
+    await world.idle()
+    assert HELPLINES not in world.last(YP).content
+    assert await rows(world, "SELECT count(*) FROM alerts") == [(0,)]
+    before = len(world.texts(YP))
+    world.api.edit_text(YP, sent["message"]["message_id"], "i dont really want to live any more")
+    await world.idle()
+    replies = world.texts(YP)[before:]
+    assert len(replies) == 1
+    assert HELPLINES in replies[0]
+    assert await rows(world, "SELECT category, source, text FROM alerts") == [
+        ("self_harm", "message", "i dont really want to live any more")
+    ]
+    assert "i dont really want to live any more" in world.last(LEAD).content
+    # An edit to harmless words changes nothing.
+    world.api.edit_text(YP, sent["message"]["message_id"], "they beat me at football lol")
+    await world.idle()
+    assert len(world.texts(YP)) == before + 1
+    assert await rows(world, "SELECT count(*) FROM alerts") == [(1,)]
 
 
 async def finish_with(world: World, user: int, comment: str, share: bool) -> None:

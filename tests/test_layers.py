@@ -34,6 +34,7 @@ PURE = (
     "conversations.disclosure",
     "conversations.export",
     "conversations.questionnaire",
+    "conversations.risk_rules",
     "conversations.safeguarding",
     "conversations.wording",
 )

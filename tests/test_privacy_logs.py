@@ -31,7 +31,7 @@ from tests.world import TOKEN, World
 YP, OTHER, KW, ADMIN = 1001, 1003, 900101, 900102
 LABEL = "Zq91 Room"
 WORDS = "my key worker Mirela helped with the Home Office letter"
-NOISY = ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic")
+NOISY = tuple(cli.LIBRARY_LEVELS)
 
 
 class Capture(logging.Handler):

@@ -1,0 +1,216 @@
+"""Risk matching against the evaluation corpus: detection and false alarms, per language.
+
+``python -m bench.safeguarding`` (also part of ``make bench``) reads
+``tests/safeguarding_corpus/<code>.yaml`` (risky and harmless sentences written separately from
+the lists, see each file's header for how) and matches every sentence exactly as the bot does
+(:func:`conversations.safeguarding.match_risk`, the packaged lists, the writer's language plus
+English). It prints, and writes to bench/results.md, per language: risky caught, harmless that
+fired (false alarms), and the mean time to check one message. Targets for every language: at
+least 95% caught and at most 5% false alarms. The lists were extended against that corpus, so its
+figures are in-sample. Smaller sets are reported beside it without a target (:data:`EXTRA`):
+two development sets (each written as a held-out set, then used to widen the lists) and
+``held_out/`` (written before the last widening, never used to change the lists): the honest
+estimate of how the lists do on writing they have not seen.
+``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
+main corpus only; never run it on real messages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.common import ROOT, machine, write_section
+from conversations.safeguarding import RiskLists, load_risk_lists, match_risk
+from core.i18n import LANGUAGES
+from core.settings import DEFAULT_LOCALES_DIR
+
+CORPUS = ROOT / "tests" / "safeguarding_corpus"
+DEV, DEV2, HELD_OUT = CORPUS / "dev", CORPUS / "dev2", CORPUS / "held_out"
+# The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
+EXTRA = (
+    (
+        "Development set",
+        DEV,
+        "`dev/` (15 risky, 8 harmless per language): written after the lists were first "
+        "extended, measured as a held-out set, then used to widen the lists, so tuned on too.",
+    ),
+    (
+        "Second development set",
+        DEV2,
+        "`dev2/` (10 risky, 6 harmless per language): written as a held-out set before the "
+        "second widening, then used for the third, so tuned on too.",
+    ),
+    (
+        "Held out",
+        HELD_OUT,
+        "`held_out/` (8 risky, 5 harmless per language): written before the last widening and "
+        "never used to change the lists. The honest estimate of how the lists do on writing "
+        "they have not seen; no target is set on it, so that nobody tunes the lists to it.",
+    ),
+)
+CODES = [language.code for language in LANGUAGES]
+MIN_CAUGHT, MAX_FALSE = 0.95, 0.05
+
+
+@dataclass(frozen=True)
+class Corpus:
+    language: str
+    risky: list[tuple[str, str]]  # (category, sentence)
+    harmless: list[str]
+
+
+@dataclass(frozen=True)
+class Result:
+    language: str
+    risky: int
+    caught: int
+    right_category: int
+    harmless: int
+    false_alarms: int
+    missed: list[str]
+    fired: list[tuple[str, str]]  # (sentence, rule id)
+
+    @property
+    def detection(self) -> float:
+        return self.caught / self.risky
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.harmless
+
+    @property
+    def on_target(self) -> bool:
+        return self.detection >= MIN_CAUGHT and self.false_alarm_rate <= MAX_FALSE
+
+
+def load_corpus(code: str, directory: Path = CORPUS) -> Corpus:
+    data: Any = yaml.safe_load((directory / f"{code}.yaml").read_text("utf-8"))
+    risky = [(cat, str(text)) for cat, texts in data["risky"].items() for text in texts]
+    return Corpus(code, risky, [str(text) for text in data["harmless"]])
+
+
+def evaluate(corpus: Corpus, lists: RiskLists) -> Result:
+    caught = right = 0
+    missed: list[str] = []
+    for category, text in corpus.risky:
+        found = match_risk(text, corpus.language, lists)
+        if found is None:
+            missed.append(text)
+            continue
+        caught += 1
+        right += found.category == category
+    fired = [
+        (text, found.rule)
+        for text in corpus.harmless
+        if (found := match_risk(text, corpus.language, lists)) is not None
+    ]
+    return Result(
+        corpus.language,
+        len(corpus.risky),
+        caught,
+        right,
+        len(corpus.harmless),
+        len(fired),
+        missed,
+        fired,
+    )
+
+
+def timing(corpora: list[Corpus], lists: RiskLists, repeat: int) -> float:
+    """Mean microseconds to check one message (every corpus sentence, ``repeat`` times)."""
+    texts = [(c.language, t) for c in corpora for t in [*(s for _, s in c.risky), *c.harmless]]
+    started = time.perf_counter()
+    for _ in range(repeat):
+        for code, text in texts:
+            match_risk(text, code, lists)
+    return (time.perf_counter() - started) / (repeat * len(texts)) * 1e6
+
+
+def table(results: list[Result], *, target: bool = True) -> list[str]:
+    lines = [
+        "| language | risky caught | detection | right category | harmless fired | false alarms "
+        + ("| on target |" if target else "|"),
+        "|---|---:|---:|---:|---:|---:|" + ("---|" if target else ""),
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.language} | {r.caught}/{r.risky} | {r.detection:.1%} | "
+            f"{r.right_category}/{r.caught} | {r.false_alarms}/{r.harmless} | "
+            f"{r.false_alarm_rate:.1%} |"
+            + (f" {'yes' if r.on_target else 'NO'} |" if target else "")
+        )
+    return lines
+
+
+def totals(results: list[Result]) -> str:
+    risky, caught = sum(r.risky for r in results), sum(r.caught for r in results)
+    harmless, fired = sum(r.harmless for r in results), sum(r.false_alarms for r in results)
+    return (
+        f"{caught}/{risky} risky caught ({caught / risky:.1%}), "
+        f"{fired}/{harmless} harmless fired ({fired / harmless:.1%})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.safeguarding", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=20, help="timing repetitions")
+    parser.add_argument("--misses", action="store_true", help="print missed and fired sentences")
+    parser.add_argument("--no-write", action="store_true", help="do not touch bench/results.md")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    lists = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
+    load_ms = (time.perf_counter() - started) * 1000
+    corpora = [load_corpus(code) for code in CODES]
+    results = [evaluate(corpus, lists) for corpus in corpora]
+    extra = [[evaluate(load_corpus(code, d), lists) for code in CODES] for _, d, _ in EXTRA]
+    micro = timing(corpora, lists, args.repeat)
+    rules = sum(len(lst.rules) for lst in lists.values())
+    lines = table(results)
+    parts = [f"{totals(results)} on the corpus"]
+    parts += [f"{totals(r)} on the {t[0].lower()}" for t, r in zip(EXTRA, extra, strict=True)]
+    summary = (
+        f"All languages: {'; '.join(parts)}. {rules} rules compiled in {load_ms:.0f} ms at "
+        f"start-up; one message checked in {micro:.0f} µs on average (its language and English)."
+    )
+    print("\n".join(["Corpus (the lists were extended against it):", *lines]))
+    extra_lines: list[str] = []
+    for (title, _, what), found in zip(EXTRA, extra, strict=True):
+        print("\n".join([f"{title}:", *table(found, target=False)]))
+        extra_lines += ["", f"{title}: {what}", "", *table(found, target=False)]
+    print(summary)
+    if args.misses:
+        for r in results:
+            for text in r.missed:
+                print(f"missed  {r.language}: {text}")
+            for text, rule in r.fired:
+                print(f"fired   {r.language}: {text}  [{rule}]")
+    missed_target = [r.language for r in results if not r.on_target]
+    if not args.no_write:
+        body = [
+            f"`python -m bench.safeguarding` on {machine()}.",
+            "",
+            "The corpus (`tests/safeguarding_corpus/<code>.yaml`) is machine-drafted, written "
+            "separately from the lists; the figures say how the matcher does on it, not on real "
+            "messages, until a fluent speaker and the service's safeguarding lead have reviewed "
+            f"both. Targets: at least {MIN_CAUGHT:.0%} caught, at most {MAX_FALSE:.0%} false "
+            "alarms, in every language.",
+            "",
+            *lines,
+            "",
+            *extra_lines,
+            "",
+            summary,
+        ]
+        write_section("Safeguarding: risk matching on the evaluation corpus", "\n".join(body))
+    print("targets missed: " + (", ".join(missed_target) if missed_target else "none"))
+    return 1 if missed_target else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""The risk rule language (conversations/risk_rules.py) and the evaluation corpus.
+
+Each feature of the rules is shown on a small list of its own, so a failure names the feature;
+then every language's corpus (tests/safeguarding_corpus/<code>.yaml, machine-drafted, see its
+header) is held at or above the detection and false-alarm rates measured when the lists were
+extended (``python -m bench.safeguarding`` prints them)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench.safeguarding import CODES, CORPUS, DEV, DEV2, HELD_OUT, evaluate, load_corpus
+from conversations.risk_rules import Affixes, example
+from conversations.safeguarding import (
+    PhraseList,
+    RiskListError,
+    explain,
+    load_risk_lists,
+    match_risk,
+    parse_list,
+)
+from core.settings import DEFAULT_LOCALES_DIR
+
+LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
+
+# Measured with python -m bench.safeguarding when the lists were last widened (2026-12-03), per
+# set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
+# fires on more fails; raise a floor when the lists get better. The corpus also carries the
+# issue's targets (at least 95% caught, at most 5% false alarms); the two development sets and the
+# held-out set carry none (see bench/safeguarding.py), only these floors.
+FLOORS: dict[str, tuple[tuple[int, int], ...]] = {  # corpus, dev, dev2, held_out
+    "en": ((46, 0), (12, 0), (9, 0), (4, 0)),
+    "ar": ((43, 0), (15, 0), (10, 0), (3, 0)),
+    "fa": ((40, 0), (15, 0), (10, 0), (3, 0)),
+    "fa_AF": ((40, 0), (14, 0), (9, 0), (3, 0)),
+    "ps": ((40, 0), (15, 0), (10, 0), (3, 0)),
+    "ckb": ((41, 0), (15, 0), (10, 0), (2, 0)),
+    "ti": ((40, 0), (15, 0), (9, 0), (4, 0)),
+    "am": ((40, 0), (15, 0), (10, 0), (2, 0)),
+    "om": ((40, 0), (15, 0), (10, 0), (4, 0)),
+    "so": ((40, 0), (15, 0), (10, 0), (3, 0)),
+    "sq": ((40, 0), (14, 0), (10, 0), (3, 0)),
+    "vi": ((40, 0), (13, 0), (10, 0), (2, 0)),
+    "uk": ((40, 0), (15, 0), (10, 0), (1, 0)),
+}
+SETS = (CORPUS, DEV, DEV2, HELD_OUT)
+
+
+def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
+    return {language: PhraseList(language, "test", **kwargs)}  # type: ignore[arg-type]
+
+
+def hit(text: str, lists: dict[str, PhraseList], language: str = "en") -> str | None:
+    found = match_risk(text, language, lists)
+    return found.category if found else None
+
+
+# --- the corpus ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_each_language_stays_at_or_above_its_measured_rates(code: str) -> None:
+    for directory, (caught, fired) in zip(SETS, FLOORS[code], strict=True):
+        result = evaluate(load_corpus(code, directory), LISTS)
+        assert result.caught >= caught, (code, directory.name, result.missed)
+        assert result.false_alarms <= fired, (code, directory.name, result.fired)
+    corpus = load_corpus(code)
+    assert len(corpus.risky) >= 40
+    assert len(corpus.harmless) >= 20
+    result = evaluate(corpus, LISTS)
+    assert result.detection >= 0.95
+    assert result.false_alarm_rate <= 0.05
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_each_corpus_says_how_it_was_made_and_who_must_review_it(code: str) -> None:
+    for directory in SETS:
+        text = (directory / f"{code}.yaml").read_text("utf-8")
+        assert "machine-drafted" in text
+        assert "fluent speaker" in text
+        assert "safeguarding lead" in text
+
+
+# --- the rule language ---------------------------------------------------------------------
+
+
+def test_terms_joined_by_plus_match_in_either_order_with_a_few_words_between() -> None:
+    lists = one(phrases={"self_harm": ("dont + want to live",)})
+    assert hit("i dont really want to live any more", lists) == "self_harm"
+    assert hit("want to live? i dont", lists) == "self_harm"
+    assert hit("dont know if maybe i want to live in leeds", lists) is None  # 4 words between
+    assert hit("i dont want to live", lists) == "self_harm"
+
+
+def test_terms_joined_by_dots_match_only_in_order() -> None:
+    lists = one(phrases={"missing": ("i .. ran away",)})
+    assert hit("i just ran away", lists) == "missing"
+    assert hit("ran away, i did", lists) is None
+
+
+def test_choices_endings_and_two_word_choices() -> None:
+    lists = one(phrases={"danger": ("going_to|gonna kill|hurt me", "stab*")})
+    assert hit("they are going to hurt me", lists) == "danger"
+    assert hit("gonna kill me", lists) == "danger"
+    assert hit("they stabbed him", lists) == "danger"
+    assert hit("going to kill time", lists) is None
+
+
+def test_repeated_letters_and_text_speak_fold() -> None:
+    lists = one(
+        phrases={"self_harm": ("want to die",)},
+        spellings={"wanna": "want to", "wna": "want to"},
+    )
+    for text in ("i wanna dieeee", "I WANNNA DIE!!!", "wna die", "i want to die"):
+        assert hit(text, lists) == "self_harm", text
+
+
+def test_harmless_uses_are_masked_but_not_the_rest_of_the_message() -> None:
+    lists = one(
+        phrases={"abuse": ("beat* me",)},
+        harmless=("beat* me at football|fifa",),
+    )
+    assert hit("they beat me at football", lists) is None
+    assert hit("they beat me at football, then my dad beat me at home", lists) == "abuse"
+    assert hit("he beats me", lists) == "abuse"
+
+
+def test_affixes_cover_attached_prefixes_unless_a_word_is_exact() -> None:
+    lists = {
+        "ar": PhraseList(
+            "ar", "test", {"self_harm": ("موت",), "danger": ("=خطر",)}, affixes=Affixes(("ب",))
+        )
+    }
+    assert hit("بدي بموت", lists, "ar") == "self_harm"  # the present-tense ب
+    assert hit("بخطر", lists, "ar") is None
+    assert hit("خطر", lists, "ar") == "danger"
+
+
+def test_keyboard_variants_of_sorani_and_pashto_letters_fold() -> None:
+    assert hit("دەمەویت بمرم", LISTS, "ckb") == "self_harm"  # ی typed for ێ
+    assert hit("دەستی خومم بری", LISTS, "ckb") == "self_harm"  # و for ۆ, ر for ڕ
+    assert hit("زه غوارم مر شم", LISTS, "ps") == "self_harm"  # ر for ړ
+    assert hit("گواښ یې راته کړی", LISTS, "ps") == "danger"  # گ for ګ
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "category"),
+    [
+        ("bdi mout", "ar", "self_harm"),  # Arabic chat alphabet
+        ("ra7 e2tol 7ali", "ar", "self_harm"),
+        ("mikham bemiram", "fa", "self_harm"),  # Finglish
+        ("mara lat mekona", "fa_AF", "abuse"),  # Dari in Latin letters
+        ("za pa khatar ke yam", "ps", "danger"),
+        ("xom bkujm", "ckb", "self_harm"),
+        ("kmot deleye", "ti", "self_harm"),  # Tigrinya in Latin letters
+        ("adega lay negn", "am", "danger"),  # Amharic in Latin letters
+        ("я хочу умереть", "uk", "self_harm"),  # Russian, from someone who chose Ukrainian
+        ("k muon song nua", "vi", "self_harm"),  # text-speak k = không
+    ],
+)
+def test_romanised_and_neighbouring_language_forms(text: str, code: str, category: str) -> None:
+    assert hit(text, LISTS, code) == category
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("they beat me at football again lol", "en"),
+        ("im in danger of failing maths", "en"),
+        ("I fled Eritrea in 2022", "en"),
+        ("ካብ ኤርትራ ሃዲመ", "ti"),
+        ("በ2018 ከሀገሬ ሸሸሁ", "am"),
+        ("از افغانستان فرار کردم", "fa_AF"),
+        ("eritrea irraa baqadhe", "om"),
+        ("cuoi muon chet luon", "vi"),
+    ],
+)
+def test_known_harmless_uses_stay_quiet(text: str, code: str) -> None:
+    assert hit(text, LISTS, code) is None
+
+
+def test_a_match_names_its_rule_by_an_id_that_holds_no_words() -> None:
+    found = match_risk("i really dont want to live any more", "en", LISTS)
+    assert found is not None
+    assert re.fullmatch(r"en\.self_harm\.[0-9a-f]{6}", found.rule)
+    rule = explain(found.rule, LISTS)
+    assert rule is not None
+    assert rule.source == found.source
+    en = LISTS["en"]  # compiled again from the same rules: the same ids
+    again = {
+        "en": PhraseList("en", "again", en.phrases, (), (), en.harmless, en.spellings, en.affixes)
+    }
+    assert match_risk("i really dont want to live any more", "en", again) == found  # stable
+    assert explain("en.self_harm.000000", LISTS) is None
+    assert explain("xx.danger.abcdef", LISTS) is None
+
+
+def test_every_rule_written_out_matches_and_examples_are_plain() -> None:
+    assert example("want_to|wanna die|dead + now") == "want to die really now"
+    assert example("=bi* .. me") == "bi really me"
+
+
+def test_a_service_adds_rules_harmless_uses_and_spellings_and_removes_by_id(
+    tmp_path: Path,
+) -> None:
+    misfiring = match_risk("a knife", "en", LISTS)
+    assert misfiring is not None
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "risk_phrases.yaml").write_text(
+        "review_status: added by our safeguarding lead, 2026-12\n"
+        "spellings: {cukood: cuckooed}\n"
+        "harmless: [kill* + boredom]\n"
+        f"remove: [{misfiring.rule}]\n"
+        "categories:\n  exploitation: ['cuckooed + flat|place']\n",
+        "utf-8",
+    )
+    lists = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR, tmp_path)
+    assert hit("they cukood my flat", lists) == "exploitation"
+    assert hit("killing my boredom", lists) is None
+    assert hit("a knife", lists) is None
+    assert hit("he is going to kill me", lists) == "danger"
+
+
+@pytest.mark.parametrize(
+    ("categories", "problem"),
+    [
+        ("  danger: ['a + b .. c']\n", "not both"),
+        ("  danger: ['a + b + c + d']\n", "at most 3 terms"),
+        ("  danger: ['!!!']\n", "empty once normalised"),
+    ],
+)
+def test_a_rule_that_cannot_work_is_refused_with_its_file(categories: str, problem: str) -> None:
+    data = yaml.safe_load("review_status: test\ncategories:\n" + categories)
+    with pytest.raises(RiskListError) as caught:
+        parse_list(data, "en", "extra/en/risk_phrases.yaml")
+    assert "extra/en/risk_phrases.yaml" in str(caught.value)
+    assert problem in str(caught.value)
