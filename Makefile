@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# GNU gettext (msgfmt --check, for the catalogue tests) and Debian's chromium (for the
-# playground's browser test, driven by Playwright at /usr/bin/chromium). Installed only when missing.
+# GNU gettext (msgfmt --check, for the catalogue tests), Debian's chromium (for the
+# playground's browser test, driven by Playwright at /usr/bin/chromium) and Debian's Noto fonts
+# for Arabic script, Ethiopic and emoji (the playground serves them to the browser, so every
+# language renders on a bare machine). Installed only when missing.
+NOTO := /usr/share/fonts/truetype/noto
 $(SYSTEM_STAMP): $(STAMP)
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  echo "installing gettext (msgfmt) with apt-get"; \
@@ -26,6 +29,12 @@ $(SYSTEM_STAMP): $(STAMP)
 	@test -x /usr/bin/chromium || { \
 	  echo "installing chromium (for the playground's browser test) with apt-get"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+	@test -f $(NOTO)/NotoSansEthiopic-Regular.ttf -a -f $(NOTO)/NotoSansArabic-Regular.ttf || { \
+	  echo "installing fonts-noto-core (Arabic script and Ethiopic, for the playground) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core) >/dev/null; }
+	@test -f $(NOTO)/NotoColorEmoji.ttf || { \
+	  echo "installing fonts-noto-color-emoji (for the playground) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji) >/dev/null; }
 	touch $(SYSTEM_STAMP)
 
 system: $(SYSTEM_STAMP)

@@ -2,7 +2,9 @@
 
 A fluent speaker reads the questionnaire (title, answer labels, each statement and its short
 name) and then every other message, with each entry's catalogue status: ``translated``,
-``fuzzy`` (needs review: the bot does not use it) or ``missing`` (the bot falls back to English).
+``fuzzy`` (needs review: the bot does not use it) or ``missing`` (the bot falls back to English),
+and its review mark (``reviewed``, ``needs work`` or none yet). They can correct any text in place
+and download the reviewed catalogue (:mod:`bot.playground.corrections`).
 The list comes from the template ``locales/messages.pot``, so a language without a catalogue
 yet shows everything as missing.
 """
@@ -10,14 +12,15 @@ yet shows everything as missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.locales import completeness, po_path
+from bot.locales import NEEDS_WORK, REVIEWED, completeness, po_path, text_review
+from conversations.questionnaire import Questionnaire
 from core.i18n import BY_CODE, LANGUAGES, Language
 
 JSONDict = dict[str, Any]
@@ -42,6 +45,9 @@ def language_summary(language: Language, locales_dir: Path) -> JSONDict:
         "total": done.total,
         "fuzzy": done.fuzzy,
         "status": done.status,
+        "reviewed": done.reviewed,
+        "needs_work": done.needs_work,
+        "review_count": done.review_count,
     }
 
 
@@ -58,14 +64,16 @@ def review(
     language = BY_CODE[code]
     template = _read(locales_dir / "messages.pot", None)
     assert template is not None, "locales/messages.pot is missing: run `make locales`"
-    path = _catalogue_path(code, locales_dir, override_dir)
+    path = catalogue_path(code, locales_dir, override_dir)
     catalogue = _read(path, code) if path is not None else None
     translated = {_key(m): m for m in catalogue or () if m.id}
     rows = [_row(m, translated.get(_key(m))) for m in template if m.id]
     questionnaire_rows = [r for r in rows if _questionnaire_of(r, questionnaire_ids)]
-    counts = {status: 0 for status in ("translated", "fuzzy", "missing")}
+    counts = {status: 0 for status in ("translated", "fuzzy", "missing", REVIEWED, NEEDS_WORK)}
     for row in rows:
         counts[row["status"]] += 1
+        if row["review"]:
+            counts[row["review"]] += 1
     return {
         "language": language_summary(language, locales_dir),
         "catalogue": _header(catalogue, path),
@@ -75,7 +83,7 @@ def review(
     }
 
 
-def _catalogue_path(code: str, locales_dir: Path, override_dir: Path | None) -> Path | None:
+def catalogue_path(code: str, locales_dir: Path, override_dir: Path | None) -> Path | None:
     """The catalogue the bot uses: a service's override first, else the packaged one."""
     for root in (override_dir, locales_dir):
         if root is not None and po_path(code, root).is_file():
@@ -116,6 +124,7 @@ def _row(template: Message, found: Message | None) -> JSONDict:
         "english": english,
         "translation": translation,
         "status": status,
+        "review": text_review(found) if found is not None and status == "translated" else None,
         "notes": [*template.auto_comments, *template.user_comments],
         "locations": [f"{file}:{line}" for file, line in template.locations],
         "placeholders": "python-brace-format" in template.flags,
@@ -131,13 +140,35 @@ def _questionnaire_of(row: JSONDict, questionnaire_ids: Collection[str]) -> str 
 
 
 def _group(rows: Iterable[JSONDict], questionnaire_ids: Collection[str]) -> list[JSONDict]:
-    """Questionnaire rows grouped by questionnaire, each row naming its item."""
+    """Questionnaire rows grouped by questionnaire, each row naming its item, in the order a
+    young person meets them: title, answer labels, then each statement (when the questionnaires
+    themselves are given, not just their ids)."""
     groups: dict[str, list[JSONDict]] = {}
     for row in rows:
         qid = _questionnaire_of(row, questionnaire_ids)
         assert qid is not None
         groups.setdefault(qid, []).append({**row, "item": str(row["context"]).split(".", 1)[1]})
+    found = questionnaire_ids if isinstance(questionnaire_ids, Mapping) else {}
+    for qid, items in groups.items():
+        questionnaire = found.get(qid)
+        if isinstance(questionnaire, Questionnaire):
+            items.sort(key=_reading_order(questionnaire))
     return [{"id": qid, "rows": items} for qid, items in groups.items()]
+
+
+def _reading_order(questionnaire: Questionnaire) -> Callable[[JSONDict], tuple[int, int]]:
+    labels = [option.label for option in questionnaire.scale]
+    ranks = {"title": 0, "scale": 1} | {
+        item.id: 2 + n for n, item in enumerate(questionnaire.items)
+    }
+    statements = {item.text for item in questionnaire.items}
+
+    def key(row: JSONDict) -> tuple[int, int]:
+        english = row["english"][0]
+        within = labels.index(english) if english in labels else int(english not in statements)
+        return ranks.get(row["item"], len(ranks) + 2), within
+
+    return key
 
 
 def review_status(path: Path) -> str:
