@@ -76,9 +76,7 @@ def update() -> None:
         else:
             catalog = Catalog(locale=language.code, project="Check-in")
         catalog.update(template, update_header_comment=False)
-        for message in catalog:
-            if message.fuzzy:  # its English changed: the old review no longer holds
-                set_text_review(message, None)
+        forget_changed_reviews(catalog)
         if language.code == "en":
             catalog.fuzzy = False
             catalog.last_translator = "Check-in team (English is the source language)"
@@ -154,6 +152,13 @@ def text_review(message: Message) -> str | None:
         if comment.startswith(REVIEW_MARK + NEEDS_WORK):
             return NEEDS_WORK
     return None
+
+
+def forget_changed_reviews(catalog: Catalog) -> None:
+    """After a merge: a text whose English changed (now fuzzy) loses its review mark."""
+    for message in catalog:
+        if message.id and message.fuzzy:
+            set_text_review(message, None)
 
 
 def set_text_review(message: Message, mark: str | None) -> None:

@@ -40,6 +40,15 @@ _ARABIC_FOLD = str.maketrans(
         "ة": "ه",  # teh marbuta
         "ۀ": "ه",  # heh with yeh above
         "ە": "ه",  # Sorani ae (typed as heh on many keyboards)
+        # Sorani letters typed on Arabic or Persian keyboards (translation review)
+        "ڕ": "ر",  # Sorani rreh
+        "ڵ": "ل",  # Sorani llam
+        "ۆ": "و",  # Sorani o
+        "ێ": "ي",  # Sorani ê
+        # Pashto letters typed on Persian keyboards (translation review)
+        "ګ": "گ",  # Pashto gaf -> Persian gaf
+        "ښ": "ش",  # Pashto xin
+        "ړ": "ر",  # Pashto rreh
         "ٱ": "ا",  # alef wasla
         "ٲ": "ا",
         "ٳ": "ا",

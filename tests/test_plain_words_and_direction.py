@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from conversations.safeguarding import load_risk_lists, match_risk, normalise
 from conversations.texts import PrivacyWording, support, welcome
 from core.i18n import FSI, LANGUAGES, PDI, RLM, Catalogues, Translator, bidi_fix
 from core.settings import DEFAULT_LOCALES_DIR, UK_HELPLINES
@@ -166,3 +167,10 @@ def test_a_service_helpline_is_not_english_only_unless_it_says_so(tmp_path: Path
     assert "الإنجليزية" not in text
     text = support(t, [Helpline(name="Local line", contact="0800 000", english_only=True)])
     assert "الإنجليزية" in text
+
+
+def test_sorani_and_pashto_typed_on_arabic_or_persian_keyboards_still_match() -> None:
+    lists = load_risk_lists(["ckb", "ps"], DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
+    assert match_risk("من خوکوژی دەکەم", "ckb", lists) is not None  # «خۆکوژی» without ۆ
+    assert match_risk("هغه گواش کوي", "ps", lists) is not None  # «ګواښ کوي» with گ and ش
+    assert normalise("ڕ ڵ ۆ ێ ګ ښ ړ") == normalise("ر ل و ی گ ش ر")

@@ -15,7 +15,14 @@ import aiohttp
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.locales import completeness, po_path, review_status
+from bot.locales import (
+    completeness,
+    forget_changed_reviews,
+    po_path,
+    review_status,
+    set_text_review,
+    text_review,
+)
 from bot.playground import Playground
 from bot.playground.corrections import (
     Correction,
@@ -138,6 +145,26 @@ def test_a_broken_correction_writes_nothing() -> None:
     unknown = [Correction(None, "No such text", ("x",), "reviewed")]
     with pytest.raises(CorrectionError, match="not in this catalogue"):
         reviewed_catalogue(po_path("ti"), "ti", "Abeba", unknown, NOW)
+
+
+def test_a_text_whose_english_changes_loses_its_review_mark() -> None:
+    from babel.messages.catalog import Catalog
+
+    old = Catalog(locale="ti")
+    for english in ("Skip", "Back"):
+        message = old.add(english, "ሕለፍ" if english == "Skip" else "ተመለስ")
+        set_text_review(message, "reviewed by Abeba on 2026-12-03")
+    template = Catalog()
+    template.add("Skip")
+    template.add("Go back")  # the English changed: Babel matches it to "Back", fuzzy
+    old.update(template)
+    forget_changed_reviews(old)
+    skip, back = old.get("Skip"), old.get("Go back")
+    assert skip is not None
+    assert back is not None
+    assert back.fuzzy
+    assert text_review(skip) == "reviewed"
+    assert text_review(back) is None
 
 
 # ---- the endpoints --------------------------------------------------------------------------
