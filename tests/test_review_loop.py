@@ -212,11 +212,35 @@ async def test_the_endpoints_check_and_write_the_catalogue(playground: Playgroun
 
 
 # ---- the whole loop in a real browser -------------------------------------------------------
+def translations_of(code: str) -> dict[str, str]:
+    with po_path(code).open("rb") as handle:
+        return {str(m.id): str(m.string) for m in read_po(handle, locale=code) if m.id}
+
+
 def folder_for(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
+SLASH_PLACE = """(text) => {
+  const box = document.createElement("div");
+  box.dir = "rtl";
+  box.style.cssText = "position:absolute;top:0;right:0;font-size:24px;white-space:nowrap";
+  box.textContent = text;
+  document.body.append(box);
+  const node = box.firstChild;
+  const left = (i) => {
+    const range = document.createRange();
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    return range.getBoundingClientRect().left;
+  };
+  const slash = text.indexOf("/");
+  const out = { slash: left(slash), last: left(text.indexOf("t", slash)) };
+  box.remove();
+  return out;
+}"""
+SUPPORT_HELP = "/support: people you can talk to, and asking your key worker to get in touch"
 GLYPHS = """async ([family, text]) => {
   await document.fonts.load(`32px "${family}"`, text);
   const faces = [...document.fonts].filter((f) => f.family.replaceAll('"', '') === family);
@@ -267,6 +291,15 @@ async def test_a_fluent_speaker_reviews_tigrinya_in_the_browser(
             assert abs(ethiopic["text"] - ethiopic["notdef"]) > 1, ethiopic
             arabic = await page.evaluate(GLYPHS, ["Checkin Arabic", "مرحبا"])
             assert arabic["loaded"] >= 1, arabic
+
+            # A command inside Arabic text: as written in the catalogue, the browser shows
+            # "support/"; as the bot sends it (isolated), "/support".
+            raw = translations_of("ar")[SUPPORT_HELP]
+            shown = Catalogues(DEFAULT_LOCALES_DIR).get("ar")._(SUPPORT_HELP)
+            backwards = await page.evaluate(SLASH_PLACE, raw)
+            assert backwards["slash"] > backwards["last"], backwards
+            right = await page.evaluate(SLASH_PLACE, shown)
+            assert right["slash"] < right["last"], right
 
             # "Only what needs work" shows every text not yet reviewed: here, all of them.
             await page.locator("#review-todo").check()
