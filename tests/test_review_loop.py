@@ -276,6 +276,15 @@ async def test_a_fluent_speaker_reviews_tigrinya_in_the_browser(
             page = await browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(10_000)
             await page.goto(playground.url + "#review")
+            # Right to left, the reviewer edits the catalogue's text and sees it as sent too.
+            await page.locator("#review-lang").select_option("ar")
+            help_row = page.locator(f'tr[data-key="\u0004{SUPPORT_HELP}"]')
+            await expect(help_row.locator("textarea")).to_have_value(
+                translations_of("ar")[SUPPORT_HELP]
+            )
+            await expect(help_row.locator(".shown .string")).to_have_text(
+                Catalogues(DEFAULT_LOCALES_DIR).get("ar")._(SUPPORT_HELP)
+            )
             await page.locator("#review-lang").select_option("ti")
             await expect(page.locator("#review-summary")).to_contain_text("Tigrinya")
             await expect(page.locator("#review-progress")).to_contain_text("0 of")

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 
 from bot.locales import NEEDS_WORK, REVIEWED, completeness, po_path, text_review
 from conversations.questionnaire import Questionnaire
-from core.i18n import BY_CODE, LANGUAGES, Language
+from core.i18n import BY_CODE, LANGUAGES, Language, bidi_fix
 
 JSONDict = dict[str, Any]
 Key = tuple[str | None, str]
@@ -67,7 +67,7 @@ def review(
     path = catalogue_path(code, locales_dir, override_dir)
     catalogue = _read(path, code) if path is not None else None
     translated = {_key(m): m for m in catalogue or () if m.id}
-    rows = [_row(m, translated.get(_key(m))) for m in template if m.id]
+    rows = [_row(m, translated.get(_key(m)), language.rtl) for m in template if m.id]
     questionnaire_rows = [r for r in rows if _questionnaire_of(r, questionnaire_ids)]
     counts = {status: 0 for status in ("translated", "fuzzy", "missing", REVIEWED, NEEDS_WORK)}
     for row in rows:
@@ -109,8 +109,10 @@ def _strings(value: object) -> list[str]:
     return [str(value or "")]
 
 
-def _row(template: Message, found: Message | None) -> JSONDict:
-    """One entry: the English text(s), the translation(s) and their status."""
+def _row(template: Message, found: Message | None, rtl: bool = False) -> JSONDict:
+    """One entry: the English text(s), the translation(s) and their status; for a
+    right-to-left language also ``shown``, the translation as the bot sends it (isolates,
+    mirrored arrows), since the catalogue's plain text displays commands backwards."""
     english = _strings(template.id)
     translation = _strings(found.string) if found is not None else []
     if found is not None and found.fuzzy:
@@ -125,6 +127,7 @@ def _row(template: Message, found: Message | None) -> JSONDict:
         "translation": translation,
         "status": status,
         "review": text_review(found) if found is not None and status == "translated" else None,
+        "shown": [bidi_fix(text) for text in translation] if rtl else None,
         "notes": [*template.auto_comments, *template.user_comments],
         "locations": [f"{file}:{line}" for file, line in template.locations],
         "placeholders": "python-brace-format" in template.flags,

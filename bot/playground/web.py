@@ -15,7 +15,8 @@
 - ``GET /api/languages``: every language and its catalogue's completeness
 - ``GET /api/review/{code}``: the language review of one language
 - ``POST /api/review/{code}/check``: ``{"english": [...], "translation": [...]}``, what is wrong
-  with a correction (placeholders, commands, markup), checked as the reviewer types
+  with a correction (placeholders, commands, markup), checked as the reviewer types, and (right to
+  left) how the bot will send it
 - ``POST /api/review/{code}/po``: ``{"reviewer": ..., "entries": [{"context", "english",
   "translation": [...], "review": "reviewed" | "needs work" | null}]}``, the reviewed catalogue
 - ``GET /fonts/{name}``: a Noto font for Arabic script, Ethiopic or emoji (``fonts.py``)
@@ -40,6 +41,7 @@ from bot.playground.core import HOST, PlaygroundEngine, PlaygroundError
 from bot.playground.demo import DEMO_STAFF
 from bot.playground.fonts import add_font_routes
 from bot.playground.timeline import chat_timeline, command_menu
+from core.i18n import bidi_fix
 from local_bot_api.models import BotMessage
 
 STATIC = Path(__file__).resolve().parents[1] / "playground_static"
@@ -248,8 +250,11 @@ async def _check(request: web.Request) -> web.Response:
     english, translation = body.get("english"), body.get("translation")
     if not isinstance(english, list) or not isinstance(translation, list):
         raise ValueError("english and translation must be lists of texts")
+    texts = [str(t) for t in translation]
+    rtl = request.app[KEY].rt.catalogues.get(request.match_info["code"]).rtl
     return _ok(
-        problems=corrections.problems([str(e) for e in english], [str(t) for t in translation])
+        problems=corrections.problems([str(e) for e in english], texts),
+        shown=[bidi_fix(text) for text in texts] if rtl else None,
     )
 
 

@@ -167,7 +167,10 @@ const Review = {
       box.addEventListener("input", () => this.edit(row, index, box.value, problems));
       return box;
     });
-    return el("td", { class: "edit" }, ...boxes, problems);
+    // Right to left: the catalogue's plain text shows commands backwards; show it as sent too.
+    const shown = l.rtl ? el("div", { class: "shown", dir: "rtl", lang: bcp47(l.code), title: "As the bot sends it" }) : null;
+    if (shown) this.showAsSent(shown, now.edited ? null : row.shown, now.translation);
+    return el("td", { class: "edit" }, ...boxes, problems, shown);
   },
 
   marks(row, now) {
@@ -176,6 +179,10 @@ const Review = {
       onclick: () => this.mark(row, now.review === mark ? null : mark),
     });
     return el("div", { class: "marks" }, button(REVIEWED, "✓ Reviewed"), button(NEEDS_WORK, "Needs work"));
+  },
+
+  showAsSent(node, shown, translation) {
+    node.replaceChildren(el("span", { class: "muted", text: "As sent: " }), ...(shown || translation).map((t) => el("div", { class: "string", text: t })));
   },
 
   edit(row, index, value, problemsEl) {
@@ -195,6 +202,8 @@ const Review = {
     mine.problems = result.problems;
     this.save();
     problemsEl.textContent = result.problems.join("; ");
+    const shown = problemsEl.parentNode.querySelector(".shown");
+    if (shown && result.shown) this.showAsSent(shown, result.shown, mine.translation);
     problemsEl.closest("tr").classList.toggle("invalid", result.problems.length > 0);
     this.updateDownload();
     this.renderProgress();
