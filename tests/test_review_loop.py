@@ -266,6 +266,7 @@ async def test_a_fluent_speaker_reviews_tigrinya_in_the_browser(
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
+    expect.set_options(timeout=15_000)  # the machine may be busy: 308 rows per language
     total = completeness("ti").total
     folder_for(ARTIFACTS / "review-ti.png")
     async with async_playwright() as p:
@@ -344,7 +345,9 @@ async def test_a_fluent_speaker_reviews_tigrinya_in_the_browser(
             # The work survives a reload (kept in this browser until downloaded).
             await page.reload()
             await page.locator("#review-lang").select_option("ti")
-            await expect(page.locator("#review-progress")).to_contain_text(f"2 of {total} reviewed")
+            await expect(page.locator("#review-progress")).to_contain_text(
+                f"2 of {total} reviewed", timeout=20_000
+            )
             await expect(page.locator("#review-name")).to_have_value("Abeba T")
 
             async with page.expect_download() as waiting:

@@ -41,7 +41,9 @@ const Review = {
   async load() {
     const code = document.getElementById("review-lang").value;
     document.getElementById("review-summary").textContent = "Loading…";
-    this.data = await api(`/api/review/${encodeURIComponent(code)}`);
+    const data = await api(`/api/review/${encodeURIComponent(code)}`);
+    if (document.getElementById("review-lang").value !== code) return; // another language was chosen meanwhile
+    this.data = data;
     this.state = this.restore();
     document.getElementById("review-name").value = this.state.name || "";
     this.render();
