@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# GNU gettext (msgfmt --check, for the catalogue tests) and Debian's chromium (for the
-# playground's browser test, driven by Playwright at /usr/bin/chromium) and PostgreSQL's server
-# (the tests start a throwaway one; see tests/postgres.py). Installed only when missing.
+# GNU gettext (msgfmt --check, for the catalogue tests), Debian's chromium (for the
+# playground's browser test, driven by Playwright at /usr/bin/chromium), Debian's Noto fonts
+# for Arabic script, Ethiopic and emoji (the playground serves them to the browser, so every
+# language renders on a bare machine) and PostgreSQL's server (the tests start a throwaway one;
+# see tests/postgres.py). Installed only when missing.
+NOTO := /usr/share/fonts/truetype/noto
 $(SYSTEM_STAMP): $(STAMP)
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  echo "installing gettext (msgfmt) with apt-get"; \
@@ -33,6 +36,12 @@ $(SYSTEM_STAMP): $(STAMP)
 	  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    -o Dpkg::Options::=--force-confold postgresql) >/dev/null; }
+	@test -f $(NOTO)/NotoSansEthiopic-Regular.ttf -a -f $(NOTO)/NotoSansArabic-Regular.ttf || { \
+	  echo "installing fonts-noto-core (Arabic script and Ethiopic, for the playground) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core) >/dev/null; }
+	@test -f $(NOTO)/NotoColorEmoji.ttf || { \
+	  echo "installing fonts-noto-color-emoji (for the playground) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji) >/dev/null; }
 	touch $(SYSTEM_STAMP)
 
 system: $(SYSTEM_STAMP)

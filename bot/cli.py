@@ -295,8 +295,9 @@ async def due(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def languages(args: argparse.Namespace, settings: Settings) -> int:
-    """Print each language: translated / total, fuzzy, and the catalogue's review status."""
-    print(f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5}  review status")
+    """Print each language: translated / total, fuzzy, how many texts a fluent speaker has
+    reviewed ("n of m reviewed"), and the catalogue's review status."""
+    print(f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5}  {'reviewed':<24} status")
     for language in LANGUAGES:
         found = completeness(language.code, settings.locales_dir)
         override = settings.locales_override_dir
@@ -305,7 +306,7 @@ async def languages(args: argparse.Namespace, settings: Settings) -> int:
         ratio = f"{found.translated}/{found.total}"
         print(
             f"{language.code:<6} {language.english_name:<18} {ratio:>11} {found.fuzzy:>5}  "
-            f"{found.status}"
+            f"{found.review_count:<24} {found.status}"
         )
     return 0
 

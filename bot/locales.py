@@ -4,6 +4,12 @@
 ``python -m bot.locales update``   merges it into every ``locales/<code>/LC_MESSAGES/messages.po``
                                   (creating missing ones) and fills English with its own text
 ``python -m bot.locales check``    exits non-zero if any catalogue is incomplete or fuzzy
+
+A fluent speaker's review is kept in the catalogue itself (the playground's Language review writes
+it): each text carries a translator comment ``# review: reviewed by NAME on DATE`` or
+``# review: needs work, by NAME on DATE``, and the header ``X-Review-Status`` says
+``reviewed by NAME on DATE`` or ``n of m reviewed by NAME on DATE``. A text whose English changes
+becomes fuzzy on ``update`` and loses its review mark.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 from core.i18n import LANGUAGES
@@ -24,6 +30,8 @@ KEYWORDS = [
     *("-k", "N_", "-k", "pN_:1c,2"),  # markers in the command table (conversations/commands.py)
 ]
 TEMPLATE = DEFAULT_LOCALES_DIR / "messages.pot"
+REVIEW_MARK = "review: "
+REVIEWED, NEEDS_WORK = "reviewed", "needs work"
 
 
 def po_path(code: str, root: Path = DEFAULT_LOCALES_DIR) -> Path:
@@ -68,6 +76,7 @@ def update() -> None:
         else:
             catalog = Catalog(locale=language.code, project="Check-in")
         catalog.update(template, update_header_comment=False)
+        forget_changed_reviews(catalog)
         if language.code == "en":
             catalog.fuzzy = False
             catalog.last_translator = "Check-in team (English is the source language)"
@@ -94,6 +103,14 @@ class Completeness:
     total: int
     fuzzy: int
     status: str
+    reviewed: int = 0
+    needs_work: int = 0
+
+    @property
+    def review_count(self) -> str:
+        """``n of m reviewed`` (and how many need work), as ``checkin-bot languages`` shows it."""
+        text = f"{self.reviewed} of {self.total} reviewed"
+        return f"{text}, {self.needs_work} need work" if self.needs_work else text
 
     @property
     def complete(self) -> bool:
@@ -109,7 +126,7 @@ def completeness(code: str, root: Path = DEFAULT_LOCALES_DIR) -> Completeness:
         return Completeness(code, 0, len(wanted), 0, "missing")
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=code)
-    done = fuzzy = 0
+    done = fuzzy = reviewed = needs_work = 0
     for message in catalog:
         if not message.id or (message.context, _key(message.id)) not in wanted:
             continue
@@ -118,19 +135,54 @@ def completeness(code: str, root: Path = DEFAULT_LOCALES_DIR) -> Completeness:
             fuzzy += 1
         elif all(strings):
             done += 1
+            review = text_review(message)
+            reviewed += review == REVIEWED
+            needs_work += review == NEEDS_WORK
     if code == "en":
-        return Completeness(code, done, len(wanted), fuzzy, "source language")
-    return Completeness(code, done, len(wanted), fuzzy, review_status(path))
+        return Completeness(code, done, len(wanted), fuzzy, "source language", done)
+    status = review_status(path)
+    return Completeness(code, done, len(wanted), fuzzy, status, reviewed, needs_work)
+
+
+def text_review(message: Message) -> str | None:
+    """``reviewed``, ``needs work`` or None: a fluent speaker's mark on one text."""
+    for comment in message.user_comments:
+        if comment.startswith(REVIEW_MARK + REVIEWED):
+            return REVIEWED
+        if comment.startswith(REVIEW_MARK + NEEDS_WORK):
+            return NEEDS_WORK
+    return None
+
+
+def forget_changed_reviews(catalog: Catalog) -> None:
+    """After a merge: a text whose English changed (now fuzzy) loses its review mark."""
+    for message in catalog:
+        if message.id and message.fuzzy:
+            set_text_review(message, None)
+
+
+def set_text_review(message: Message, mark: str | None) -> None:
+    """Replace the text's review comment by ``mark`` (``review: ...``), or drop it."""
+    kept = [c for c in message.user_comments if not c.startswith(REVIEW_MARK)]
+    message.user_comments = [*kept, f"{REVIEW_MARK}{mark}"] if mark else kept
 
 
 def keep_review_status(path: Path, status: str) -> None:
     """Write ``X-Review-Status`` back into the header (Babel drops ``X-`` headers)."""
-    lines = path.read_text("utf-8").splitlines(keepends=True)
+    path.write_text(with_review_status(path.read_text("utf-8"), status), "utf-8")
+
+
+def with_review_status(text: str, status: str) -> str:
+    """A catalogue's text with its ``X-Review-Status`` header set to ``status``."""
+    status = " ".join(status.replace("\\", "/").replace('"', "'").split())
+    lines = [
+        line for line in text.splitlines(keepends=True) if not line.startswith('"X-Review-Status:')
+    ]
     for index, line in enumerate(lines[:40]):
         if line.startswith('"Language-Team:'):
             lines.insert(index + 1, f'"X-Review-Status: {status}\\n"\n')
             break
-    path.write_text("".join(lines), "utf-8")
+    return "".join(lines)
 
 
 def review_status(path: Path) -> str:

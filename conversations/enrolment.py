@@ -22,7 +22,7 @@ from conversations.menu import set_chat_menu
 from conversations.planning import plan_enrolment
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, send
+from conversations.sending import answer_press, edit_or_send, remove_buttons, send
 from conversations.texts import not_enrolled, welcome
 from core.i18n import LANGUAGES, Translator, negotiate
 from storage import checkins, enrolments, handled, invites, prompts, staff
@@ -321,7 +321,10 @@ async def on_consent(update: Update, context: Context) -> None:
                     "Thank you for joining! I'll send you a few short statements now "
                     "and then at the important points of your support."
                 )
-    await edit_or_send(context.bot, chat_id, message_id, t.message(reply))
+    # The welcome stays in the chat, so the young person can read again what they agreed to;
+    # only its buttons go, and the answer comes as a new message.
+    await remove_buttons(context.bot, chat_id, message_id)
+    await send(context.bot, chat_id, t.message(reply))
     if action.agree and invite_ok:
         await begin(rt, context, enrolment.id)
         log.info("a young person joined")

@@ -82,6 +82,16 @@ async def edit_or_send(
     await send(bot, chat_id, text, markup)
 
 
+async def remove_buttons(bot: ExtBot[None], chat_id: int, message_id: int | None) -> None:
+    """Take the buttons off a message, leaving its text in the chat (a welcome one agreed to)."""
+    if message_id is None:
+        return
+    try:
+        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except TelegramError as exc:
+        log.info("buttons could not be removed: %s", type(exc).__name__)
+
+
 async def notify_staff(bot: ExtBot[None], member: StaffMember | None, text: str) -> bool:
     """Message a staff member who has joined; False if they cannot be reached."""
     if member is None or member.chat_id is None or not member.active:

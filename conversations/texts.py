@@ -84,21 +84,48 @@ def load_immigration_notes(path: Path) -> dict[str, str]:
 
 
 def welcome(t: Translator, wording: PrivacyWording) -> str:
-    """Shown after the language choice: what this is, who sees what, that it is optional."""
+    """Shown after the language choice, in about 90 plain English words: what this is, who
+    sees what, that it is optional, how to stop and delete. It stays in the chat after agreeing.
+
+    It explains "key worker" once, in plain words, so that it is not taken for an immigration
+    adviser; /privacy gives the longer version of the same points.
+    """
+    note = wording.immigration_note(t.code)
+    if wording.policy == "alert_lead":
+        safety = t._(
+            "• If what you write makes us worried about your safety, a named member of staff "
+            "will see it (the service's safeguarding lead), to check you are OK."
+        )
+    else:
+        safety = t._(
+            "• If you may be unsafe, I show you who can help. Nobody is told automatically."
+        )
+    points = (
+        t._("Who sees what:"),
+        t._(
+            "• Your key worker sees only anonymous totals, not your answers, unless you share them."
+        ),
+        t._("• {note}").format(note=t.isolate(note))
+        if note
+        else t._(
+            "• Nothing goes to the Home Office or affects an asylum claim, unless there is a "
+            "risk to someone's safety."
+        ),
+        safety,
+        t._(
+            "• It's your choice: skip any question, stop with /stop, delete everything with "
+            "/forgetme."
+        ),
+    )
     return t.message(
         "\n\n".join(
             (
                 t._(
-                    "Hello! I'm Check-in, a short and private way to tell your service how "
-                    "things feel with your key worker."
+                    "Hello! I'm Check-in. Now and then I ask how things are with your key worker "
+                    "(the person at your service who supports you)."
                 ),
-                t._(
-                    "A few times (when you start, after 3 months, and when your support ends) I "
-                    "will ask you some short questions. Each check-in takes about a minute. You "
-                    "answer with buttons, and you can skip any question."
-                ),
-                privacy_points(t, wording),
-                t._("Is it OK to go on?"),
+                "\n".join(points),
+                t._("Is that OK?"),
             )
         )
     )
@@ -190,12 +217,16 @@ def support(t: Translator, helplines: Sequence[Helpline]) -> str:
 
 def support_lines(t: Translator, helplines: Sequence[Helpline]) -> str:
     lines = [t._("If you need to talk to someone now, these are free and confidential:")]
-    lines += [
-        t._("• {name}: {contact}").format(
-            name=t.isolate(t.gettext(h.name)), contact=t.isolate(t.gettext(h.contact))
+    for h in helplines:
+        # A helpline that answers only in English says so to someone reading another language.
+        line = (
+            t._("• {name}: {contact} (in English only)")
+            if h.english_only and t.code != "en"
+            else t._("• {name}: {contact}")
         )
-        for h in helplines
-    ]
+        lines.append(
+            line.format(name=t.isolate(t.gettext(h.name)), contact=t.isolate(t.gettext(h.contact)))
+        )
     lines.append(t._("This chat is not watched all the time. If you are in danger now, call 999."))
     lines.append(t._("You can also ask your key worker to get in touch with you."))
     return "\n".join(lines)

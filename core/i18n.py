@@ -7,13 +7,18 @@ directory named by ``CHECKIN_LOCALES_OVERRIDE_DIR``; those win over the packaged
 
 Right-to-left languages get a right-to-left mark at the start of every message, and every
 inserted value (labels, numbers, links) is wrapped in Unicode first-strong isolates so that
-punctuation does not jump.
+punctuation does not jump. Left-to-right runs written into a right-to-left translation itself
+(commands such as ``/support``, names such as ``Check-in`` or ``Home Office``, numbers such as
+``999``) are isolated the same way when the translation is looked up (:func:`bidi_fix`), and
+arrows and other directional symbols are mirrored (``⬅️ Back`` points right in Arabic), so the
+catalogues keep the English symbols and plain text.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,8 +33,31 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 RLM = "\u200f"
+LRI = "\u2066"
 FSI = "\u2068"
 PDI = "\u2069"
+
+MIRRORED = str.maketrans("⬅➡◀▶←→⏪⏩⏮⏭", "➡⬅▶◀→←⏩⏪⏭⏮")
+"""Directional symbols and their mirror images (the emoji variation selector stays as it is)."""
+
+_RTL_LETTER = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_WORD = r"[A-Za-z0-9\u00c0-\u024f](?:[A-Za-z0-9\u00c0-\u024f'’._:/+\-]*[A-Za-z0-9\u00c0-\u024f])?"
+_LTR_RUN = re.compile(rf"(?:/[a-z_]+|{_WORD})(?: +{_WORD})*")
+"""A left-to-right run: a command, or words and numbers joined by single spaces; it ends on a
+letter or digit, so a full stop or bracket after it stays in the right-to-left text."""
+_KEEP = re.compile(r"(\{[^{}]*\}|[\u2066-\u2068][^\u2069]*\u2069)")
+"""Placeholders (filled and isolated later) and runs already isolated are left alone."""
+
+
+def bidi_fix(text: str) -> str:
+    """A right-to-left translation made to display right: left-to-right runs isolated, arrows
+    mirrored. Text without right-to-left letters (an English fallback) is left as it is."""
+    if not _RTL_LETTER.search(text):
+        return text
+    parts = _KEEP.split(text)
+    for index in range(0, len(parts), 2):  # even parts lie outside placeholders and isolates
+        parts[index] = _LTR_RUN.sub(lambda m: f"{FSI}{m[0]}{PDI}", parts[index])
+    return "".join(parts).translate(MIRRORED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,18 +139,22 @@ class Translator:
 
     def _(self, message: str) -> str:
         """Translate ``message`` (the English text is the message id)."""
-        return str(self._translations.gettext(message))
+        return self._shown(self._translations.gettext(message))
 
     gettext = _
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return str(self._translations.ngettext(singular, plural, n))
+        return self._shown(self._translations.ngettext(singular, plural, n))
 
     def pgettext(self, context: str, message: str) -> str:
-        return str(self._translations.pgettext(context, message))
+        return self._shown(self._translations.pgettext(context, message))
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return str(self._translations.npgettext(context, singular, plural, n))
+        return self._shown(self._translations.npgettext(context, singular, plural, n))
+
+    def _shown(self, translated: object) -> str:
+        text = str(translated)
+        return bidi_fix(text) if self.rtl else text
 
     def has(self, message: str, context: str | None = None) -> bool:
         """Whether this catalogue has a translation of ``message``."""

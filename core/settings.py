@@ -30,14 +30,15 @@ class Helpline(BaseModel):
 
     name: str = Field(min_length=1, max_length=80)
     contact: str = Field(min_length=1, max_length=120)
+    english_only: bool = False  # answers only in English: /support says so in other languages
 
 
 # The default (UK) helplines, defined only here; their words are marked so that they are in the
 # catalogues (babel.cfg reads this file). A service's own helplines are shown as configured.
 UK_HELPLINES: tuple[Helpline, ...] = (
-    Helpline(name=N_("Childline (under 19)"), contact="0800 1111"),
-    Helpline(name=N_("Samaritans"), contact="116 123"),
-    Helpline(name=N_("Shout"), contact=N_("text SHOUT to 85258")),
+    Helpline(name=N_("Childline (under 19)"), contact="0800 1111", english_only=True),
+    Helpline(name=N_("Samaritans"), contact="116 123", english_only=True),
+    Helpline(name=N_("Shout"), contact=N_("text SHOUT to 85258"), english_only=True),
     Helpline(name=N_("Emergency"), contact="999"),
 )
 

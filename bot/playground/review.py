@@ -2,7 +2,9 @@
 
 A fluent speaker reads the questionnaire (title, answer labels, each statement and its short
 name) and then every other message, with each entry's catalogue status: ``translated``,
-``fuzzy`` (needs review: the bot does not use it) or ``missing`` (the bot falls back to English).
+``fuzzy`` (needs review: the bot does not use it) or ``missing`` (the bot falls back to English),
+and its review mark (``reviewed``, ``needs work`` or none yet). They can correct any text in place
+and download the reviewed catalogue (:mod:`bot.playground.corrections`).
 The list comes from the template ``locales/messages.pot``, so a language without a catalogue
 yet shows everything as missing.
 """
@@ -10,16 +12,16 @@ yet shows everything as missing.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.locales import completeness, po_path
+from bot.locales import NEEDS_WORK, REVIEWED, completeness, po_path, text_review
 from conversations.questionnaire import Questionnaire
-from core.i18n import BY_CODE, LANGUAGES, Language
+from core.i18n import BY_CODE, LANGUAGES, Language, bidi_fix
 
 JSONDict = dict[str, Any]
 Key = tuple[str | None, str]
@@ -43,13 +45,16 @@ def language_summary(language: Language, locales_dir: Path) -> JSONDict:
         "total": done.total,
         "fuzzy": done.fuzzy,
         "status": done.status,
+        "reviewed": done.reviewed,
+        "needs_work": done.needs_work,
+        "review_count": done.review_count,
     }
 
 
 def review(
     code: str,
     locales_dir: Path,
-    questionnaires: Mapping[str, Questionnaire],
+    questionnaire_ids: Collection[str],
     override_dir: Path | None = None,
 ) -> JSONDict:
     """The review of language ``code``: questionnaire items first, then the other messages.
@@ -57,27 +62,28 @@ def review(
     Raises ``KeyError`` for a language the bot does not offer.
     """
     language = BY_CODE[code]
-    questionnaire_ids = questionnaires.keys()
     template = _read(locales_dir / "messages.pot", None)
     assert template is not None, "locales/messages.pot is missing: run `make locales`"
-    path = _catalogue_path(code, locales_dir, override_dir)
+    path = catalogue_path(code, locales_dir, override_dir)
     catalogue = _read(path, code) if path is not None else None
     translated = {_key(m): m for m in catalogue or () if m.id}
-    rows = [_row(m, translated.get(_key(m))) for m in template if m.id]
+    rows = [_row(m, translated.get(_key(m)), language.rtl) for m in template if m.id]
     questionnaire_rows = [r for r in rows if _questionnaire_of(r, questionnaire_ids)]
-    counts = {status: 0 for status in ("translated", "fuzzy", "missing")}
+    counts = {status: 0 for status in ("translated", "fuzzy", "missing", REVIEWED, NEEDS_WORK)}
     for row in rows:
         counts[row["status"]] += 1
+        if row["review"]:
+            counts[row["review"]] += 1
     return {
         "language": language_summary(language, locales_dir),
         "catalogue": _header(catalogue, path),
         "counts": {**counts, "total": len(rows)},
-        "questionnaires": _group(questionnaire_rows, questionnaires),
+        "questionnaires": _group(questionnaire_rows, questionnaire_ids),
         "messages": [r for r in rows if not _questionnaire_of(r, questionnaire_ids)],
     }
 
 
-def _catalogue_path(code: str, locales_dir: Path, override_dir: Path | None) -> Path | None:
+def catalogue_path(code: str, locales_dir: Path, override_dir: Path | None) -> Path | None:
     """The catalogue the bot uses: a service's override first, else the packaged one."""
     for root in (override_dir, locales_dir):
         if root is not None and po_path(code, root).is_file():
@@ -103,8 +109,10 @@ def _strings(value: object) -> list[str]:
     return [str(value or "")]
 
 
-def _row(template: Message, found: Message | None) -> JSONDict:
-    """One entry: the English text(s), the translation(s) and their status."""
+def _row(template: Message, found: Message | None, rtl: bool = False) -> JSONDict:
+    """One entry: the English text(s), the translation(s) and their status; for a
+    right-to-left language also ``shown``, the translation as the bot sends it (isolates,
+    mirrored arrows), since the catalogue's plain text displays commands backwards."""
     english = _strings(template.id)
     translation = _strings(found.string) if found is not None else []
     if found is not None and found.fuzzy:
@@ -118,6 +126,8 @@ def _row(template: Message, found: Message | None) -> JSONDict:
         "english": english,
         "translation": translation,
         "status": status,
+        "review": text_review(found) if found is not None and status == "translated" else None,
+        "shown": [bidi_fix(text) for text in translation] if rtl else None,
         "notes": [*template.auto_comments, *template.user_comments],
         "locations": [f"{file}:{line}" for file, line in template.locations],
         "placeholders": "python-brace-format" in template.flags,
@@ -132,29 +142,36 @@ def _questionnaire_of(row: JSONDict, questionnaire_ids: Collection[str]) -> str 
     return qid if qid in questionnaire_ids else None
 
 
-def _group(rows: Iterable[JSONDict], questionnaires: Mapping[str, Questionnaire]) -> list[JSONDict]:
-    """Questionnaire rows grouped by questionnaire, each row naming its item, in the order the
-    young person meets them: title, answer labels, then each statement and its short name."""
+def _group(rows: Iterable[JSONDict], questionnaire_ids: Collection[str]) -> list[JSONDict]:
+    """Questionnaire rows grouped by questionnaire, each row naming its item, in the order a
+    young person meets them: title, answer labels, then each statement (when the questionnaires
+    themselves are given, not just their ids)."""
     groups: dict[str, list[JSONDict]] = {}
     for row in rows:
-        qid = _questionnaire_of(row, questionnaires.keys())
+        qid = _questionnaire_of(row, questionnaire_ids)
         assert qid is not None
         groups.setdefault(qid, []).append({**row, "item": str(row["context"]).split(".", 1)[1]})
-    ordered = []
+    found = questionnaire_ids if isinstance(questionnaire_ids, Mapping) else {}
     for qid, items in groups.items():
-        order = {key: n for n, key in enumerate(_in_order(questionnaires[qid]))}
-        items.sort(key=lambda row: order.get((row["context"], row["english"][0]), len(order)))
-        ordered.append({"id": qid, "rows": items})
-    return ordered
+        questionnaire = found.get(qid)
+        if isinstance(questionnaire, Questionnaire):
+            items.sort(key=_reading_order(questionnaire))
+    return [{"id": qid, "rows": items} for qid, items in groups.items()]
 
 
-def _in_order(q: Questionnaire) -> Iterator[Key]:
-    yield f"{q.id}.title", q.title
-    for option in q.scale:
-        yield f"{q.id}.scale", option.label
-    for item in q.items:
-        yield f"{q.id}.{item.id}", item.text
-        yield f"{q.id}.{item.id}", item.short
+def _reading_order(questionnaire: Questionnaire) -> Callable[[JSONDict], tuple[int, int]]:
+    labels = [option.label for option in questionnaire.scale]
+    ranks = {"title": 0, "scale": 1} | {
+        item.id: 2 + n for n, item in enumerate(questionnaire.items)
+    }
+    statements = {item.text for item in questionnaire.items}
+
+    def key(row: JSONDict) -> tuple[int, int]:
+        english = row["english"][0]
+        within = labels.index(english) if english in labels else int(english not in statements)
+        return ranks.get(row["item"], len(ranks) + 2), within
+
+    return key
 
 
 def review_status(path: Path) -> str:

@@ -14,6 +14,12 @@
 - ``GET /api/violations``: the requests Telegram would have refused
 - ``GET /api/languages``: every language and its catalogue's completeness
 - ``GET /api/review/{code}``: the language review of one language
+- ``POST /api/review/{code}/check``: ``{"english": [...], "translation": [...]}``, what is wrong
+  with a correction (placeholders, commands, markup), checked as the reviewer types, and (right to
+  left) how the bot will send it
+- ``POST /api/review/{code}/po``: ``{"reviewer": ..., "entries": [{"context", "english",
+  "translation": [...], "review": "reviewed" | "needs work" | null}]}``, the reviewed catalogue
+- ``GET /fonts/{name}``: a Noto font for Arabic script, Ethiopic or emoji (``fonts.py``)
 
 POSTs must be JSON and every request must name this server in its ``Host`` header, so another
 web site open in the same browser cannot drive the playground.
@@ -24,15 +30,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.playground import review
+from bot.playground import corrections, review
 from bot.playground.core import HOST, PlaygroundEngine, PlaygroundError
 from bot.playground.demo import DEMO_STAFF
+from bot.playground.fonts import add_font_routes
 from bot.playground.timeline import chat_timeline, command_menu
+from core.i18n import bidi_fix
 from local_bot_api.models import BotMessage
 
 STATIC = Path(__file__).resolve().parents[1] / "playground_static"
@@ -57,6 +66,7 @@ def make_app(pg: Playground) -> web.Application:
     get, post = app.router.add_get, app.router.add_post
     get("/", _index)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
+    add_font_routes(app)
     get("/api/state", _state)
     get("/api/phones/{key}", _phone)
     post("/api/phones", _add_phone)
@@ -69,6 +79,8 @@ def make_app(pg: Playground) -> web.Application:
     get("/api/violations", _violations)
     get("/api/languages", _languages)
     get("/api/review/{code}", _review)
+    post("/api/review/{code}/check", _check)
+    post("/api/review/{code}/po", _reviewed_po)
     return app
 
 
@@ -231,3 +243,40 @@ async def _review(request: web.Request) -> web.Response:
         code, settings.locales_dir, pg.rt.questionnaires, settings.locales_override_dir
     )
     return _ok(**data)
+
+
+async def _check(request: web.Request) -> web.Response:
+    body = await _body(request)
+    english, translation = body.get("english"), body.get("translation")
+    if not isinstance(english, list) or not isinstance(translation, list):
+        raise ValueError("english and translation must be lists of texts")
+    texts = [str(t) for t in translation]
+    rtl = request.app[KEY].rt.catalogues.get(request.match_info["code"]).rtl
+    return _ok(
+        problems=corrections.problems([str(e) for e in english], texts),
+        shown=[bidi_fix(text) for text in texts] if rtl else None,
+    )
+
+
+async def _reviewed_po(request: web.Request) -> web.Response:
+    """The catalogue with the reviewer's corrections and marks, as a file to download."""
+    pg = request.app[KEY]
+    code = request.match_info["code"]
+    if code not in pg.rt.catalogues.codes or code == "en":
+        raise web.HTTPNotFound
+    settings = pg.rt.settings
+    path = review.catalogue_path(code, settings.locales_dir, settings.locales_override_dir)
+    if path is None:
+        raise PlaygroundError(f"there is no catalogue for {code!r} yet")
+    body = await _body(request)
+    try:
+        reviewer, entries = corrections.parse(body.get("entries"), body.get("reviewer"))
+        data = corrections.reviewed_catalogue(path, code, reviewer, entries, datetime.now(UTC))
+    except corrections.CorrectionError as exc:
+        return _error(400, str(exc))
+    return web.Response(
+        body=data,
+        content_type="text/x-gettext-translation",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{code}-messages.po"'},
+    )
