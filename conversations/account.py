@@ -17,40 +17,21 @@ from conversations.checkin import describe, on_comment
 from conversations.commands import young_person_help
 from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import COMMENT
-from conversations.runtime import Context, Runtime
+from conversations.roles import refuse, who_writes
+from conversations.runtime import Context
 from conversations.sending import answer_press, edit_or_send, notify_staff, send
 from conversations.texts import (
     not_enrolled,
     privacy,
     support,
-    unknown_command,
 )
-from core.i18n import Translator, negotiate
+from core.i18n import Translator
 from storage import checkins, enrolments, staff
-from storage.records import Enrolment
 
 log = logging.getLogger(__name__)
 
 
-async def _who(rt: Runtime, update: Update) -> tuple[int, Enrolment | None, Translator]:
-    """The chat, its enrolment (if any, not forgotten) and the translator to answer with."""
-    chat, user = update.effective_chat, update.effective_user
-    chat_id = chat.id if chat is not None else user.id if user is not None else 0
-    async with rt.db.read() as conn:
-        enrolment = await enrolments.by_chat(conn, chat_id)
-        member = await staff.staff_by_chat(conn, chat_id)
-    if enrolment is not None and enrolment.status == enrolments.FORGOTTEN:
-        enrolment = None
-    language = (
-        enrolment.language
-        if enrolment
-        else member.language
-        if member
-        else negotiate(
-            user.language_code if user else None, rt.catalogues.codes, rt.settings.default_language
-        )
-    )
-    return chat_id, enrolment, rt.translator(language)
+_who = who_writes
 
 
 def contact_button(t: Translator) -> InlineKeyboardMarkup:
@@ -299,6 +280,4 @@ async def on_other(update: Update, context: Context) -> None:
 
 async def on_unknown_command(update: Update, context: Context) -> None:
     """Any command the caller may not use, or that does not exist: the same short answer."""
-    rt = context.runtime
-    chat_id, _enrolment, t = await _who(rt, update)
-    await send(context.bot, chat_id, unknown_command(t))
+    await refuse(context.runtime, update, context)

@@ -5,9 +5,10 @@ Each test drives the real bot through the local Bot API stand-in (the ``world`` 
 
 from __future__ import annotations
 
+from core.i18n import RLM
 from local_bot_api.models import BotMessage
 from tests.conftest import World
-from tests.people import enrolled
+from tests.people import add_staff, enrolled, invite, join
 
 YP = 1001
 KW = 900101
@@ -59,3 +60,21 @@ async def test_after_language_only_the_newest_statement_carries_buttons(world: W
     assert third.message_id == shown.message_id
     assert third.content.startswith("Statement 3 of 9")
     assert [m.message_id for m in live_messages(world, YP)] == [shown.message_id]
+
+
+async def test_staff_commands_are_refused_exactly_as_unknown_ones_in_the_persons_language(
+    world: World,
+) -> None:
+    await add_staff(world, KW)
+    for user, language in ((YP, "العربية"), (1002, "ትግርኛ")):
+        token = await invite(world, KW, f"P{user}")
+        await join(world, user, token, language=language)
+        unknown = (await world.say(user, "/foo"))[-1].content
+        assert "Sorry, I don't know that command" not in unknown  # in their own language
+        for command in ("/digest", "/caseload", "/invite", "/staff", "/exit AB", "/safeguarding"):
+            assert (await world.say(user, command))[-1].content == unknown, command
+    # A stranger whose Telegram is in Arabic: the same bytes for /caseload as for /foo.
+    stranger = 5555
+    foo = (await world.say(stranger, "/foo", language_code="ar"))[-1].content
+    assert foo.startswith(RLM)
+    assert (await world.say(stranger, "/caseload", language_code="ar"))[-1].content == foo
