@@ -8,6 +8,7 @@ commands) gets a short, kind answer and changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -19,7 +20,7 @@ from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import COMMENT
 from conversations.roles import refuse, who_writes
 from conversations.runtime import Context
-from conversations.sending import answer_press, edit_or_send, notify_staff, send
+from conversations.sending import answer_press, edit_or_send, notify_staff, remove_buttons, send
 from conversations.texts import (
     not_enrolled,
     privacy,
@@ -71,20 +72,33 @@ async def support_command(update: Update, context: Context) -> None:
     await send(context.bot, chat_id, support(t, rt.settings.helplines), markup)
 
 
+CONTACT_AGAIN_AFTER = timedelta(hours=24)
+"""A young person's "please get in touch" tells their key worker once in this time."""
+
+
 async def on_contact_me(update: Update, context: Context) -> None:
-    """ "Please get in touch": tell the key worker, by label, that this young person asked."""
+    """ "Please get in touch": tell the key worker, by label, that this young person asked.
+
+    Idempotent: a double tap (or a second press within :data:`CONTACT_AGAIN_AFTER`) finds the
+    recorded request and tells the key worker nothing more."""
     rt = context.runtime
-    query = update.callback_query
-    assert query is not None
+    press = press_of(update)
+    query = press.query
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None or enrolment.status == enrolments.PENDING:
         await answer_press(query, t._("This button no longer works."))
         return
+    now = rt.clock.now()
     async with rt.db.transaction() as conn:
-        await enrolments.request_contact(
-            conn, enrolment.id, enrolment.key_worker_id, rt.clock.now()
+        request = await enrolments.request_contact(
+            conn, enrolment.id, enrolment.key_worker_id, now, since=now - CONTACT_AGAIN_AFTER
         )
         member = await staff.staff_by_id(conn, enrolment.key_worker_id or 0)
+    if request is None:
+        await answer_press(
+            query, t._("I've already told your key worker. They will get in touch with you.")
+        )
+        return
     staff_t = rt.translator(member.language if member else None)
     told = await notify_staff(
         context.bot,
@@ -96,6 +110,11 @@ async def on_contact_me(update: Update, context: Context) -> None:
         ),
     )
     await answer_press(query)
+    if told and press.message_id is not None:
+        await remove_buttons(context.bot, chat_id, press.message_id)
+    if not told:
+        async with rt.db.transaction() as conn:
+            await enrolments.withdraw_contact(conn, request)
     reply = (
         t._("Done. I've told your key worker that you'd like them to get in touch.")
         if told

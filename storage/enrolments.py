@@ -206,10 +206,33 @@ async def mark_exit(conn: AsyncConnection, enrolment_id: int, now: datetime) -> 
 
 
 async def request_contact(
-    conn: AsyncConnection, enrolment_id: int, key_worker_id: int | None, now: datetime
-) -> None:
-    await conn.execute(
+    conn: AsyncConnection,
+    enrolment_id: int,
+    key_worker_id: int | None,
+    now: datetime,
+    *,
+    since: datetime,
+) -> int | None:
+    """Record a "please get in touch" request; None (nothing recorded) if this young person
+    already asked after ``since``, so a double tap tells the key worker once. Call inside a
+    write transaction: the check and the insert are one compare-and-set."""
+    earlier = await conn.scalar(
+        select(func.count())
+        .select_from(contact_requests)
+        .where(
+            contact_requests.c.enrolment_id == enrolment_id, contact_requests.c.created_at > since
+        )
+    )
+    if earlier:
+        return None
+    result = await conn.execute(
         insert(contact_requests).values(
             enrolment_id=enrolment_id, key_worker_id=key_worker_id, created_at=now
         )
     )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def withdraw_contact(conn: AsyncConnection, request_id: int) -> None:
+    """The key worker could not be told: forget the request, so asking again tries again."""
+    await conn.execute(delete(contact_requests).where(contact_requests.c.id == request_id))

@@ -5,10 +5,13 @@ Each test drives the real bot through the local Bot API stand-in (the ``world`` 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.i18n import RLM
 from local_bot_api.models import BotMessage
 from tests.conftest import World
 from tests.people import add_staff, enrolled, invite, join
+from tests.test_e2e_checkin import rows
 
 YP = 1001
 KW = 900101
@@ -78,3 +81,53 @@ async def test_staff_commands_are_refused_exactly_as_unknown_ones_in_the_persons
     foo = (await world.say(stranger, "/foo", language_code="ar"))[-1].content
     assert foo.startswith(RLM)
     assert (await world.say(stranger, "/caseload", language_code="ar"))[-1].content == foo
+
+
+async def test_privacy_names_what_mydata_shows_and_mydata_lists_answers_as_asked(
+    world: World,
+) -> None:
+    message = (await enrolled(world))[-1]
+    for _ in range(9):
+        message = (await world.press(YP, "Mostly", message))[-1]
+    message = (await world.press(YP, "Nothing to add", message))[-1]
+    await world.press(YP, "Keep them private", message)
+
+    mydata = "\n".join(m.content for m in await world.say(YP, "/mydata"))
+    privacy = (await world.say(YP, "/privacy"))[-1].content
+    keep = next(p for p in privacy.split("\n\n") if p.startswith("What I keep"))
+    for shown, said in (
+        ("The label your key worker uses for you: AB", "the label your key worker uses for you"),
+        ("Your key worker's team: North", "your key worker's team"),
+        ("A random code used instead of your name", "a random code used instead of your name"),
+    ):
+        assert shown in mydata
+        assert said in keep
+
+    assert world.rt is not None
+    q = world.rt.questionnaire
+    asked = [f"• {item.short}: 🙂 Mostly" for item in q.items_for("start")]
+    listed = [line for line in mydata.splitlines() if line.endswith(": 🙂 Mostly")]
+    assert listed == asked
+    assert sorted(item.id for item in q.items_for("start")) != [i.id for i in q.items_for("start")]
+
+
+async def test_a_double_tap_on_get_in_touch_tells_the_key_worker_once(world: World) -> None:
+    await enrolled(world)
+    support = (await world.say(YP, "/support"))[-1]
+    data = next(d for label, d in world.api.buttons(support) if "get in touch" in label)
+    before = len(world.api.messages(KW))
+    await world.press_data(YP, support, data)
+    await world.press_data(YP, support, data, verify=False)  # the second tap of a double tap
+    told = [m.content for m in world.api.messages(KW)[before:]]
+    assert told == ["AB asked you to get in touch with them."]
+    assert last_callback_answer(world) == (
+        "I've already told your key worker. They will get in touch with you."
+    )
+    assert world.api.buttons(current(world, YP, support)) == []  # the button has done its job
+    assert await rows(world, "SELECT count(*) FROM contact_requests") == [(1,)]
+
+    # From another /support message, a day later, the key worker is told again.
+    world.clock.advance(timedelta(hours=25))
+    again = (await world.say(YP, "/support"))[-1]
+    await world.press(YP, "Ask my key worker to get in touch", again)
+    assert len(world.api.messages(KW)) == before + 2
