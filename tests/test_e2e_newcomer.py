@@ -131,3 +131,30 @@ async def test_a_double_tap_on_get_in_touch_tells_the_key_worker_once(world: Wor
     again = (await world.say(YP, "/support"))[-1]
     await world.press(YP, "Ask my key worker to get in touch", again)
     assert len(world.api.messages(KW)) == before + 2
+
+
+async def test_after_forgetme_an_old_button_says_only_that_it_no_longer_works(
+    world: World,
+) -> None:
+    first = (await enrolled(world))[-1]
+    statement = (await world.press(YP, "Mostly", first))[-1]
+    data = next(d for label, d in world.api.buttons(statement) if label.endswith("Mostly"))
+    ask = (await world.say(YP, "/forgetme"))[-1]
+    await world.press(YP, "Delete everything", ask)
+    await world.press_data(YP, statement, data, verify=False)
+    assert last_callback_answer(world) == "This button no longer works."
+
+
+async def test_a_reminder_for_a_half_finished_checkin_says_carry_on(world: World) -> None:
+    first = (await enrolled(world))[-1]
+    statement = (await world.press(YP, "Mostly", first))[-1]
+    world.clock.advance(timedelta(days=3, minutes=1))
+    report = await world.tick()
+    assert report.reminded == 1
+    reminder = world.last(YP)
+    assert reminder.content.startswith("A gentle reminder")
+    assert [label for label, _ in world.api.buttons(reminder)] == ["▶️ Carry on"]
+    assert world.api.buttons(current(world, YP, statement)) == []  # one live message
+    shown = (await world.press(YP, "Carry on", reminder))[-1]
+    assert shown.message_id == reminder.message_id
+    assert shown.content.startswith("Statement 2 of 9")
