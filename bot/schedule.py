@@ -41,7 +41,7 @@ from conversations.planning import plan_enrolment, zone_of
 from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
 from conversations.sending import remove_buttons
-from conversations.wording import checkpoint_name
+from conversations.wording import checkin_name
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
@@ -270,10 +270,10 @@ def prompt_message(
         )
     else:
         first = t._(
-            "Hi! It's time for your {checkpoint} check-in: a few short statements about "
+            "Hi! It's time for your {checkin}: a few short statements about "
             "working with your key worker. It takes about a minute, and you can skip "
             "any of them."
-        ).format(checkpoint=checkpoint_name(t, checkpoint, staff=False))
+        ).format(checkin=checkin_name(t, checkpoint, staff=False))
     text = "\n\n".join(
         (
             first,
