@@ -15,11 +15,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
-from conversations.commands import young_person_help
+from conversations.commands import staff_help, young_person_help
 from conversations.presses import answer_stale, press_of
 from conversations.questionnaire import COMMENT
 from conversations.roles import refuse, who_writes
-from conversations.runtime import Context
+from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, notify_staff, remove_buttons, send
 from conversations.texts import (
     not_enrolled,
@@ -28,6 +28,7 @@ from conversations.texts import (
 )
 from core.i18n import Translator
 from storage import checkins, enrolments, staff
+from storage.records import StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,22 @@ def contact_button(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """/help: what the bot can do."""
+    """/help: what the bot can do for this person (staff: the commands of their role)."""
     rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
-    await send(
-        context.bot, chat_id, young_person_help(t, rt.commands) if enrolment else not_enrolled(t)
-    )
+    member = await _staff_member(rt, chat_id)
+    if member is not None:
+        text = staff_help(rt.translator(member.language), member, rt.commands)
+    else:
+        text = young_person_help(t, rt.commands) if enrolment else not_enrolled(t)
+    await send(context.bot, chat_id, text)
+
+
+async def _staff_member(rt: Runtime, chat_id: int) -> StaffMember | None:
+    """The active staff member using this chat, if any."""
+    async with rt.db.read() as conn:
+        member = await staff.staff_by_chat(conn, chat_id)
+    return member if member is not None and member.active else None
 
 
 async def privacy_command(update: Update, context: Context) -> None:
@@ -244,7 +255,10 @@ async def on_text(update: Update, context: Context) -> None:
     markup = contact_button(t) if enrolment is not None and enrolment.status in AGREED else None
     risk = await check_free_text(rt, context.bot, chat_id, t, enrolment, text, source, markup)
     if enrolment is None:
-        if risk is None:
+        member = await _staff_member(rt, chat_id)
+        if member is not None:
+            await send(context.bot, chat_id, staff_text_reply(rt, member))
+        elif risk is None:
             await send(context.bot, chat_id, not_enrolled(t))
         return
     if live is not None and live.step == COMMENT:
@@ -276,6 +290,13 @@ async def on_text(update: Update, context: Context) -> None:
                 )
             ),
         )
+
+
+def staff_text_reply(rt: Runtime, member: StaffMember) -> str:
+    """Staff writing plain text: the bot reads only commands; their help follows."""
+    t = rt.translator(member.language)
+    note = t.message(t.pgettext("staff", "I only read commands. Here is what you can do as staff:"))
+    return note + "\n\n" + staff_help(t, member, rt.commands)
 
 
 async def on_other(update: Update, context: Context) -> None:

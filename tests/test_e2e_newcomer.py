@@ -158,3 +158,23 @@ async def test_a_reminder_for_a_half_finished_checkin_says_carry_on(world: World
     shown = (await world.press(YP, "Carry on", reminder))[-1]
     assert shown.message_id == reminder.message_id
     assert shown.content.startswith("Statement 2 of 9")
+
+
+async def test_staff_get_help_for_their_role_from_help_and_from_plain_text(world: World) -> None:
+    await add_staff(world, KW)
+    await add_staff(world, 900102, role="manager", name="Mo")
+    await add_staff(world, 900103, role="admin", team="-", name="Ada")
+    stranger = (await world.say(5555, "/help"))[-1].content
+    assert "ask your key worker for an invite link" in stranger
+    for chat, role, has, lacks in (
+        (KW, "key worker", "/invite", "/addstaff"),
+        (900102, "manager", "/digest", "/invite"),
+        (900103, "admin", "/addstaff", "/invite"),
+    ):
+        help_text = (await world.say(chat, "/help"))[-1].content
+        assert help_text.startswith(f"You are signed in as staff ({role}).")
+        assert has in help_text
+        assert lacks not in help_text
+        assert "ask your key worker" not in help_text
+        plain = (await world.say(chat, "hello?"))[-1].content
+        assert plain == "I only read commands. Here is what you can do as staff:\n\n" + help_text

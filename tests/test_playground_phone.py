@@ -10,7 +10,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -30,10 +30,13 @@ from tests.test_playground import (
     Client,
 )
 
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
+
 LONDON = ZoneInfo("Europe/London")
 # A Monday evening, 21:51 in London: outside the 10:00-19:00 send window.
 EVENING = datetime(2026, 1, 5, 21, 51, tzinfo=UTC)
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture

@@ -173,9 +173,9 @@ class PhoneView {
   }
 
   emptyText() {
-    return this.phone.role === "young_person"
-      ? "No messages yet. Open an invite from a key worker's phone, or send /start."
-      : "Signed in as staff. Send /help, or /invite to invite a young person.";
+    if (this.phone.role === "young_person") return "No messages yet. Open an invite from a key worker's phone, or send /start.";
+    if (this.phone.role === "key_worker") return "Signed in as a key worker. Send /invite AB to invite a young person, or /help for your commands.";
+    return "Signed in as staff. Send /help for the commands of your role.";
   }
 
   renderMessage(m) {
