@@ -224,7 +224,9 @@ async def on_forget(update: Update, context: Context) -> None:
         )
         return
     async with rt.db.transaction() as conn:
-        await enrolments.forget(conn, enrolment.id, keep_answers=action.choice == "keep")
+        await enrolments.forget(
+            conn, enrolment.id, keep_answers=action.choice == "keep", now=rt.clock.now()
+        )
     log.info("a young person was forgotten")
     await edit_or_send(
         context.bot,

@@ -127,7 +127,9 @@ async def set_reachable(conn: AsyncConnection, chat_id: int, reachable: bool) ->
     )
 
 
-async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool) -> None:
+async def forget(
+    conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool, now: datetime
+) -> None:
     """/forgetme: remove the chat id, label and free text now; answers stay only if chosen.
 
     With ``keep_answers`` the scale answers stay, tied only to a random pseudonym, for anonymous
@@ -163,6 +165,7 @@ async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool
             timezone=None,
             status=FORGOTTEN,
             reachable=False,
+            left_at=now,
             pseudonym=secrets.token_hex(8),
         )
     )
@@ -193,6 +196,23 @@ async def caseload(conn: AsyncConnection, key_worker_id: int) -> list[Enrolment]
         .order_by(enrolments.c.enrolled_at)
     )
     return [_enrolment(row._mapping) for row in rows]
+
+
+async def left_since(conn: AsyncConnection, key_worker_id: int, since: datetime | None) -> int:
+    """How many of a key worker's young people left (``/forgetme`` or retention) after
+    ``since`` (ever, when None): a count only, since nothing identifying is left of them."""
+    query = (
+        select(func.count())
+        .select_from(enrolments)
+        .where(
+            enrolments.c.key_worker_id == key_worker_id,
+            enrolments.c.status == FORGOTTEN,
+            enrolments.c.left_at.is_not(None),
+        )
+    )
+    if since is not None:
+        query = query.where(enrolments.c.left_at > since)
+    return int(await conn.scalar(query) or 0)
 
 
 async def mark_exit(conn: AsyncConnection, enrolment_id: int, now: datetime) -> bool:

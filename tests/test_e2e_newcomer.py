@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conversations.retention import run_retention
 from core.i18n import RLM
 from local_bot_api.models import BotMessage
 from tests.conftest import World
@@ -178,3 +179,51 @@ async def test_staff_get_help_for_their_role_from_help_and_from_plain_text(world
         assert "ask your key worker" not in help_text
         plain = (await world.say(chat, "hello?"))[-1].content
         assert plain == "I only read commands. Here is what you can do as staff:\n\n" + help_text
+
+
+async def test_caseload_says_when_young_people_left_without_naming_them(world: World) -> None:
+    await enrolled(world)
+    token = await invite(world, KW, "CD")
+    await join(world, 1002, token)
+    first = (await world.say(KW, "/caseload"))[-1].content
+    assert first.startswith("You have 2 young people:")
+
+    world.clock.advance(timedelta(hours=1))
+    ask = (await world.say(YP, "/forgetme"))[-1]
+    await world.press(YP, "Delete, but keep my answers in anonymous totals", ask)
+    world.clock.advance(timedelta(hours=1))
+    seen = (await world.say(KW, "/caseload"))[-1].content
+    lines = seen.splitlines()
+    assert lines[0] == (
+        "Since you last looked, 1 young person left Check-in (they deleted their data, or it was "
+        "deleted at the end of the retention period), so they are no longer listed."
+    )
+    assert lines[1] == "You have 1 young person:"
+    assert "AB" not in seen
+    assert "CD" in seen
+    # Told once: the next view lists only who is there.
+    world.clock.advance(timedelta(hours=1))
+    again = (await world.say(KW, "/caseload"))[-1].content
+    assert again.startswith("You have 1 young person:")
+    assert "left Check-in" not in again
+
+
+async def test_caseload_says_so_when_retention_removed_someone_and_keeps_who_stopped(
+    world: World,
+) -> None:
+    await enrolled(world)
+    token = await invite(world, KW, "CD")
+    await join(world, 1002, token)
+    await world.say(1002, "/stop")
+    listed = (await world.say(KW, "/caseload"))[-1].content
+    assert "• CD: joined" in listed
+    assert "stopped check-ins" in listed  # /stop: still listed, and says so
+    assert world.rt is not None
+    world.clock.advance(timedelta(days=400))  # a year of silence from both
+    removed = await run_retention(world.rt, force=True)
+    assert removed is not None
+    assert removed.people == 2
+    seen = (await world.say(KW, "/caseload"))[-1].content
+    assert seen.startswith("Since you last looked, 2 young people left Check-in")
+    assert "AB" not in seen
+    assert "CD" not in seen
