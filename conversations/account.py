@@ -107,7 +107,7 @@ async def on_contact_me(update: Update, context: Context) -> None:
         member = await staff.staff_by_id(conn, enrolment.key_worker_id or 0)
     if request is None:
         await answer_press(
-            query, t._("I've already told your key worker. They will get in touch with you.")
+            query, t._("I've already told your key worker that you'd like them to get in touch.")
         )
         return
     staff_t = rt.translator(member.language if member else None)

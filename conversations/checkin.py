@@ -362,7 +362,7 @@ async def _not_now(
     if (not current or checkin.status == checkins.CLOSED) and press.message_id is not None:
         await remove_buttons(context.bot, press.chat_id, press.message_id)
     if checkin.status == checkins.CLOSED:
-        reply = t._("This check-in has closed. I'll message you when there is a new one.")
+        reply = t._("This check-in has closed, so this button no longer works.")
     elif not current:
         reply = t._("Please carry on with the newest message below.")
     else:

@@ -5,7 +5,7 @@ Each test drives the real bot through the local Bot API stand-in (the ``world`` 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from conversations.retention import run_retention
 from core.i18n import RLM
@@ -122,7 +122,7 @@ async def test_a_double_tap_on_get_in_touch_tells_the_key_worker_once(world: Wor
     told = [m.content for m in world.api.messages(KW)[before:]]
     assert told == ["AB asked you to get in touch with them."]
     assert last_callback_answer(world) == (
-        "I've already told your key worker. They will get in touch with you."
+        "I've already told your key worker that you'd like them to get in touch."
     )
     assert world.api.buttons(current(world, YP, support)) == []  # the button has done its job
     assert await rows(world, "SELECT count(*) FROM contact_requests") == [(1,)]
@@ -227,3 +227,63 @@ async def test_caseload_says_so_when_retention_removed_someone_and_keeps_who_sto
     assert seen.startswith("Since you last looked, 2 young people left Check-in")
     assert "AB" not in seen
     assert "CD" not in seen
+
+
+async def finish(world: World, message: BotMessage) -> str:
+    """Answer every statement "Mostly", add nothing, keep private; returns the thank-you."""
+    while message.content.startswith(("Statement", "A gentle", "Hi!", "Your support")):
+        label = "Mostly" if message.content.startswith("Statement") else "Start"
+        message = (await world.press(YP, label, message))[-1]
+    message = (await world.press(YP, "Nothing to add", message))[-1]
+    return (await world.press(YP, "Keep them private", message))[-1].content
+
+
+async def test_the_thank_you_says_what_is_true_at_every_checkpoint(world: World) -> None:
+    first = (await enrolled(world))[-1]
+    assert "I'll message you when the next check-in is ready" in await finish(world, first)
+
+    world.clock.set(datetime(2026, 4, 6, 10, 0, tzinfo=UTC))  # 3 months on, 11:00 BST
+    assert (await world.tick()).sent == 1
+    three = world.last(YP)
+    assert three.content.startswith("Hi! It's time for your 3-month check-in")
+    after_three = await finish(world, three)
+    assert "I'll message you once more, when your support ends" in after_three
+    assert "next check-in is ready" not in after_three
+
+    await world.press(KW, "Yes", (await world.say(KW, "/exit AB"))[-1])
+    world.clock.advance(timedelta(minutes=1))
+    assert (await world.tick()).sent == 1
+    last = await finish(world, world.last(YP))
+    assert "That was your last check-in. Thank you for taking part." in last
+    assert "I'll message you" not in last
+
+
+async def test_a_replaced_checkin_keeps_no_live_buttons(world: World) -> None:
+    first = (await enrolled(world))[-1]  # the start check-in stays open, unanswered
+    await world.press(KW, "Yes", (await world.say(KW, "/exit AB"))[-1])
+    await world.tick()
+    assert world.api.buttons(current(world, YP, first)) == []
+    exit_prompt = world.last(YP)
+    assert [m.message_id for m in world.api.messages(YP) if world.api.buttons(m)] == [
+        exit_prompt.message_id
+    ]
+    # A tap on the replaced check-in's statement that was already on its way: a true answer.
+    data = "1:a:1:power:3"
+    await world.press_data(YP, first, data, verify=False)
+    assert (
+        last_callback_answer(world) == "This check-in has closed, so this button no longer works."
+    )
+
+
+async def test_the_comment_prompt_drops_its_buttons_once_answered(world: World) -> None:
+    message = (await enrolled(world))[-1]
+    for _ in range(9):
+        message = (await world.press(YP, "Skip", message))[-1]
+    assert message.content.startswith("Is there anything else")
+    await world.say(YP, "Thanks for the help with college.")
+    assert world.api.buttons(current(world, YP, message)) == []
+    share = world.last(YP)
+    assert "Would you like your key worker to see" in share.content
+    assert [m.message_id for m in world.api.messages(YP) if world.api.buttons(m)] == [
+        share.message_id
+    ]
