@@ -152,9 +152,9 @@ def leavers_note(t: Translator, left: int) -> str:
     """How many young people left since the last /caseload, without anything about them."""
     return t.npgettext(
         "staff",
-        "Since you last looked, {n} young person left Check-in (they deleted their data, or it "
+        "Since you last looked, {n} young person left (they deleted their data, or it "
         "was deleted at the end of the retention period), so they are no longer listed.",
-        "Since you last looked, {n} young people left Check-in (they deleted their data, or it "
+        "Since you last looked, {n} young people left (they deleted their data, or it "
         "was deleted at the end of the retention period), so they are no longer listed.",
         left,
     ).format(n=t.number(left))

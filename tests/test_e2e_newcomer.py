@@ -195,7 +195,7 @@ async def test_caseload_says_when_young_people_left_without_naming_them(world: W
     seen = (await world.say(KW, "/caseload"))[-1].content
     lines = seen.splitlines()
     assert lines[0] == (
-        "Since you last looked, 1 young person left Check-in (they deleted their data, or it was "
+        "Since you last looked, 1 young person left (they deleted their data, or it was "
         "deleted at the end of the retention period), so they are no longer listed."
     )
     assert lines[1] == "You have 1 young person:"
@@ -205,7 +205,7 @@ async def test_caseload_says_when_young_people_left_without_naming_them(world: W
     world.clock.advance(timedelta(hours=1))
     again = (await world.say(KW, "/caseload"))[-1].content
     assert again.startswith("You have 1 young person:")
-    assert "left Check-in" not in again
+    assert "young person left" not in again
 
 
 async def test_caseload_says_so_when_retention_removed_someone_and_keeps_who_stopped(
@@ -224,7 +224,7 @@ async def test_caseload_says_so_when_retention_removed_someone_and_keeps_who_sto
     assert removed is not None
     assert removed.people == 2
     seen = (await world.say(KW, "/caseload"))[-1].content
-    assert seen.startswith("Since you last looked, 2 young people left Check-in")
+    assert seen.startswith("Since you last looked, 2 young people left (they deleted")
     assert "AB" not in seen
     assert "CD" not in seen
 
