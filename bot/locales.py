@@ -80,7 +80,9 @@ def update() -> None:
             status = "source language, written by the Check-in team"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=0, ignore_obsolete=True, no_location=True, sort_output=True)
+            write_po(
+                handle, catalog, width=0, ignore_obsolete=True, no_location=True, sort_output=True
+            )
         if status != "not recorded":
             keep_review_status(path, status)
 

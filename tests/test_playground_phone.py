@@ -58,11 +58,15 @@ async def evening_client(evening: Playground) -> AsyncIterator[Client]:
 
 def test_the_demo_clock_starts_inside_the_send_window() -> None:
     window = SendWindow()
-    for now in (EVENING, datetime(2026, 7, 1, 3, 0, tzinfo=UTC), datetime(2026, 3, 9, 12, 0)):
-        start = default_start(LONDON, window, now.replace(tzinfo=now.tzinfo or UTC))
-        local = start.astimezone(LONDON)
+    moments = (
+        EVENING,
+        datetime(2026, 7, 1, 3, 0, tzinfo=UTC),
+        datetime(2026, 3, 9, 12, 0, tzinfo=UTC),
+    )
+    for now in moments:
+        local = default_start(LONDON, window, now).astimezone(LONDON)
         assert window.start <= local.time() < window.end
-        assert local.date() == now.replace(tzinfo=now.tzinfo or UTC).astimezone(LONDON).date()
+        assert local.date() == now.astimezone(LONDON).date()
         assert local.strftime("%H:%M") == "11:00"
     late = SendWindow.model_validate({"start": "18:30", "end": "19:00"})
     assert default_start(LONDON, late, EVENING).astimezone(LONDON).strftime("%H:%M") == "18:30"
