@@ -318,7 +318,7 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     query, chat_id, message_id, action = press.query, press.chat_id, press.message_id, press.action
     async with rt.db.transaction() as conn:
         checkin = await checkins.owned(conn, getattr(action, "checkin_id", 0), chat_id)
-        current = checkin is not None and checkin.message_id in (None, message_id)
+        current = checkin is not None and _is_newest(checkin.message_id, message_id)
         changed = await _apply(conn, rt, action, checkin) if checkin and current else None
         previous = None
         if changed is not None and changed.step not in (COMMENT, SHARE, DONE):
@@ -351,6 +351,12 @@ async def on_checkin_button(update: Update, context: Context) -> None:
             enrolment = await enrolments.by_id(conn, checkin.enrolment_id)
         if enrolment is not None:
             await _tell_key_worker(rt, context, enrolment, checkin)
+
+
+def _is_newest(live: int | None, pressed: int | None) -> bool:
+    """Whether a press is on the message carrying the live buttons, or a newer one (message ids
+    grow in a chat: a newer one was sent when a crash kept it from being recorded)."""
+    return live is None or (pressed is not None and pressed >= live)
 
 
 async def _not_now(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+
 from conversations.retention import run_retention
 from core.i18n import RLM
 from local_bot_api.models import BotMessage
@@ -287,3 +289,18 @@ async def test_the_comment_prompt_drops_its_buttons_once_answered(world: World) 
     assert [m.message_id for m in world.api.messages(YP) if world.api.buttons(m)] == [
         share.message_id
     ]
+
+
+async def test_the_newest_copy_works_even_if_a_crash_kept_it_from_being_recorded(
+    world: World,
+) -> None:
+    first = (await enrolled(world))[-1]
+    picker = (await world.say(YP, "/language"))[-1]
+    newest = (await world.press(YP, "English", picker))[-1]
+    assert world.rt is not None
+    async with world.rt.db.transaction() as conn:  # as if the bot died before recording it
+        await conn.execute(text("UPDATE checkins SET message_id = :m"), {"m": first.message_id})
+    nxt = (await world.press(YP, "Mostly", newest))[-1]
+    assert nxt.message_id == newest.message_id
+    assert nxt.content.startswith("Statement 2 of 9")
+    assert [m.message_id for m in live_messages(world, YP)] == [newest.message_id]
