@@ -289,18 +289,36 @@ async def checkin_command(update: Update, context: Context) -> None:
         if live is not None:
             await checkins.reopen(conn, live.id)
     if live is None:
-        await send(
-            context.bot,
-            chat.id,
-            t.message(
-                t._(
-                    "There is no check-in for you right now. I'll message you when the next one is "
-                    "ready."
-                )
-            ),
-        )
+        async with rt.db.read() as conn:
+            after = await coming_up(conn, rt, enrolment)
+        await send(context.bot, chat.id, nothing_open(t, after))
         return
     await show(rt, context, chat.id, live)
+
+
+def nothing_open(t: Translator, after: str) -> str:
+    """``/checkin`` with no check-in open: what is true about the next one."""
+    if after == NEXT:
+        text = t._(
+            "There is no check-in for you right now. I'll message you when the next one is ready."
+        )
+    elif after == END_OF_SUPPORT:
+        text = t._(
+            "There is no check-in for you right now. I'll message you once more, when your "
+            "support ends."
+        )
+    else:
+        text = t._("There are no more check-ins for you. Thank you for taking part.")
+    return t.message(text)
+
+
+async def coming_up(conn: AsyncConnection, rt: Runtime, enrolment: Enrolment) -> str:
+    """What comes next for a young person with no check-in open: a planned one, the exit
+    check-in when support ends, or nothing more."""
+    planned = any(p.status == "due" for p in await prompts.of_enrolment(conn, enrolment.id))
+    rule = rt.schedule.rule(EXIT)
+    exit_to_come = rule is not None and rule.enabled and enrolment.exit_at is None
+    return NEXT if planned else END_OF_SUPPORT if exit_to_come else LAST
 
 
 # --- buttons --------------------------------------------------------------------------------

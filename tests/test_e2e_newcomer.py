@@ -243,6 +243,9 @@ async def finish(world: World, message: BotMessage) -> str:
 async def test_the_thank_you_says_what_is_true_at_every_checkpoint(world: World) -> None:
     first = (await enrolled(world))[-1]
     assert "I'll message you when the next check-in is ready" in await finish(world, first)
+    assert (await world.say(YP, "/checkin"))[-1].content == (
+        "There is no check-in for you right now. I'll message you when the next one is ready."
+    )
 
     world.clock.set(datetime(2026, 4, 6, 10, 0, tzinfo=UTC))  # 3 months on, 11:00 BST
     assert (await world.tick()).sent == 1
@@ -251,6 +254,10 @@ async def test_the_thank_you_says_what_is_true_at_every_checkpoint(world: World)
     after_three = await finish(world, three)
     assert "I'll message you once more, when your support ends" in after_three
     assert "next check-in is ready" not in after_three
+    assert (await world.say(YP, "/checkin"))[-1].content == (
+        "There is no check-in for you right now. I'll message you once more, when your support "
+        "ends."
+    )
 
     await world.press(KW, "Yes", (await world.say(KW, "/exit AB"))[-1])
     world.clock.advance(timedelta(minutes=1))
@@ -258,6 +265,9 @@ async def test_the_thank_you_says_what_is_true_at_every_checkpoint(world: World)
     last = await finish(world, world.last(YP))
     assert "That was your last check-in. Thank you for taking part." in last
     assert "I'll message you" not in last
+    assert (await world.say(YP, "/checkin"))[-1].content == (
+        "There are no more check-ins for you. Thank you for taking part."
+    )
 
 
 async def test_a_replaced_checkin_keeps_no_live_buttons(world: World) -> None:
