@@ -265,9 +265,9 @@ async def test_the_thank_you_says_what_is_true_at_every_checkpoint(world: World)
     last = await finish(world, world.last(YP))
     assert "That was your last check-in. Thank you for taking part." in last
     assert "I'll message you" not in last
-    assert (await world.say(YP, "/checkin"))[-1].content == (
-        "There are no more check-ins for you. Thank you for taking part."
-    )
+    no_more = "There are no more check-ins for you. Thank you for taking part."
+    assert (await world.say(YP, "/checkin"))[-1].content == no_more
+    assert [m.content for m in await world.say(YP, "/start")] == [no_more]
 
 
 async def test_a_replaced_checkin_keeps_no_live_buttons(world: World) -> None:
