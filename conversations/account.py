@@ -295,7 +295,8 @@ async def on_text(update: Update, context: Context) -> None:
 
 
 def staff_text_reply(rt: Runtime, member: StaffMember) -> str:
-    """Staff writing plain text: the bot reads only commands; their help follows."""
+    """Staff writing plain text (or sending a sticker, a photo...): the bot reads only commands;
+    their help follows."""
     t = rt.translator(member.language)
     note = t.message(t.pgettext("staff", "I only read commands. Here is what you can do as staff:"))
     return note + "\n\n" + staff_help(t, member, rt.commands)
@@ -306,7 +307,9 @@ async def on_other(update: Update, context: Context) -> None:
     rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None:
-        await send(context.bot, chat_id, not_enrolled(t))
+        member = await _staff_member(rt, chat_id)
+        reply = staff_text_reply(rt, member) if member is not None else not_enrolled(t)
+        await send(context.bot, chat_id, reply)
         return
     await send(
         context.bot,

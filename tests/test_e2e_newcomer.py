@@ -181,6 +181,9 @@ async def test_staff_get_help_for_their_role_from_help_and_from_plain_text(world
         assert "ask your key worker" not in help_text
         plain = (await world.say(chat, "hello?"))[-1].content
         assert plain == "I only read commands. Here is what you can do as staff:\n\n" + help_text
+        world.api.send_sticker(chat)
+        await world.idle()
+        assert world.last(chat).content == plain
 
 
 async def test_caseload_says_when_young_people_left_without_naming_them(world: World) -> None:
