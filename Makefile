@@ -10,10 +10,14 @@ SYSTEM_STAMP := $(VENV)/.system-stamp
 .PHONY: install system test lint types unit playground bench locales locales-check clean
 
 $(STAMP): pyproject.toml
+	@echo "creating the virtual environment in $(VENV)"
 	python3 -m venv $(VENV)
+	@echo "upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "installing Check-in and its dependencies into $(VENV) (a few minutes the first time)"
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "installed"
 
 install: $(STAMP)
 
@@ -61,6 +65,7 @@ test: lint types unit
 
 ## The bot against the local Bot API, with a web page to chat as a young person and staff.
 playground: install
+	@echo "starting the playground (the real bot against a local Bot API) on http://127.0.0.1:8080"
 	$(VENV)/bin/checkin-bot playground
 
 bench: install

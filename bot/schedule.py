@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
 from conversations import buttons
-from conversations.checkin import checkin_language
+from conversations.checkin import checkin_language, hand_over
 from conversations.checkpoints import (
     EXIT,
     ActionKind,
@@ -40,7 +40,8 @@ from conversations.checkpoints import (
 from conversations.planning import plan_enrolment, zone_of
 from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
-from conversations.wording import checkpoint_name
+from conversations.sending import remove_buttons
+from conversations.wording import checkin_name
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
@@ -93,6 +94,22 @@ async def tick(rt: Runtime, bot: ExtBot[None]) -> TickReport:
 async def _handle(
     rt: Runtime, bot: ExtBot[None], prompt: Prompt, report: TickReport
 ) -> RetryAfter | None:
+    """Act on one claimed prompt; then take the buttons off the messages of check-ins that
+    closed or were replaced (a closed check-in keeps no live buttons)."""
+    stale: list[tuple[int, int]] = []
+    outcome = await _act(rt, bot, prompt, report, stale)
+    for chat_id, message_id in stale:
+        await remove_buttons(bot, chat_id, message_id)
+    return outcome
+
+
+async def _act(
+    rt: Runtime,
+    bot: ExtBot[None],
+    prompt: Prompt,
+    report: TickReport,
+    stale: list[tuple[int, int]],
+) -> RetryAfter | None:
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         enrolment = await enrolments.by_id(conn, prompt.enrolment_id)
@@ -133,6 +150,8 @@ async def _handle(
         if action.kind is ActionKind.EXPIRE:
             if checkin is not None:
                 await checkins.close_checkin(conn, checkin.id, now)
+                if checkin.message_id is not None:
+                    stale.append((enrolment.chat_id, checkin.message_id))
             await _set(conn, prompt, now, report, status="expired", next_check_at=None)
             return None
         if action.kind is ActionKind.WAIT:
@@ -153,6 +172,8 @@ async def _handle(
                 live = None  # opened by an earlier attempt at this same prompt
             if live is not None and not await _make_room(conn, rt, live, prompt, now, report):
                 return None
+            if live is not None and live.message_id is not None:  # replaced by exit
+                stale.append((enrolment.chat_id, live.message_id))
             checkin_id, language = await _open(conn, rt, enrolment, prompt, now)
             await prompts.change(
                 conn,
@@ -166,7 +187,15 @@ async def _handle(
     if action.kind is ActionKind.REMIND_NOW:
         assert checkin is not None
         return await _deliver(
-            rt, bot, enrolment, prompt, checkin.id, checkin.language, reminder=True, report=report
+            rt,
+            bot,
+            enrolment,
+            prompt,
+            checkin.id,
+            checkin.language,
+            reminder=True,
+            started=state.started,
+            report=report,
         )
     return await _deliver(
         rt, bot, enrolment, prompt, checkin_id, language, reminder=False, report=report
@@ -218,9 +247,16 @@ async def _open(
 
 
 def prompt_message(
-    rt: Runtime, language: str, checkpoint: str, checkin_id: int, *, reminder: bool
+    rt: Runtime,
+    language: str,
+    checkpoint: str,
+    checkin_id: int,
+    *,
+    reminder: bool,
+    started: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and "Start" button of a prompt or its one reminder."""
+    """The text and "Start" button of a prompt or its one reminder ("Carry on" when the
+    young person has already answered some of it)."""
     t = rt.translator(language)
     if reminder:
         first = t._(
@@ -234,10 +270,10 @@ def prompt_message(
         )
     else:
         first = t._(
-            "Hi! It's time for your {checkpoint} check-in: a few short statements about "
+            "Hi! It's time for your {checkin}: a few short statements about "
             "working with your key worker. It takes about a minute, and you can skip "
             "any of them."
-        ).format(checkpoint=checkpoint_name(t, checkpoint, staff=False))
+        ).format(checkin=checkin_name(t, checkpoint, staff=False))
     text = "\n\n".join(
         (
             first,
@@ -251,7 +287,8 @@ def prompt_message(
         [
             [
                 InlineKeyboardButton(
-                    t._("▶️ Start"), callback_data=buttons.encode(buttons.Resume(checkin_id))
+                    t._("▶️ Carry on") if started else t._("▶️ Start"),
+                    callback_data=buttons.encode(buttons.Resume(checkin_id)),
                 )
             ]
         ]
@@ -268,16 +305,21 @@ async def _deliver(
     language: str,
     *,
     reminder: bool,
+    started: bool = False,
     report: TickReport,
 ) -> RetryAfter | None:
-    """Send a prompt or reminder and record the outcome."""
-    text, markup = prompt_message(rt, language, prompt.checkpoint, checkin_id, reminder=reminder)
+    """Send a prompt or reminder and record the outcome; its message then carries the
+    check-in's live button."""
+    text, markup = prompt_message(
+        rt, language, prompt.checkpoint, checkin_id, reminder=reminder, started=started
+    )
     assert enrolment.chat_id is not None
     outcome: dict[str, object]
     failure: RetryAfter | None = None
+    sent: Message | None = None
     try:
         await rt.pacer.wait()
-        await bot.send_message(enrolment.chat_id, text, reply_markup=markup)
+        sent = await bot.send_message(enrolment.chat_id, text, reply_markup=markup)
         outcome = {"status": "sent", "next_check_at": rt.clock.now()}
         report.reminded += reminder
         report.sent += not reminder
@@ -323,6 +365,8 @@ async def _deliver(
     log.info(
         "prompt %s -> %s%s", prompt.checkpoint, outcome["status"], " (reminder)" if reminder else ""
     )
+    if sent is not None:
+        await hand_over(rt, bot, enrolment.chat_id, checkin_id, sent.message_id)
     return failure
 
 

@@ -8,49 +8,32 @@ commands) gets a short, kind answer and changes nothing.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
-from conversations.commands import young_person_help
+from conversations.commands import staff_help, young_person_help
 from conversations.presses import pressed
 from conversations.questionnaire import COMMENT
+from conversations.roles import refuse, who_writes
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, notify_staff, send
+from conversations.sending import answer_press, edit_or_send, notify_staff, remove_buttons, send
 from conversations.texts import (
     not_enrolled,
     privacy,
     support,
-    unknown_command,
 )
-from core.i18n import Translator, negotiate
+from core.i18n import Translator
 from storage import checkins, enrolments, handled, staff
-from storage.records import Enrolment
+from storage.records import StaffMember
 
 log = logging.getLogger(__name__)
 
 
-async def _who(rt: Runtime, update: Update) -> tuple[int, Enrolment | None, Translator]:
-    """The chat, its enrolment (if any, not forgotten) and the translator to answer with."""
-    chat, user = update.effective_chat, update.effective_user
-    chat_id = chat.id if chat is not None else user.id if user is not None else 0
-    async with rt.db.read() as conn:
-        enrolment = await enrolments.by_chat(conn, chat_id)
-        member = await staff.staff_by_chat(conn, chat_id)
-    if enrolment is not None and enrolment.status == enrolments.FORGOTTEN:
-        enrolment = None
-    language = (
-        enrolment.language
-        if enrolment
-        else member.language
-        if member
-        else negotiate(
-            user.language_code if user else None, rt.catalogues.codes, rt.settings.default_language
-        )
-    )
-    return chat_id, enrolment, rt.translator(language)
+_who = who_writes
 
 
 def contact_button(t: Translator) -> InlineKeyboardMarkup:
@@ -67,12 +50,22 @@ def contact_button(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """/help: what the bot can do."""
+    """/help: what the bot can do for this person (staff: the commands of their role)."""
     rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
-    await send(
-        context.bot, chat_id, young_person_help(t, rt.commands) if enrolment else not_enrolled(t)
-    )
+    member = await _staff_member(rt, chat_id)
+    if member is not None:
+        text = staff_help(rt.translator(member.language), member, rt.commands)
+    else:
+        text = young_person_help(t, rt.commands) if enrolment else not_enrolled(t)
+    await send(context.bot, chat_id, text)
+
+
+async def _staff_member(rt: Runtime, chat_id: int) -> StaffMember | None:
+    """The active staff member using this chat, if any."""
+    async with rt.db.read() as conn:
+        member = await staff.staff_by_chat(conn, chat_id)
+    return member if member is not None and member.active else None
 
 
 async def privacy_command(update: Update, context: Context) -> None:
@@ -90,26 +83,38 @@ async def support_command(update: Update, context: Context) -> None:
     await send(context.bot, chat_id, support(t, rt.settings.helplines), markup)
 
 
+CONTACT_AGAIN_AFTER = timedelta(hours=24)
+"""A young person's "please get in touch" tells their key worker once in this time."""
+
+
 async def on_contact_me(update: Update, context: Context) -> None:
-    """ "Please get in touch": tell the key worker, by label, that this young person asked."""
+    """ "Please get in touch": tell the key worker, by label, that this young person asked.
+
+    Idempotent: a double tap (or a second press within :data:`CONTACT_AGAIN_AFTER`) finds the
+    recorded request and tells the key worker nothing more."""
     rt = context.runtime
     read = await pressed(rt, update, buttons.ContactMe)
     if read is None:
         return
-    query = read[0].query
+    press = read[0]
+    query = press.query
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None or enrolment.status == enrolments.PENDING:
         await answer_press(query, t._("This button no longer works."))
         return
+    now = rt.clock.now()
     async with rt.db.transaction() as conn:
-        first = await handled.first_time(conn, update.update_id, rt.clock.now())
-        if first:
-            await enrolments.request_contact(
-                conn, enrolment.id, enrolment.key_worker_id, rt.clock.now()
+        if not await handled.first_time(conn, update.update_id, now):
+            request = None  # a redelivery: the first delivery told the key worker
+        else:
+            request = await enrolments.request_contact(
+                conn, enrolment.id, enrolment.key_worker_id, now, since=now - CONTACT_AGAIN_AFTER
             )
         member = await staff.staff_by_id(conn, enrolment.key_worker_id or 0)
-    if not first:  # a redelivery: the key worker was told by the first delivery
-        await answer_press(query)
+    if request is None:
+        await answer_press(
+            query, t._("I've already told your key worker that you'd like them to get in touch.")
+        )
         return
     staff_t = rt.translator(member.language if member else None)
     told = await notify_staff(
@@ -122,6 +127,11 @@ async def on_contact_me(update: Update, context: Context) -> None:
         ),
     )
     await answer_press(query)
+    if told and press.message_id is not None:
+        await remove_buttons(context.bot, chat_id, press.message_id)
+    if not told:
+        async with rt.db.transaction() as conn:
+            await enrolments.withdraw_contact(conn, request)
     reply = (
         t._("Done. I've told your key worker that you'd like them to get in touch.")
         if told
@@ -219,7 +229,9 @@ async def on_forget(update: Update, context: Context) -> None:
         )
         return
     async with rt.db.transaction() as conn:
-        await enrolments.forget(conn, enrolment.id, keep_answers=action.choice == "keep")
+        await enrolments.forget(
+            conn, enrolment.id, keep_answers=action.choice == "keep", now=rt.clock.now()
+        )
     log.info("a young person was forgotten")
     await edit_or_send(
         context.bot,
@@ -265,7 +277,10 @@ async def on_text(update: Update, context: Context) -> None:
         rt, context.bot, chat_id, t, enrolment, text, source, markup, update_id=update.update_id
     )
     if enrolment is None:
-        if risk is None:
+        member = await _staff_member(rt, chat_id)
+        if member is not None:
+            await send(context.bot, chat_id, staff_text_reply(rt, member))
+        elif risk is None:
             await send(context.bot, chat_id, not_enrolled(t))
         return
     if live is not None and live.step == COMMENT:
@@ -299,12 +314,22 @@ async def on_text(update: Update, context: Context) -> None:
         )
 
 
+def staff_text_reply(rt: Runtime, member: StaffMember) -> str:
+    """Staff writing plain text (or sending a sticker, a photo...): the bot reads only commands;
+    their help follows."""
+    t = rt.translator(member.language)
+    note = t.message(t.pgettext("staff", "I only read commands. Here is what you can do as staff:"))
+    return note + "\n\n" + staff_help(t, member, rt.commands)
+
+
 async def on_other(update: Update, context: Context) -> None:
     """Stickers, photos, voice notes, files, locations: a kind answer; nothing changes."""
     rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None:
-        await send(context.bot, chat_id, not_enrolled(t))
+        member = await _staff_member(rt, chat_id)
+        reply = staff_text_reply(rt, member) if member is not None else not_enrolled(t)
+        await send(context.bot, chat_id, reply)
         return
     await send(
         context.bot,
@@ -320,6 +345,4 @@ async def on_other(update: Update, context: Context) -> None:
 
 async def on_unknown_command(update: Update, context: Context) -> None:
     """Any command the caller may not use, or that does not exist: the same short answer."""
-    rt = context.runtime
-    chat_id, _enrolment, t = await _who(rt, update)
-    await send(context.bot, chat_id, unknown_command(t))
+    await refuse(context.runtime, update, context)

@@ -13,9 +13,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ExtBot
 
 from conversations import buttons
-from conversations.presses import answer_stale, press_of
+from conversations.checkpoints import EXIT
+from conversations.presses import Press, answer_stale, press_of
 from conversations.questionnaire import (
     COMMENT,
     DONE,
@@ -28,7 +30,7 @@ from conversations.questionnaire import (
     step_number,
 )
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, notify_staff, send
+from conversations.sending import answer_press, edit_or_send, notify_staff, remove_buttons, send
 from conversations.texts import not_enrolled
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
@@ -143,7 +145,21 @@ def _data(action: buttons.Action) -> str:
     return buttons.encode(action)
 
 
-def thanks(t: Translator, shared: bool) -> str:
+NEXT, END_OF_SUPPORT, LAST = "next", "end_of_support", "last"
+
+
+def what_comes_next(checkpoint: str, planned: bool, exit_enabled: bool) -> str:
+    """After a finished check-in: another one is ``planned`` (a prompt waits), the exit
+    check-in will come when support ends, or this was the last one."""
+    if checkpoint == EXIT:
+        return LAST
+    if planned:
+        return NEXT
+    return END_OF_SUPPORT if exit_enabled else LAST
+
+
+def thanks(t: Translator, shared: bool, after: str = NEXT) -> str:
+    """The thank-you after the last step: saved, who sees it, and what is true about what next."""
     lines = [t._("Thank you! Your answers are saved.")]
     if shared:
         lines.append(t._("Your key worker will see this check-in."))
@@ -151,12 +167,22 @@ def thanks(t: Translator, shared: bool) -> str:
         lines.append(
             t._("Your answers stay private: staff only see totals from many young people together.")
         )
-    lines.append(
-        t._(
-            "I'll message you when the next check-in is ready. You don't need to do "
-            "anything until then."
+    if after == NEXT:
+        lines.append(
+            t._(
+                "I'll message you when the next check-in is ready. You don't need to do "
+                "anything until then."
+            )
         )
-    )
+    elif after == END_OF_SUPPORT:
+        lines.append(
+            t._(
+                "I'll message you once more, when your support ends. You don't need to do "
+                "anything until then."
+            )
+        )
+    else:
+        lines.append(t._("That was your last check-in. Thank you for taking part."))
     return t.message("\n\n".join(lines))
 
 
@@ -217,7 +243,10 @@ def fallback_notice(t: Translator) -> str:
 async def show(
     rt: Runtime, context: Context, chat_id: int, checkin: Checkin, message_id: int | None = None
 ) -> None:
-    """Show the check-in at its step: edit the message the button sat on, or send a new one."""
+    """Show the check-in at its step: edit the message the button sat on, or send a new one.
+
+    The message that shows it becomes the one that carries the check-in's live buttons; an
+    earlier one loses its buttons (so exactly one message can be answered)."""
     q = rt.questionnaire
     t = rt.translator(checkin.language)
     previous = None
@@ -225,7 +254,21 @@ async def show(
         async with rt.db.read() as conn:
             previous = (await checkins.answers_of(conn, checkin.id)).get(checkin.step)
     text, markup = render_step(q, checkin, t, previous)
-    await edit_or_send(context.bot, chat_id, message_id, text, markup)
+    shown = await edit_or_send(context.bot, chat_id, message_id, text, markup)
+    await hand_over(rt, context.bot, chat_id, checkin.id, shown)
+
+
+async def hand_over(
+    rt: Runtime, bot: ExtBot[None], chat_id: int, checkin_id: int, message_id: int | None
+) -> None:
+    """``message_id`` now carries the check-in's live buttons: record it, and take the buttons
+    off the message that carried them before."""
+    if message_id is None:
+        return
+    async with rt.db.transaction() as conn:
+        before = await checkins.hand_buttons_to(conn, checkin_id, message_id)
+    if before is not None and before != message_id:
+        await remove_buttons(bot, chat_id, before)
 
 
 async def checkin_command(update: Update, context: Context) -> None:
@@ -246,18 +289,36 @@ async def checkin_command(update: Update, context: Context) -> None:
         if live is not None:
             await checkins.reopen(conn, live.id)
     if live is None:
-        await send(
-            context.bot,
-            chat.id,
-            t.message(
-                t._(
-                    "There is no check-in for you right now. I'll message you when the next one is "
-                    "ready."
-                )
-            ),
-        )
+        async with rt.db.read() as conn:
+            after = await coming_up(conn, rt, enrolment)
+        await send(context.bot, chat.id, nothing_open(t, after))
         return
     await show(rt, context, chat.id, live)
+
+
+def nothing_open(t: Translator, after: str) -> str:
+    """``/checkin`` with no check-in open: what is true about the next one."""
+    if after == NEXT:
+        text = t._(
+            "There is no check-in for you right now. I'll message you when the next one is ready."
+        )
+    elif after == END_OF_SUPPORT:
+        text = t._(
+            "There is no check-in for you right now. I'll message you once more, when your "
+            "support ends."
+        )
+    else:
+        text = t._("There are no more check-ins for you. Thank you for taking part.")
+    return t.message(text)
+
+
+async def coming_up(conn: AsyncConnection, rt: Runtime, enrolment: Enrolment) -> str:
+    """What comes next for a young person with no check-in open: a planned one, the exit
+    check-in when support ends, or nothing more."""
+    planned = any(p.status == "due" for p in await prompts.of_enrolment(conn, enrolment.id))
+    rule = rt.schedule.rule(EXIT)
+    exit_to_come = rule is not None and rule.enabled and enrolment.exit_at is None
+    return NEXT if planned else END_OF_SUPPORT if exit_to_come else LAST
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -286,18 +347,18 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     query, chat_id, message_id, action = press.query, press.chat_id, press.message_id, press.action
     async with rt.db.transaction() as conn:
         checkin = await checkins.owned(conn, getattr(action, "checkin_id", 0), chat_id)
-        changed = await _apply(conn, rt, action, checkin) if checkin is not None else None
+        current = checkin is not None and _is_newest(checkin.message_id, message_id)
+        changed = await _apply(conn, rt, action, checkin) if checkin and current else None
         previous = None
         if changed is not None and changed.step not in (COMMENT, SHARE, DONE):
             previous = await checkins.answer_of(conn, changed.id, changed.step)
+        after = await _after(conn, rt, changed) if changed and changed.step == DONE else NEXT
     if checkin is None:
         await answer_stale(rt, press)
         return
     t = rt.translator(checkin.language)
     if changed is None:
-        await answer_press(
-            query, t._("That was already saved. You can carry on with the newest message.")
-        )
+        await _not_now(rt, context, press, checkin, current)
         return
     checkin = changed
     markup = None
@@ -306,17 +367,52 @@ async def on_checkin_button(update: Update, context: Context) -> None:
             t._("Paused. Your answers so far are saved. Send /checkin when you want to carry on.")
         )
     elif checkin.step == DONE:
-        text = thanks(t, checkin.shared)
+        text = thanks(t, checkin.shared, after)
     else:
         text, markup = render_step(rt.questionnaire, checkin, t, previous)
-    await asyncio.gather(
+    _, shown = await asyncio.gather(
         answer_press(query), edit_or_send(context.bot, chat_id, message_id, text, markup)
     )
+    if markup is not None:
+        await hand_over(rt, context.bot, chat_id, checkin.id, shown)
     if checkin.step == DONE and checkin.shared:
         async with rt.db.read() as conn:
             enrolment = await enrolments.by_id(conn, checkin.enrolment_id)
         if enrolment is not None:
             await _tell_key_worker(rt, context, enrolment, checkin)
+
+
+def _is_newest(live: int | None, pressed: int | None) -> bool:
+    """Whether a press is on the message carrying the live buttons, or a newer one (message ids
+    grow in a chat: a newer one was sent when a crash kept it from being recorded)."""
+    return live is None or (pressed is not None and pressed >= live)
+
+
+async def _not_now(
+    rt: Runtime, context: Context, press: Press, checkin: Checkin, current: bool
+) -> None:
+    """A press that changed nothing: an older copy (its buttons go), a closed check-in, or a
+    double tap on the live message."""
+    t = rt.translator(checkin.language)
+    if (not current or checkin.status == checkins.CLOSED) and press.message_id is not None:
+        await remove_buttons(context.bot, press.chat_id, press.message_id)
+    if checkin.status == checkins.CLOSED:
+        reply = t._("This check-in has closed, so this button no longer works.")
+    elif not current:
+        reply = t._("Please carry on with the newest message below.")
+    else:
+        reply = t._("That was already saved. You can carry on with the newest message.")
+    await answer_press(press.query, reply)
+
+
+async def _after(conn: AsyncConnection, rt: Runtime, checkin: Checkin) -> str:
+    """What the thank-you can truthfully say comes next for this young person."""
+    planned = any(
+        p.status == "due" and p.checkin_id != checkin.id
+        for p in await prompts.of_enrolment(conn, checkin.enrolment_id)
+    )
+    rule = rt.schedule.rule(EXIT)
+    return what_comes_next(checkin.checkpoint, planned, rule is not None and rule.enabled)
 
 
 async def _apply(

@@ -7,6 +7,7 @@ translation, so Babel extracts it and translators see whole sentences.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Protocol
 
 from conversations.digest import (
@@ -29,6 +30,8 @@ class Translator(Protocol):
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
 
     def isolate(self, value: object) -> str: ...
+
+    def date(self, value: date) -> str: ...
 
 
 def answer_label(value: int, t: Translator) -> str:
@@ -82,8 +85,8 @@ def _title(digest: Digest, t: Translator) -> list[str]:
     lines = [title]
     lines.append(
         t.gettext("From {since} to {until}").format(
-            since=digest.window.since.date().isoformat(),
-            until=digest.window.until.date().isoformat(),
+            since=t.date(digest.window.since.date()),
+            until=t.date(digest.window.until.date()),
         )
     )
     if digest.fallback_to_team:

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
-from conversations.checkin import checkin_language, open_and_send, show
+from conversations.checkin import (
+    NEXT,
+    checkin_language,
+    coming_up,
+    nothing_open,
+    open_and_send,
+    show,
+)
 from conversations.checkpoints import START
 from conversations.commands import staff_help, staff_welcome, young_person_help
 from conversations.menu import set_chat_menu
@@ -127,12 +134,15 @@ async def _welcome_back(rt: Runtime, context: Context, enrolment_id: int, chat_i
         await enrolments.resume(conn, enrolment_id)
         enrolment = await enrolments.by_id(conn, enrolment_id)
         live = await checkins.live_checkin(conn, enrolment_id)
-    assert enrolment is not None
+        assert enrolment is not None
+        after = NEXT if live is not None else await coming_up(conn, rt, enrolment)
     t = rt.translator(enrolment.language)
     await send(
         context.bot,
         chat_id,
-        t.message(t._("Welcome back! I'll message you when the next check-in is ready.")),
+        t.message(t._("Welcome back! I'll message you when the next check-in is ready."))
+        if after == NEXT
+        else nothing_open(t, after),
     )
     if live is not None:
         await show(rt, context, chat_id, live)

@@ -8,6 +8,7 @@ several messages at line boundaries.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -106,8 +107,8 @@ def _checkins(
         c = item.checkin
         lines += ["", _checkin_heading(t, c.checkpoint, c.status, c.created_at, c.finished_at)]
         q = questionnaires.get(c.questionnaire_id)
-        for item_id, value in item.answers.items():
-            lines.append(f"• {_item(t, q, item_id)}: {_answer(t, q, value)}")
+        for item_id in asked_order(q, c.checkpoint, item.answers):
+            lines.append(f"• {_item(t, q, item_id)}: {_answer(t, q, item.answers[item_id])}")
         if c.comment:
             lines.append(t._("You wrote: {comment}").format(comment=t.isolate(c.comment)))
         lines.append(
@@ -116,6 +117,14 @@ def _checkins(
             else t._("Shared with your key worker: no")
         )
     return lines
+
+
+def asked_order(q: Questionnaire | None, checkpoint: str, given: Iterable[str]) -> list[str]:
+    """The answered items in the order they were asked; any the questionnaire no longer has
+    come last, by name."""
+    given = set(given)
+    asked = [i.id for i in q.items_for(checkpoint)] if q is not None else []
+    return [i for i in asked if i in given] + sorted(given - set(asked))
 
 
 def _checkin_heading(

@@ -17,7 +17,7 @@ from telegram import CallbackQuery, Update
 from conversations import buttons
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press
-from storage import enrolments, staff
+from storage import checkins, enrolments, staff
 
 A = TypeVar("A", bound=buttons.Action)
 
@@ -59,16 +59,25 @@ async def pressed(rt: Runtime, update: Update, kind: type[A]) -> tuple[Press, A]
 
 
 async def answer_stale(rt: Runtime, press: Press) -> None:
-    """ "This button no longer works", in the presser's language; nothing changes."""
+    """ "This button no longer works", in the presser's language; nothing changes. Only a young
+    person with a check-in to carry on is pointed to ``/checkin`` (after ``/forgetme``, for
+    staff and for strangers it would not work)."""
     async with rt.db.read() as conn:
         enrolment = await enrolments.by_chat(conn, press.chat_id)
         member = await staff.staff_by_chat(conn, press.chat_id)
+        live = (
+            await checkins.live_checkin(conn, enrolment.id)
+            if enrolment is not None and enrolment.status in (enrolments.ACTIVE, enrolments.STOPPED)
+            else None
+        )
     language = enrolment.language if enrolment else member.language if member else None
     t = rt.translator(language)
-    if enrolment is None or member is not None:  # /checkin is only for enrolled young people
-        await answer_press(press.query, t._("This button no longer works."))
-        return
-    await answer_press(press.query, t._("This button no longer works. Send /checkin to carry on."))
+    await answer_press(
+        press.query,
+        t._("This button no longer works. Send /checkin to carry on.")
+        if live is not None
+        else t._("This button no longer works."),
+    )
 
 
 async def on_stale_button(update: Update, context: Context) -> None:

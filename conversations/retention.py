@@ -68,7 +68,7 @@ async def run_retention(rt: Runtime, *, force: bool = False) -> Removed | None:
         await handled.forget_before(conn, now - timedelta(days=handled.KEEP_DAYS))
         removed = await retention.clear_expired_invite_labels(conn, now)
         for enrolment_id in due:
-            removed += await retention.remove_identifying(conn, enrolment_id)
+            removed += await retention.remove_identifying(conn, enrolment_id, now)
         if removed != Removed():
             await audit.record(
                 conn,

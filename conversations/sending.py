@@ -68,28 +68,34 @@ async def edit_or_send(
     message_id: int | None,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
-) -> None:
-    """Replace the text of the message a button sat on; send a new one if that fails."""
+) -> int | None:
+    """Replace the text of the message a button sat on; send a new one if that fails.
+
+    Returns the id of the message that now shows ``text`` (None if nothing could be sent)."""
     if message_id is not None:
         try:
             await bot.edit_message_text(text, chat_id, message_id, reply_markup=markup)
-            return
+            return message_id
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
-                return
+                return message_id
         except TelegramError as exc:
             log.warning("a message could not be edited: %s", type(exc).__name__)
-    await send(bot, chat_id, text, markup)
+    sent = await send(bot, chat_id, text, markup)
+    return None if sent is None else sent.message_id
 
 
 async def remove_buttons(bot: ExtBot[None], chat_id: int, message_id: int | None) -> None:
-    """Take the buttons off a message, leaving its text in the chat (a welcome one agreed to)."""
+    """Take the buttons off an earlier message, leaving its text in the chat (a welcome agreed
+    to, an older copy of a statement); a message without them (or gone) is fine."""
     if message_id is None:
         return
     try:
         await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest:
+        log.debug("an earlier message's buttons were already gone")
     except TelegramError as exc:
-        log.info("buttons could not be removed: %s", type(exc).__name__)
+        log.warning("an earlier message's buttons could not be removed: %s", type(exc).__name__)
 
 
 async def notify_staff(bot: ExtBot[None], member: StaffMember | None, text: str) -> bool:

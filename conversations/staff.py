@@ -126,23 +126,40 @@ async def caseload_command(
     assert update.effective_chat is not None
     async with rt.db.transaction() as conn:
         people = await enrolments.caseload(conn, member.id)
+        actor = f"staff:{member.id}"
+        last_view = await audit.last_time(conn, actor=actor, action="caseload")
+        left = await enrolments.left_since(conn, member.id, last_view)
         lines = [
             t.npgettext(
                 "staff", "You have {n} young person:", "You have {n} young people:", len(people)
             ).format(n=t.number(len(people)))
         ]
+        if left:
+            lines.insert(0, leavers_note(t, left))
         for person in people:
             done = await checkins.finished_checkpoints(conn, person.id)
             live = await checkins.live_checkin(conn, person.id)
             lines.append(caseload_line(t, person, done, live.checkpoint if live else None))
         await audit.record(
             conn,
-            actor=f"staff:{member.id}",
+            actor=actor,
             action="caseload",
             scope=f"key_worker:{member.id}",
             now=rt.clock.now(),
         )
     await send_lines(context.bot, update.effective_chat.id, t, lines)
+
+
+def leavers_note(t: Translator, left: int) -> str:
+    """How many young people left since the last /caseload, without anything about them."""
+    return t.npgettext(
+        "staff",
+        "Since you last looked, {n} young person left (they deleted their data, or it "
+        "was deleted at the end of the retention period), so they are no longer listed.",
+        "Since you last looked, {n} young people left (they deleted their data, or it "
+        "was deleted at the end of the retention period), so they are no longer listed.",
+        left,
+    ).format(n=t.number(left))
 
 
 def caseload_line(

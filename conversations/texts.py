@@ -184,8 +184,10 @@ def privacy(t: Translator, wording: PrivacyWording) -> str:
                 privacy_points(t, wording),
                 t._(
                     "What I keep: your Telegram chat number (so I can message you), your "
-                    "language, the dates you started and finished, your answers, and anything "
-                    "you choose to write. I don't keep your name or phone number."
+                    "language, the label your key worker uses for you, your key worker's team, "
+                    "a random code used instead of your name in anonymous exports, the dates "
+                    "you started and finished, your answers, and anything you choose to write. "
+                    "I don't keep your name or phone number."
                 ),
                 t.ngettext(
                     "Everything that could identify you is kept while you get support and for "

@@ -26,3 +26,14 @@ async def entries(conn: AsyncConnection, limit: int = 100) -> list[tuple[datetim
         .limit(limit)
     )
     return [(r.at, r.actor, r.action, r.scope) for r in rows]
+
+
+async def last_time(conn: AsyncConnection, *, actor: str, action: str) -> datetime | None:
+    """When ``actor`` last did ``action`` (None if never)."""
+    found = await conn.scalar(
+        select(audit_log.c.at)
+        .where(audit_log.c.actor == actor[:64], audit_log.c.action == action[:32])
+        .order_by(audit_log.c.id.desc())
+        .limit(1)
+    )
+    return found if isinstance(found, datetime) else None

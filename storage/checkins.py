@@ -35,6 +35,7 @@ def _checkin(m: RowMapping) -> Checkin:
         shared=bool(m["shared"]),
         created_at=m["created_at"],
         finished_at=m["finished_at"],
+        message_id=m["message_id"],
     )
 
 
@@ -228,6 +229,16 @@ async def close_checkin(conn: AsyncConnection, checkin_id: int, now: datetime) -
         .where(checkins.c.id == checkin_id, checkins.c.status.in_(LIVE))
         .values(status=CLOSED, finished_at=now)
     )
+
+
+async def hand_buttons_to(conn: AsyncConnection, checkin_id: int, message_id: int) -> int | None:
+    """Record ``message_id`` as the one message carrying the check-in's live buttons; returns
+    the message that carried them before (None if none was recorded), whose buttons must go."""
+    before = await conn.scalar(select(checkins.c.message_id).where(checkins.c.id == checkin_id))
+    await conn.execute(
+        update(checkins).where(checkins.c.id == checkin_id).values(message_id=message_id)
+    )
+    return None if before is None else int(before)
 
 
 async def set_language(conn: AsyncConnection, checkin_id: int, language: str) -> None:

@@ -127,7 +127,9 @@ async def set_reachable(conn: AsyncConnection, chat_id: int, reachable: bool) ->
     )
 
 
-async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool) -> None:
+async def forget(
+    conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool, now: datetime
+) -> None:
     """/forgetme: remove the chat id, label and free text now; answers stay only if chosen.
 
     With ``keep_answers`` the scale answers stay, tied only to a random pseudonym, for anonymous
@@ -163,6 +165,7 @@ async def forget(conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool
             timezone=None,
             status=FORGOTTEN,
             reachable=False,
+            left_at=now,
             pseudonym=secrets.token_hex(8),
         )
     )
@@ -195,6 +198,23 @@ async def caseload(conn: AsyncConnection, key_worker_id: int) -> list[Enrolment]
     return [_enrolment(row._mapping) for row in rows]
 
 
+async def left_since(conn: AsyncConnection, key_worker_id: int, since: datetime | None) -> int:
+    """How many of a key worker's young people left (``/forgetme`` or retention) after
+    ``since`` (ever, when None): a count only, since nothing identifying is left of them."""
+    query = (
+        select(func.count())
+        .select_from(enrolments)
+        .where(
+            enrolments.c.key_worker_id == key_worker_id,
+            enrolments.c.status == FORGOTTEN,
+            enrolments.c.left_at.is_not(None),
+        )
+    )
+    if since is not None:
+        query = query.where(enrolments.c.left_at > since)
+    return int(await conn.scalar(query) or 0)
+
+
 async def mark_exit(conn: AsyncConnection, enrolment_id: int, now: datetime) -> bool:
     """Support has ended; False if it had already ended."""
     result = await conn.execute(
@@ -206,10 +226,33 @@ async def mark_exit(conn: AsyncConnection, enrolment_id: int, now: datetime) -> 
 
 
 async def request_contact(
-    conn: AsyncConnection, enrolment_id: int, key_worker_id: int | None, now: datetime
-) -> None:
-    await conn.execute(
+    conn: AsyncConnection,
+    enrolment_id: int,
+    key_worker_id: int | None,
+    now: datetime,
+    *,
+    since: datetime,
+) -> int | None:
+    """Record a "please get in touch" request; None (nothing recorded) if this young person
+    already asked after ``since``, so a double tap tells the key worker once. Call inside a
+    write transaction: the check and the insert are one compare-and-set."""
+    earlier = await conn.scalar(
+        select(func.count())
+        .select_from(contact_requests)
+        .where(
+            contact_requests.c.enrolment_id == enrolment_id, contact_requests.c.created_at > since
+        )
+    )
+    if earlier:
+        return None
+    result = await conn.execute(
         insert(contact_requests).values(
             enrolment_id=enrolment_id, key_worker_id=key_worker_id, created_at=now
         )
     )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def withdraw_contact(conn: AsyncConnection, request_id: int) -> None:
+    """The key worker could not be told: forget the request, so asking again tries again."""
+    await conn.execute(delete(contact_requests).where(contact_requests.c.id == request_id))

@@ -69,6 +69,8 @@ class Checkin:
     shared: bool
     created_at: datetime
     finished_at: datetime | None
+    message_id: int | None = None
+    """The one message that carries the check-in's live buttons (None: not recorded yet)."""
 
 
 # What digests are built from (conversations/digest.py aggregates them; storage/digests.py reads

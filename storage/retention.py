@@ -110,7 +110,7 @@ def _utc(value: object) -> datetime | None:
     return UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
 
 
-async def remove_identifying(conn: AsyncConnection, enrolment_id: int) -> Removed:
+async def remove_identifying(conn: AsyncConnection, enrolment_id: int, now: datetime) -> Removed:
     """Remove one young person's identifying data, keeping their answers anonymously."""
     comments = await conn.scalar(
         select(func.count())
@@ -127,7 +127,7 @@ async def remove_identifying(conn: AsyncConnection, enrolment_id: int) -> Remove
         .select_from(alerts)
         .where(alerts.c.enrolment_id == enrolment_id, alerts.c.text.is_not(None))
     )
-    await enrolments.forget(conn, enrolment_id, keep_answers=True)
+    await enrolments.forget(conn, enrolment_id, keep_answers=True, now=now)
     return Removed(1, int(comments or 0), int(texts or 0), int(requests or 0))
 
 

@@ -123,6 +123,12 @@ enrolments = Table(
     Column("planned_end", Date, nullable=True),
     Column("exit_at", UTCDateTime, nullable=True, comment="when support ended"),
     Column("stopped_at", UTCDateTime, nullable=True, comment="when they used /stop"),
+    Column(
+        "left_at",
+        UTCDateTime,
+        nullable=True,
+        comment="when /forgetme or retention removed them, to tell their key worker",
+    ),
 )
 
 checkins = Table(
@@ -144,6 +150,12 @@ checkins = Table(
     Column("shared", Boolean, nullable=False, default=False, comment="shared with key worker"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
+    Column(
+        "message_id",
+        Integer,
+        nullable=True,
+        comment="the one message that carries this check-in's live buttons",
+    ),
     Index("ix_checkins_enrolment_status", "enrolment_id", "status"),
 )
 

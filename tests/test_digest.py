@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,9 @@ class Echo:
     def isolate(self, value: object) -> str:
         return str(value)
 
+    def date(self, value: date) -> str:
+        return value.isoformat()
+
 
 class English:
     def gettext(self, message: str) -> str:
@@ -119,6 +122,9 @@ class English:
 
     def isolate(self, value: object) -> str:
         return str(value)
+
+    def date(self, value: date) -> str:
+        return value.isoformat()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from conversations.safeguarding import CATEGORIES, match_risk
 from core.i18n import LANGUAGES, RLM, Language
 from tests.people import add_staff, enrolled, invite, join
 from tests.test_e2e_admin import UNKNOWN
+from tests.test_e2e_checkin import sent
 from tests.world import World
 
 YP, YP2 = 1001, 1002
@@ -95,7 +96,7 @@ async def test_ordinary_answers_get_no_helplines_and_a_risky_comment_is_still_sa
         assert HELPLINES not in replies[0].content
         assert "Please answer with the buttons" in replies[0].content
     await to_comment_step(world)
-    replies = await world.say(YP, "I'm scared to go home, he hits me")
+    replies = sent(await world.say(YP, "I'm scared to go home, he hits me"))
     assert HELPLINES in replies[0].content  # at once, before anything else
     assert NOT_WATCHED in replies[0].content
     assert "only a bot" in replies[0].content
@@ -196,7 +197,7 @@ async def test_an_unacknowledged_alert_is_repeated_to_the_second_lead(lead_world
     world = lead_world
     await enrolled(world)
     await to_comment_step(world)
-    replies = await world.say(YP, "they took my passport and I have to work for no money")
+    replies = sent(await world.say(YP, "they took my passport and I have to work for no money"))
     assert HELPLINES in replies[0].content
     assert "saved" in replies[1].content
     assert "In their answer to" in world.last(LEAD).content

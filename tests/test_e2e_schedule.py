@@ -13,7 +13,7 @@ from tests.world import World
 
 YP = 1001
 KW = 900101
-PROMPT = "It's time for your 3 months check-in"
+PROMPT = "It's time for your 3-month check-in"
 
 
 async def rows(world: World, sql: str) -> list[tuple[object, ...]]:
@@ -296,7 +296,7 @@ async def test_a_repeat_checkpoint_is_named_in_words_never_by_its_id(
     await finish_start_checkin(world)
     world.clock.set(datetime(2026, 7, 5, 9, 0, tzinfo=UTC))  # 6 months, the first repeat
     assert (await world.tick()).sent == 1
-    assert prompts_seen(world, YP, "It's time for your 6 months check-in") == 1
+    assert prompts_seen(world, YP, "It's time for your 6-month check-in") == 1
     copy = "\n".join(m.content for m in await world.say(YP, "/mydata"))
     assert "• 6 months:" in copy
     assert not [t for t in world.texts(YP) if "_months" in t]

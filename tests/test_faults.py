@@ -121,7 +121,7 @@ async def test_a_reset_send_in_the_scheduler_is_retried_once_not_doubled(world: 
     for _ in range(3):
         world.clock.advance(timedelta(hours=1))
         await world.tick()
-    assert sum("It's time for your 3 months check-in" in t for t in world.texts(YP)) == 1
+    assert sum("It's time for your 3-month check-in" in t for t in world.texts(YP)) == 1
 
 
 # --- the database failing ----------------------------------------------------------------------

@@ -214,9 +214,11 @@ async def test_forget_removes_identifiers_and_free_text(db: Database, keep: bool
         await checkins.save_comment(
             conn, checkin_id, text="call me on 07700 900123", new_step="share"
         )
-        await enrolments.request_contact(conn, enrolment_id, None, NOW)
+        assert (
+            await enrolments.request_contact(conn, enrolment_id, None, NOW, since=NOW) is not None
+        )
         before = await enrolments.by_id(conn, enrolment_id)
-        await enrolments.forget(conn, enrolment_id, keep_answers=keep)
+        await enrolments.forget(conn, enrolment_id, keep_answers=keep, now=NOW)
     async with db.read() as conn:
         after = await enrolments.by_id(conn, enrolment_id)
         assert after is not None

@@ -28,6 +28,7 @@ from bot.playground.demo import DEMO_STAFF, Phone
 from bot.playground.events import Broadcaster
 from bot.polling import running
 from bot.standin import standin_settings
+from conversations.checkpoints import load_schedule
 from conversations.runtime import Runtime
 from core.clock import ManualClock
 from core.settings import Settings
@@ -65,7 +66,12 @@ class PlaygroundEngine:
         self.base_settings = settings
         self.port = port
         self.database = Path(database) if database else None
-        self.clock = ManualClock(start or timekeeping.default_start())
+        self.clock = ManualClock(
+            start
+            or timekeeping.default_start(
+                settings.zone, load_schedule(settings.schedule_file).send_window
+            )
+        )
         self.tick_seconds = tick_seconds
         self.token = f"{BOT_ID}:{secrets.token_urlsafe(24)}"
         username = settings.bot_username or BOT_USERNAME
@@ -230,16 +236,16 @@ class PlaygroundEngine:
     async def move_clock(self, step: str) -> str | None:
         """Move the service's clock by ``day``, ``week``, ``month`` or to the ``next`` event.
 
-        Runs the scheduler at once at the new time; returns a note when nothing moved.
-        """
+        Runs the scheduler at once at the new time; returns a note when nothing moved, or when
+        something has fallen due but waits for the send window."""
         await self.run_scheduler()
         now = self.clock.now()
+        chats = [p.user_id for p in self.phones if p.role == "young_person"]
         if step in timekeeping.STEPS:
             self.clock.advance(timekeeping.STEPS[step])
         elif step == "month":
             self.clock.set(timekeeping.add_months(now, 1, self.rt.settings.zone))
         elif step == "next":
-            chats = [p.user_id for p in self.phones if p.role == "young_person"]
             when = await timekeeping.next_event(self.rt, chats, now)
             if when is None:
                 return "Nothing is scheduled for the young people here (invite one first?)"
@@ -248,7 +254,14 @@ class PlaygroundEngine:
             raise PlaygroundError(f"unknown clock step {step!r}")
         self.events.publish({"kind": "clock"})
         await self.run_scheduler()
-        return None
+        opens = await timekeeping.waiting_for_window(self.rt, chats, self.clock.now())
+        if opens is None:
+            return None
+        window = self.rt.schedule.send_window
+        return (
+            f"A check-in message is waiting for the send window ({window.start:%H:%M}-"
+            f"{window.end:%H:%M}): it goes at {timekeeping.describe(opens, self.rt.settings.zone)}."
+        )
 
     async def run_scheduler(self) -> None:
         """One run of the periodic job at the clock's time (prompts, then scheduled digests),

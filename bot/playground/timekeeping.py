@@ -12,6 +12,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+
+from conversations.checkpoints import (
+    SendWindow,
+    is_within_window,
+    local_instant,
+    next_send_time,
+)
+from conversations.planning import zone_of
 from conversations.runtime import Runtime
 from storage import enrolments, prompts
 
@@ -28,16 +37,43 @@ def add_months(moment: datetime, months: int, zone: ZoneInfo) -> datetime:
     return moved.astimezone(UTC)
 
 
-def default_start(now: datetime | None = None) -> datetime:
-    """Where a playground's clock starts: the real time, to the minute."""
-    now = now or datetime.now(UTC)
-    return now.replace(second=0, microsecond=0)
+def default_start(zone: ZoneInfo, window: SendWindow, now: datetime | None = None) -> datetime:
+    """Where a playground's clock starts: today (in the service's time zone) one hour into the
+    send window, so a prompt due "now", or a whole number of months from now, goes at once."""
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    start = (datetime.combine(local.date(), window.start) + timedelta(hours=1)).time()
+    if not window.start <= start < window.end:
+        start = window.start
+    return local_instant(local.date(), start, zone)
 
 
-def describe(moment: datetime, zone: ZoneInfo) -> str:
-    """``Mon 5 Jan 2026, 11:00 GMT``: a service time as people read it."""
+def describe(moment: datetime, zone: ZoneInfo, locale: str = "en") -> str:
+    """``Mon, Jan 5, 2026, 11:00 GMT``: a service time as people read it (through Babel)."""
     local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    day = format_skeleton("yMMMEd", local, locale=locale)
+    return f"{day}, {format_skeleton('Hm', local, locale=locale)} {local.tzname()}"
+
+
+async def waiting_for_window(
+    rt: Runtime, chat_ids: Iterable[int], now: datetime
+) -> datetime | None:
+    """When the first prompt that has fallen due for these people, and is held only because it
+    is outside the send window, will go (None if nothing waits for the window)."""
+    window = rt.schedule.send_window
+    found: list[datetime] = []
+    async with rt.db.read() as conn:
+        for chat_id in chat_ids:
+            person = await enrolments.by_chat(conn, chat_id)
+            if person is None or person.status != enrolments.ACTIVE:
+                continue
+            zone = zone_of(rt, person)
+            if is_within_window(now, zone, window):
+                continue
+            opens = next_send_time(now, zone, window)
+            for prompt in await prompts.of_enrolment(conn, person.id):
+                if prompt.status in ("due", "sent") and prompt.next_check_at == opens:
+                    found.append(opens)
+    return min(found, default=None)
 
 
 async def next_event(rt: Runtime, chat_ids: Iterable[int], after: datetime) -> datetime | None:

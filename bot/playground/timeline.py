@@ -7,14 +7,18 @@ Telegram, so sorting by id interleaves them). This module turns them into plain 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
 
 from local_bot_api import LocalBotAPI
 from local_bot_api.models import BotMessage
 
 JSONDict = dict[str, Any]
+_DEEP_LINK = re.compile(r"/start [A-Za-z0-9_-]{1,64}")
 
 
 def chat_timeline(api: LocalBotAPI, chat_id: int, zone: ZoneInfo) -> list[JSONDict]:
@@ -28,11 +32,13 @@ def chat_timeline(api: LocalBotAPI, chat_id: int, zone: ZoneInfo) -> list[JSONDi
 
 
 def user_item(message: JSONDict, zone: ZoneInfo) -> JSONDict:
-    """A message the simulated person sent."""
+    """A message the simulated person sent. An opened invite link shows as "/start", as in
+    Telegram (the token travels with the command but is not shown in the chat)."""
+    text = message.get("text") or message.get("caption") or _kind(message)
     return {
         "id": message["message_id"],
         "from": "user",
-        "text": message.get("text") or message.get("caption") or _kind(message),
+        "text": "/start" if _DEEP_LINK.fullmatch(text) else text,
         "entities": [],
         "buttons": [],
         "photo": None,
@@ -97,10 +103,11 @@ def command_menu(api: LocalBotAPI, chat_id: int, language_code: str) -> list[JSO
     return []
 
 
-def clock_time(unix: int, zone: ZoneInfo) -> str:
-    """A message's time as its phone shows it, e.g. ``5 Jan 11:00``."""
+def clock_time(unix: int, zone: ZoneInfo, locale: str = "en") -> str:
+    """A message's time as its phone shows it, through Babel, e.g. ``Jan 5, 11:00``."""
     local = datetime.fromtimestamp(unix, UTC).astimezone(zone)
-    return f"{local.day} {local:%b %H:%M}"
+    day = format_skeleton("MMMd", local, locale=locale)
+    return f"{day}, {format_skeleton('Hm', local, locale=locale)}"
 
 
 def _kind(message: JSONDict) -> str:

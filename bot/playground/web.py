@@ -1,6 +1,7 @@
 """The playground's web page and its JSON endpoints (aiohttp, 127.0.0.1 only).
 
 - ``GET /``: the page (plain HTML, CSS and JavaScript from ``bot/playground_static/``)
+- ``GET /favicon.ico``: the page's icon
 - ``GET /api/state``: clock, phones, staff phones one may add, violations
 - ``GET /api/phones/{key}``: one phone's chat, oldest message first, and its command menu
 - ``POST /api/phones``: add a phone, ``{"kind": "young_person", "language_code": "ar"}`` or
@@ -65,6 +66,7 @@ def make_app(pg: Playground) -> web.Application:
     app[KEY] = pg
     get, post = app.router.add_get, app.router.add_post
     get("/", _index)
+    get("/favicon.ico", _favicon)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     add_font_routes(app)
     get("/api/state", _state)
@@ -118,6 +120,10 @@ async def _body(request: web.Request) -> dict[str, Any]:
 # ---- the page and its state ---------------------------------------------------------------
 async def _index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "favicon.ico", headers={"Content-Type": "image/x-icon"})
 
 
 async def _state(request: web.Request) -> web.Response:

@@ -47,7 +47,11 @@ const App = {
       container.append(view.node);
       view.refresh();
     }
-    // Invite buttons name every young person's phone: redraw when phones change.
+    this.redrawInvites();
+  },
+
+  /** Invite buttons name the young people's phones that are free: redraw the staff phones. */
+  redrawInvites() {
     for (const view of this.views.values()) if (view.phone.role !== "young_person") view.refresh();
   },
 

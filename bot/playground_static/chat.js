@@ -164,16 +164,18 @@ class PhoneView {
   render(messages) {
     const atBottom = this.chat.scrollHeight - this.chat.scrollTop - this.chat.clientHeight < 40;
     const grew = messages.length !== this.messages.length;
+    const firstChat = this.phone.role === "young_person" && !this.messages.length && messages.length;
     this.messages = messages;
     this.chat.replaceChildren(...messages.map((m) => this.renderMessage(m)));
     if (!messages.length) this.chat.append(el("p", { class: "empty", text: this.emptyText() }));
     if (atBottom || grew) this.chat.scrollTop = this.chat.scrollHeight;
+    if (firstChat) this.app.redrawInvites(); // this phone is no longer free for an invite
   }
 
   emptyText() {
-    return this.phone.role === "young_person"
-      ? "No messages yet. Open an invite from a key worker's phone, or send /start."
-      : "Signed in as staff. Send /help, or /invite to invite a young person.";
+    if (this.phone.role === "young_person") return "No messages yet. Open an invite from a key worker's phone, or send /start.";
+    if (this.phone.role === "key_worker") return "Signed in as a key worker. Send /invite AB to invite a young person, or /help for your commands.";
+    return "Signed in as staff. Send /help for the commands of your role.";
   }
 
   renderMessage(m) {
@@ -204,7 +206,8 @@ class PhoneView {
 
   renderOpeners(link) {
     const box = el("div", { class: "openers" }, el("span", { class: "openers-label", text: "Open this invite:" }));
-    for (const view of this.app.youngPhones()) {
+    // Only the young people's phones that have not chatted yet: an invite is for someone new.
+    for (const view of this.app.youngPhones().filter((v) => !v.messages.length)) {
       box.append(el("button", { type: "button", class: "opener", text: `Open on ${view.phone.title}`,
         onclick: () => this.app.openInvite(view, link) }));
     }
