@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
-from bot.app import prepare
+from bot.app import finish, prepare
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # typ
     """The one way the application starts: as ``checkin-bot run``, the tests, the playground and
     the benchmarks run it. Initialise, :func:`bot.app.prepare` (migrate, learn the username, set
     the menus), start, and poll (:func:`poll`) in a task, which the block receives; on leaving,
-    stop polling and shut down in reverse order."""
+    stop polling and shut down in reverse order, ending with :func:`bot.app.finish` (release the
+    fan-out lease, close the database)."""
     await app.initialize()
     try:
         await prepare(app)
@@ -63,6 +64,7 @@ async def running(app: Application) -> AsyncIterator[asyncio.Task[None]]:  # typ
         if app.running:
             await app.stop()
         await app.shutdown()
+        await finish(app)
 
 
 async def poll(app: Application) -> None:  # type: ignore[type-arg]
