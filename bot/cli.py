@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from telegram import Bot
 from telegram.error import TelegramError
+from telegram.ext import Application
 
 from bot.app import build_application, build_runtime
 from bot.locales import completeness
@@ -29,6 +30,7 @@ from bot.schedule import preview
 from conversations.digest import Scope
 from conversations.export import aggregate_rows, answer_rows
 from conversations.reports import compose, describe_scope
+from conversations.runtime import Runtime
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
@@ -124,8 +126,19 @@ def run(settings: Settings) -> int:
     rt = build_runtime(settings)
     app = build_application(rt)
     log.info("starting the bot")
-    asyncio.run(serve(app))
+    asyncio.run(_migrate_then_serve(rt, app))
     return 0
+
+
+async def _migrate_then_serve(rt: Runtime, app: Application) -> None:  # type: ignore[type-arg]
+    """The database first: one that cannot be reached stops start-up with one line
+    (``CHECKIN_DATABASE_URL`` and why) before Telegram is asked anything."""
+    try:
+        await rt.db.migrate()
+    except CheckinError:
+        await rt.db.close()
+        raise
+    await serve(app)
 
 
 async def staff_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -123,6 +123,17 @@ class PostgresServer:
         )
         return self.url(name)
 
+    def add_role(self, name: str, password: str, *, owns: str | None = None) -> None:
+        """A login role that must give ``password`` over TCP (the rest of the server trusts
+        everyone), owning the database ``owns`` if given."""
+        sql = f"CREATE ROLE {name} LOGIN PASSWORD '{password}'"
+        if owns:
+            sql += f"; ALTER DATABASE {owns} OWNER TO {name}"
+        self._run("psql", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-c", sql)
+        hba = self.root / "data" / "pg_hba.conf"  # the first matching line wins
+        hba.write_text(f"host all {name} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._run("pg_ctl", "-D", str(self.root / "data"), "reload")
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
