@@ -4,7 +4,9 @@ python-telegram-bot's own polling confirms a batch (the next ``getUpdates`` offs
 is queued in the process, before its handlers run, so a crash in between loses those updates.
 Here each batch is handled first and confirmed by the next ``getUpdates``: a crash means the
 batch comes again after the restart. That is safe because every handler is idempotent (a press
-is a compare-and-set on the stored step; a repeated one is answered "already saved").
+is a compare-and-set on the stored step; a repeated one is answered "already saved"). An update
+whose handler found the database unreachable is not confirmed either: the loop pauses (1 s,
+doubling up to 30 s) and handles it again, so a PostgreSQL restart loses no update.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
 from bot.app import finish, prepare
+from conversations.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ async def poll(app: Application) -> None:  # type: ignore[type-arg]
     """Fetch, handle, then confirm (by asking for the next batch), for ever."""
     offset: int | None = None
     backoff = 1.0
+    db_backoff = 1.0
     while True:
         try:
             updates = await app.bot.get_updates(
@@ -87,8 +91,16 @@ async def poll(app: Application) -> None:  # type: ignore[type-arg]
             backoff = min(backoff * 2, BACKOFF_MAX)
             continue
         backoff = 1.0
+        rt = Runtime.of(app)
         for update in updates:
+            lost = rt.database_lost
             await app.process_update(update)  # handler errors go to the error handler
+            if rt.database_lost != lost:  # not handled: the database could not be reached
+                log.warning("the database is unreachable; trying again in %.0f s", db_backoff)
+                await asyncio.sleep(db_backoff)
+                db_backoff = min(db_backoff * 2, BACKOFF_MAX)
+                break  # unconfirmed: the next getUpdates brings this update again
+            db_backoff = 1.0
             offset = update.update_id + 1
 
 

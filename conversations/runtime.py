@@ -58,6 +58,9 @@ class Runtime:
     """This process, as it holds the fan-out lease and claims prompts (``bot/schedule.py``)."""
     send_held_until: datetime | None = None
     """Telegram said "retry after": no prompt goes out before this time."""
+    database_lost: int = 0
+    """Updates whose handling found the database unreachable (``bot/error_handler.py``); the
+    polling loop leaves such an update unconfirmed and tries it again after a pause."""
     send_steps: Callable[[str], None] | None = None
     """Fault injection for the tests: called at each step of a prompt's send (``bot/schedule.py``,
     ``STEPS``); raising there is the process dying at that step."""

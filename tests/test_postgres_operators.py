@@ -1,17 +1,23 @@
 """What an operator sees when PostgreSQL is not as ``CHECKIN_DATABASE_URL`` says: the real
 command line against the test session's real server (a wrong port, a database that does not
 exist, a wrong password), and ``backup`` on PostgreSQL. One line each, naming the setting and
-the reason, never the password, and a non-zero exit."""
+the reason, never the password, and a non-zero exit. And a server restart while the bot runs."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from conversations.runtime import Context
+from core.errors import DatabaseUnavailable
+from tests.people import YOUNG_PERSON, enrolled
 from tests.postgres import PostgresServer, _free_port
 from tests.test_cli import checkin_bot
+from tests.world import running_world
 
 PASSWORD = "correct-horse-battery"  # a test role's password; must never be printed
 
@@ -88,3 +94,41 @@ def test_backup_on_postgresql_says_to_use_pg_dump(tmp_path: Path, postgres: Post
         "checkin-bot: CHECKIN_DATABASE_URL: backup copies a SQLite file; use pg_dump for PostgreSQL"
     )
     assert not (tmp_path / "copy.db").exists()
+
+
+async def test_a_database_restart_while_running_loses_no_press_and_answers_once(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL goes away in the middle of a check-in (its own server: the session's one is
+    shared). The press is neither answered "sorry" nor lost: the polling loop leaves it
+    unconfirmed, pauses, and handles it once the server is back."""
+    server = await asyncio.to_thread(PostgresServer.start)
+    try:
+        url = server.create_database()
+        async with running_world(url) as world:
+            first = (await enrolled(world))[-1]
+            assert world.rt is not None
+            await asyncio.to_thread(server.pause)
+            met = asyncio.Event()  # the handler has met the missing server
+
+            async def on_error(update: object, context: Context) -> None:
+                if isinstance(context.error, DatabaseUnavailable):
+                    met.set()
+
+            assert world.app is not None
+            world.app.add_error_handler(on_error)
+            data = next(d for label, d in world.api.buttons(first) if label.endswith("Mostly"))
+            world.api.press_button(YOUNG_PERSON, first.message_id, data)
+            async with asyncio.timeout(30):
+                await met.wait()
+            assert world.rt.database_lost >= 1
+            await asyncio.to_thread(server.resume)
+            await world.api.wait_for_idle(world.app, timeout=60)
+            texts = world.texts(YOUNG_PERSON)
+            assert not any("Sorry" in t for t in texts)
+            assert world.last(YOUNG_PERSON).content.startswith("Statement 2 of 9")
+            async with world.rt.db.read() as conn:
+                stored = (await conn.execute(text("SELECT value FROM answers"))).all()
+            assert [tuple(r) for r in stored] == [(3,)]
+    finally:
+        await asyncio.to_thread(server.stop)
