@@ -101,8 +101,6 @@ async def tick(rt: Runtime, bot: ExtBot[None]) -> TickReport:
 
     while True:
         now = rt.clock.now()
-        if rt.send_held_until is not None and now < rt.send_held_until:
-            return report  # Telegram said "retry after": nothing goes out until then
         async with rt.db.transaction() as conn:
             lease = await leases.take(
                 conn, leases.FAN_OUT, holder=rt.worker, now=now, ttl=FAN_OUT_LEASE
@@ -112,6 +110,8 @@ async def tick(rt: Runtime, bot: ExtBot[None]) -> TickReport:
                 return report
             if lease == "taken":  # rows claimed by a process that is gone are due again now
                 await prompts.reclaim(conn, worker=rt.worker, now=now)
+            if rt.send_held_until is not None and now < rt.send_held_until:
+                return report  # Telegram said "retry after": nothing goes out until then
             batch = await prompts.claim(
                 conn, now=now, lease=CLAIM_LEASE, limit=limit, worker=rt.worker
             )
