@@ -58,9 +58,14 @@ async def polling(app: Application) -> AsyncIterator[None]:  # type: ignore[type
 
 
 async def run_ours(
-    tmp: Path, people: int, presses: int, profile: cProfile.Profile | None = None
+    tmp: Path,
+    people: int,
+    presses: int,
+    profile: cProfile.Profile | None = None,
+    database_url: str | None = None,
 ) -> float:
-    """Seconds for our bot to handle the stream."""
+    """Seconds for our bot to handle the stream (on a new SQLite file in ``tmp``, or on the
+    empty database ``database_url``)."""
     clock = ManualClock(NOON)
     async with LocalBotAPI(SPEC, token=TOKEN, clock=clock) as api:
         settings = load_settings(
@@ -68,7 +73,7 @@ async def run_ours(
             telegram_api_url=api.base_url,
             telegram_file_url=api.base_file_url,
             bot_username="checkin_test_bot",
-            database_url=f"sqlite+aiosqlite:///{tmp / 'answers.db'}",
+            database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'answers.db'}",
             send_rate=1000,
         )
         rt = build_runtime(settings, clock=clock)
