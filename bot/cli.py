@@ -23,10 +23,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import build_application, build_runtime
+from bot.due import preview
 from bot.locales import completeness
 from bot.playground import run_playground
 from bot.polling import serve
-from bot.schedule import preview
 from conversations.digest import Scope
 from conversations.export import aggregate_rows, answer_rows
 from conversations.reports import compose, describe_scope

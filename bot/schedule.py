@@ -137,7 +137,18 @@ def _step(rt: Runtime, step: str) -> None:
         rt.send_steps(step)
 
 
+class _TakenOver(Exception):
+    """This process lost a claimed row to another one (it held the fan-out lease too long)."""
+
+
 async def _handle(rt: Runtime, bot: ExtBot[None], prompt: Prompt, report: TickReport) -> None:
+    try:
+        await _act(rt, bot, prompt, report)
+    except _TakenOver:
+        log.info("prompt %s: taken over by another process; not sent here", prompt.checkpoint)
+
+
+async def _act(rt: Runtime, bot: ExtBot[None], prompt: Prompt, report: TickReport) -> None:
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         enrolment = await enrolments.by_id(conn, prompt.enrolment_id)
@@ -198,7 +209,10 @@ async def _handle(rt: Runtime, bot: ExtBot[None], prompt: Prompt, report: TickRe
                 return
             checkin_id, language = await _open(conn, rt, enrolment, prompt, now)
             # Still due, and still claimed: a process dying from here on leaves it to be sent.
-            await prompts.change(conn, prompt.id, now, checkin_id=checkin_id, claimed_by=rt.worker)
+            if not await prompts.change_claimed(
+                conn, prompt.id, worker=rt.worker, now=now, checkin_id=checkin_id
+            ):
+                raise _TakenOver  # another process has the row now: undo the check-in
     if action.kind is ActionKind.REMIND_NOW:
         assert checkin is not None
         await _deliver(
@@ -324,7 +338,7 @@ async def _deliver(
         else {"status": "sending", "sent_at": now, "attempts": prompt.attempts + 1}
     )
     async with rt.db.transaction() as conn:
-        mine = await prompts.mark_sending(conn, prompt.id, worker=rt.worker, now=now, **marking)
+        mine = await prompts.change_claimed(conn, prompt.id, worker=rt.worker, now=now, **marking)
     if not mine:
         log.info("prompt %s: taken over by another process; not sent here", prompt.checkpoint)
         return
@@ -397,50 +411,3 @@ async def _set(
     elif status == "unreachable":
         report.unreachable += 1
     log.info("prompt %s -> %s", prompt.checkpoint, status)
-
-
-async def preview(rt: Runtime, at: datetime) -> list[str]:
-    """``checkin-bot due``: what would happen at ``at`` (label, checkpoint, language, why)."""
-    lines: list[str] = []
-    async with rt.db.read() as conn:
-        for prompt in await prompts.peek(conn, at):
-            enrolment = await enrolments.by_id(conn, prompt.enrolment_id)
-            if enrolment is None:
-                continue
-            live = await checkins.live_checkin(conn, enrolment.id)
-            who = enrolment.label or f"(no label, #{enrolment.pseudonym[:6]})"
-            lines.append(
-                f"{who}\t{prompt.checkpoint}\t{enrolment.language or '-'}\t"
-                f"{_verdict(rt, prompt, enrolment, live, at)}"
-            )
-    return lines
-
-
-def _verdict(
-    rt: Runtime, prompt: Prompt, enrolment: Enrolment, live: Checkin | None, at: datetime
-) -> str:
-    if not enrolment.reachable or enrolment.chat_id is None:
-        return "held: unreachable"
-    if enrolment.status == enrolments.STOPPED:
-        return "held: stopped (/stop)"
-    if prompt.status == "sending":
-        return "uncertain: a send was interrupted"
-    state = PromptState(
-        prompt.checkpoint,
-        PromptStatus(prompt.status),
-        prompt.due_at,
-        prompt.sent_at,
-        prompt.reminded_at,
-    )
-    action = decide(state, at, rt.schedule, zone_of(rt, enrolment))
-    if action.kind is ActionKind.WAIT:
-        return f"held: quiet hours or waiting, until {action.until:%Y-%m-%d %H:%M} UTC"
-    if action.kind is ActionKind.SEND_NOW and live is not None and prompt.checkin_id != live.id:
-        if resolve_collision(live.checkpoint, prompt.checkpoint) == "wait":
-            return "held: another check-in is open"
-        return "send (replaces the open check-in)"
-    return {
-        ActionKind.SEND_NOW: "send",
-        ActionKind.REMIND_NOW: "remind",
-        ActionKind.EXPIRE: "expire (its window has closed)",
-    }.get(action.kind, "nothing")

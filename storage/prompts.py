@@ -6,7 +6,7 @@ it is NULL once nothing is left to do. Claiming a batch moves ``next_check_at`` 
 the same write transaction, so two bot processes never claim the same row; on PostgreSQL the
 claim skips rows another transaction has locked (``FOR UPDATE SKIP LOCKED``), so a second
 process takes the next rows at once instead of waiting for the first and then finding nothing.
-A row is marked ``sending`` only by the process that still holds its claim (:func:`mark_sending`).
+A row is marked ``sending`` only by the process that still holds its claim (:func:`change_claimed`).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ async def renew_claims(
 
 async def reclaim(conn: AsyncConnection, *, worker: str, now: datetime) -> int:
     """Rows claimed by another process, which is gone (it lost the fan-out lease): due now,
-    and no longer its to send (:func:`mark_sending` checks the claim)."""
+    and no longer its to send (:func:`change_claimed` checks the claim)."""
     result = await conn.execute(
         update(prompts)
         .where(
@@ -137,12 +137,12 @@ async def reclaim(conn: AsyncConnection, *, worker: str, now: datetime) -> int:
     return result.rowcount
 
 
-async def mark_sending(
+async def change_claimed(
     conn: AsyncConnection, prompt_id: int, *, worker: str, now: datetime, **values: Any
 ) -> bool:
-    """Just before its request goes to Telegram: the row is ``sending`` (or, with
-    ``reminded_at``, its reminder is), if this worker still holds its claim. False: another
-    process took the row over, and this one must not send."""
+    """Update a row only if this worker still holds its claim. Just before its request goes to
+    Telegram this marks it ``sending`` (or, with ``reminded_at``, its reminder). False: another
+    process took the row over, and this one must not touch or send it."""
     result = await conn.execute(
         update(prompts)
         .where(prompts.c.id == prompt_id, prompts.c.claimed_by == worker[:64])

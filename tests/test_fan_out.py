@@ -347,3 +347,28 @@ async def test_three_processes_fan_out_within_one_send_budget(limited_world: Wor
     assert world.api.too_many_requests == 0
     assert prompts_received(world, people) == dict.fromkeys(people, 1)
     assert elapsed >= (PEOPLE - 1) / RATE  # evenly spaced: never faster than the budget
+
+
+async def test_a_process_that_lost_its_rows_may_no_longer_mark_them(database_url: str) -> None:
+    """A holder paused past its lease: the next one took its rows back; the first, waking up,
+    can neither record its check-in on them nor mark them sending."""
+    database = Database(database_url)
+    try:
+        await database.migrate()
+        async with database.transaction() as conn:
+            await seed(conn, 2, START)
+            claimed = await prompts.claim(conn, now=START, lease=CLAIM_LEASE, limit=2, worker="a")
+            assert await prompts.change_claimed(
+                conn, claimed[0].id, worker="a", now=START, status="sending"
+            )
+            later = START + FAN_OUT_LEASE
+            assert await prompts.reclaim(conn, worker="b", now=later) == 2
+            for prompt in claimed:
+                assert not await prompts.change_claimed(
+                    conn, prompt.id, worker="a", now=later, status="sending"
+                )
+            again = await prompts.claim(conn, now=later, lease=CLAIM_LEASE, limit=5, worker="b")
+        assert sorted(p.id for p in again) == sorted(p.id for p in claimed)
+        assert {p.status for p in again} == {"sending", "due"}  # the first becomes uncertain
+    finally:
+        await database.close()
