@@ -2,7 +2,7 @@
 
 The stream: ``presses`` answer-button presses from ``people`` young people (round-robin, each
 press valid for the step its check-in is at), queued at the local Bot API at once. Both bots poll
-the stand-in through PTB's real HTTP stack (httpx), with the same loop (bot/polling.py). Ours
+the stand-in through PTB's real HTTP stack (httpx), with the same confirm-after-handling loop. Ours
 stores the answer (compare-and-set on the step), answers the callback and edits the message to
 the next statement; the bare bot answers the callback and sends one message. Time runs from the
 first update queued until the bot is idle (every update handled, no request in flight). Trials
@@ -36,7 +36,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, Callb
 
 from bench.common import NOON, ROOT, SPEC, TOKEN, machine, seed, write_section
 from bot.app import build_application, build_runtime
-from bot.polling import poll, running
+from bot.polling import running
 from bot.standin import standin_settings
 from conversations import buttons
 from conversations.questionnaire import first_step
@@ -47,12 +47,23 @@ from storage.schema import checkins
 FIRST_CHAT = 10_000_000  # bench.common.seed's first chat id
 
 
+async def bare_poll(app: Application) -> None:  # type: ignore[type-arg]
+    """The bare bot's loop: the same confirm-after-handling shape as bot/polling.py's, without
+    what our bot adds to it (metrics, back-off, the database check)."""
+    offset: int | None = None
+    while True:
+        updates = await app.bot.get_updates(offset=offset, timeout=10)
+        for update in updates:
+            await app.process_update(update)
+            offset = update.update_id + 1
+
+
 @asynccontextmanager
 async def bare_polling(app: Application) -> AsyncIterator[None]:  # type: ignore[type-arg]
-    """A bare bot polled by the same loop as ours (bot/polling.py), so only the handlers differ."""
+    """A bare bot polled with the same confirm-after-handling loop as ours."""
     await app.initialize()
     await app.start()
-    poller = asyncio.create_task(poll(app))
+    poller = asyncio.create_task(bare_poll(app))
     try:
         yield
     finally:
@@ -64,12 +75,17 @@ async def bare_polling(app: Application) -> AsyncIterator[None]:  # type: ignore
 
 
 async def run_ours(
-    tmp: Path, people: int, presses: int, profile: cProfile.Profile | None = None
+    tmp: Path,
+    people: int,
+    presses: int,
+    profile: cProfile.Profile | None = None,
+    database_url: str | None = None,
 ) -> float:
-    """Seconds for our bot to handle the stream."""
+    """Seconds for our bot to handle the stream (on a new SQLite file in ``tmp``, or on the
+    empty database ``database_url``)."""
     clock = ManualClock(NOON)
     async with LocalBotAPI(SPEC, token=TOKEN, clock=clock) as api:
-        database = f"sqlite+aiosqlite:///{tmp / 'answers.db'}"
+        database = database_url or f"sqlite+aiosqlite:///{tmp / 'answers.db'}"
         settings = standin_settings(api, database, send_rate=1000)
         rt = build_runtime(settings, clock=clock)
         await rt.db.migrate()

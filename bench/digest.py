@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 
 from bench.common import DEFAULT_ITEMS, TOKEN, machine, write_section
 from bot.app import build_runtime
-from bot.schedule import BATCH, LEASE, WORKER, tick
+from bot.schedule import BATCH, CLAIM_LEASE, tick
 from conversations.digest import Scope, build_digest
 from conversations.reports import compose, windows
 from conversations.runtime import Runtime
@@ -327,7 +327,9 @@ async def measure(tmp: Path, people: int, answer_count: int, repeat: int) -> dic
 
     async def claim() -> Any:
         async with rt.db.transaction() as conn:
-            return await prompts.claim(conn, now=NOW, lease=LEASE, limit=BATCH, worker=WORKER)
+            return await prompts.claim(
+                conn, now=NOW, lease=CLAIM_LEASE, limit=BATCH, worker=rt.worker
+            )
 
     with captured(rt.db.engine.sync_engine, statements):
         out["claim_batch"], batch = await timed(claim, repeat * 3)

@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot.commands import COMMANDS
 from bot.error_handler import handle_error
 from bot.metrics import Metrics
-from bot.schedule import tick
+from bot.schedule import release_fan_out, tick
 from conversations import (
     account,
     alerts,
@@ -126,7 +126,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
         .context_types(ContextTypes(context=Context))
         .post_init(prepare)
-        .post_shutdown(_post_shutdown)
+        .post_shutdown(finish)
         .build()
     )
     rt.attach(app)
@@ -198,6 +198,8 @@ async def _tick_job(context: Context) -> None:
 async def run_periodic(rt: Runtime, bot: ExtBot[None]) -> None:
     """The one periodic job: checkpoint prompts, alert escalation, digests, retention."""
     report = await tick(rt, bot)
+    if report.standby:
+        return  # another process holds the fan-out lease and runs the periodic work
     if report.sent or report.expired or report.reminded:
         log.info("prompts: %s", report)
     escalated = await alerts.escalate_due(rt, bot)
@@ -216,6 +218,12 @@ async def prepare(app: Application) -> None:  # type: ignore[type-arg]
     await set_default_menus(app.bot, rt.catalogues, rt.commands)
 
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def finish(app: Application) -> None:  # type: ignore[type-arg]
+    """After shutting down: give up the fan-out lease (another process takes it at once) and
+    close the database."""
     rt = Runtime.of(app)
+    try:
+        await release_fan_out(rt)
+    except Exception as exc:  # the database is gone: the lease expires on its own
+        log.warning("the fan-out lease was not released (%s)", type(exc).__name__)
     await rt.db.close()

@@ -20,17 +20,19 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from telegram import Bot, Update
 from telegram.error import TelegramError
+from telegram.ext import Application
 
 from bot.app import build_application, build_runtime
 from bot.check import check
+from bot.due import preview
 from bot.locales import completeness
 from bot.playground import run_playground
 from bot.polling import serve, until_stopped
-from bot.schedule import preview
 from bot.webhook import serving, update_path
 from conversations.digest import Scope
 from conversations.export import aggregate_rows, answer_rows
 from conversations.reports import compose, describe_scope
+from conversations.runtime import Runtime
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
@@ -176,7 +178,8 @@ def run(settings: Settings) -> int:
     """Run the bot until interrupted (long polling that confirms updates once handled)."""
     rt = build_runtime(settings)
     app = build_application(rt)
-    asyncio.run(serve(app))
+    log.info("starting the bot")
+    asyncio.run(_migrate_then_serve(rt, app))
     return 0
 
 
@@ -242,6 +245,17 @@ async def webhook(args: argparse.Namespace, settings: Settings) -> int:
             f"webhook {args.webhook_command}: Telegram refused ({type(exc).__name__}: {exc})"
         ) from None
     return 0
+
+
+async def _migrate_then_serve(rt: Runtime, app: Application) -> None:  # type: ignore[type-arg]
+    """The database first: one that cannot be reached stops start-up with one line
+    (``CHECKIN_DATABASE_URL`` and why) before Telegram is asked anything."""
+    try:
+        await rt.db.migrate()
+    except CheckinError:
+        await rt.db.close()
+        raise
+    await serve(app)
 
 
 async def staff_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,7 +3,9 @@
 It logs the error's type and traceback (never message text or ids) and answers a young person
 or staff member with one short, kind sentence in the language they chose (the service's default
 language when that cannot be read, e.g. while the database itself is failing). Nothing they said
-before is lost: every answer is stored before the bot replies.
+before is lost: every answer is stored before the bot replies. When the database server cannot
+be reached (PostgreSQL restarting, the network gone) nobody is answered: the update is left
+unconfirmed and handled again once the database is back (``bot/polling.py``).
 """
 
 from __future__ import annotations
@@ -15,15 +17,21 @@ from telegram import Update
 from bot.metrics import Metrics
 from conversations.runtime import Context
 from conversations.sending import send
+from core.errors import DatabaseUnavailable
 from storage import enrolments, staff
 
 log = logging.getLogger(__name__)
 
 
 async def handle_error(update: object, context: Context) -> None:
-    """Log the failure without text or ids, then say sorry in the person's language."""
+    """Log the failure without text or ids, then say sorry in the person's language; when the
+    database could not be reached, say nothing: the polling loop tries the update again."""
     error = context.error
     Metrics.of(context.application).handler_errors.inc()
+    if isinstance(error, DatabaseUnavailable) and isinstance(update, Update):
+        context.runtime.database_lost += 1
+        log.warning("an update waits for the database: %s", error)
+        return
     log.error(
         "an update could not be handled: %s",
         type(error).__name__,

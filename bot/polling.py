@@ -16,6 +16,8 @@ When Telegram fails:
   function so tests do not wait), logs one line when it starts failing in a new way and one when
   it works again (not one per retry), and carries on from the last confirmed update: updates that
   arrived meanwhile are kept by Telegram and handled once it answers again.
+- **the database unreachable** while handling an update: the update is not confirmed; the loop
+  pauses (with the same back-off) and handles it again, so a PostgreSQL restart loses no update.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from telegram.error import (
 )
 from telegram.ext import Application
 
-from bot.app import prepare
+from bot.app import finish, prepare
 from bot.metrics import Metrics
 from conversations.runtime import Runtime
 from core.errors import CheckinError
@@ -149,7 +151,7 @@ async def started(app: Application) -> AsyncIterator[None]:  # type: ignore[type
         if app.running:
             await app.stop()
         await app.shutdown()
-        await Runtime.of(app).db.close()  # post_shutdown runs only under run_polling
+        await finish(app)  # release the fan-out lease, close the database
 
 
 @contextlib.asynccontextmanager
@@ -192,6 +194,7 @@ async def poll(
     started = False
     failing: Trouble | None = None
     failures = 0
+    db_failures = 0
     while True:
         try:
             updates = await app.bot.get_updates(
@@ -218,8 +221,17 @@ async def poll(
         if not started:
             log.info("the bot is running: polling Telegram")
             started = True
+        rt = Runtime.of(app)
         for update in updates:
+            lost = rt.database_lost
             await handle(app, update)
+            if rt.database_lost != lost:  # not handled: the database could not be reached
+                db_failures += 1
+                delay = backoff.delay(db_failures)
+                log.warning("the database is unreachable; trying again in %.0f s", delay)
+                await sleep(delay)
+                break  # unconfirmed: the next getUpdates brings this update again
+            db_failures = 0
             offset = update.update_id + 1
 
 

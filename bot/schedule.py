@@ -7,9 +7,21 @@ rows whose ``next_check_at`` has come (storage/prompts.py), asks the pure
 - send the prompt (a new check-in, with a "Start" button), a reminder, or nothing yet;
 - mark it expired when its window has closed (never dropped without trace);
 - hold it while another check-in is open (``exit`` replaces the open one instead);
-- on Telegram's answers: "retry after" puts the rest of the batch back for that long; a time-out
-  leaves the prompt *uncertain* (never resent); "blocked" marks the young person unreachable;
-  other errors retry with back-off. A row left *sending* by a crashed process becomes uncertain.
+- on Telegram's answers: "retry after" holds every prompt (the rest of the batch, and every
+  later tick) for that long; a time-out leaves the prompt *uncertain* (never resent);
+  "blocked" marks the young person unreachable; other errors retry with back-off.
+
+**One send budget.** Telegram's ~30 messages a second is per bot, while the pacer is per
+process: only the holder of the ``fan_out`` lease (storage/leases.py) claims and sends prompts.
+It renews the lease with every batch; when it dies, another process takes the lease once it has
+expired (:data:`FAN_OUT_LEASE`) and at once takes back the rows the dead one had claimed.
+Replies to people's own messages and presses are sent by whichever process handles them.
+
+**A kill loses no prompt.** The steps of a send (:data:`STEPS`): claim; open its check-in;
+wait for the pacer; mark it *sending* and hand it to Telegram at once; record the outcome. Only
+a row marked *sending* can have reached Telegram, so only such a row becomes *uncertain* when
+its process died; a row that died earlier is simply sent by the next holder. Marking is a
+compare-and-set on the claim, so a process that lost its rows to another never sends them.
 
 Every state change is logged at info level with the checkpoint and status only (no ids, no text).
 """
@@ -18,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,17 +53,22 @@ from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
 from conversations.sending import remove_buttons
 from conversations.wording import checkin_name
-from storage import checkins, enrolments, prompts
+from storage import checkins, enrolments, leases, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
+CLAIM_LEASE = timedelta(minutes=2)
+"""Claimed rows are hidden from others this long; a batch takes at most :data:`BATCH_SECONDS`."""
+FAN_OUT_LEASE = timedelta(seconds=60)
+"""Another process takes the fan-out over this long after its holder last renewed it."""
 HOLD = timedelta(hours=6)
 BATCH = 200
+BATCH_SECONDS = 30  # a batch is at most this many seconds of sends at CHECKIN_SEND_RATE
 CONCURRENCY = 8
-WORKER = f"{os.uname().nodename}:{os.getpid()}"
+STEPS = ("claimed", "opened", "paced", "handed")
+"""The steps of a send where a test may kill the process (``Runtime.send_steps``)."""
 
 
 @dataclass
@@ -66,41 +82,77 @@ class TickReport:
     uncertain: int = 0
     unreachable: int = 0
     retried: int = 0
+    deferred: int = 0  # put back, untried, because Telegram said "retry after"
+    standby: bool = False  # another process holds the fan-out lease
 
 
 # --- the tick ---------------------------------------------------------------------------------
 
 
 async def tick(rt: Runtime, bot: ExtBot[None]) -> TickReport:
-    """Claim every prompt whose time has come and act on it; returns what was done."""
+    """Claim every prompt whose time has come and act on it, if this process holds the fan-out
+    lease (else ``standby``); returns what was done."""
     report = TickReport()
     gate = asyncio.Semaphore(CONCURRENCY)
+    limit = max(1, min(BATCH, int(rt.settings.send_rate * BATCH_SECONDS)))
 
-    async def one(prompt: Prompt) -> RetryAfter | None:
+    async def one(prompt: Prompt) -> None:
         async with gate:
-            return await _handle(rt, bot, prompt, report)
+            await _handle(rt, bot, prompt, report)
 
     while True:
         now = rt.clock.now()
         async with rt.db.transaction() as conn:
-            batch = await prompts.claim(conn, now=now, lease=LEASE, limit=BATCH, worker=WORKER)
+            lease = await leases.take(
+                conn, leases.FAN_OUT, holder=rt.worker, now=now, ttl=FAN_OUT_LEASE
+            )
+            if lease is None:
+                report.standby = True
+                return report
+            if lease == "taken":  # rows claimed by a process that is gone are due again now
+                await prompts.reclaim(conn, worker=rt.worker, now=now)
+            if rt.send_held_until is not None and now < rt.send_held_until:
+                return report  # Telegram said "retry after": nothing goes out until then
+            batch = await prompts.claim(
+                conn, now=now, lease=CLAIM_LEASE, limit=limit, worker=rt.worker
+            )
+        if lease == "taken":
+            log.info("this process now sends the prompts (fan-out lease taken)")
         if not batch:
             return report
-        results = await asyncio.gather(*(one(p) for p in batch))
-        if any(isinstance(r, RetryAfter) for r in results):
-            return report
+        _step(rt, "claimed")
+        results = await asyncio.gather(*(one(p) for p in batch), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
 
 
-async def _handle(
-    rt: Runtime, bot: ExtBot[None], prompt: Prompt, report: TickReport
-) -> RetryAfter | None:
+async def release_fan_out(rt: Runtime) -> None:
+    """A clean shutdown: let another process take the fan-out at once."""
+    async with rt.db.transaction() as conn:
+        await leases.release(conn, leases.FAN_OUT, holder=rt.worker)
+
+
+def _step(rt: Runtime, step: str) -> None:
+    if rt.send_steps is not None:
+        rt.send_steps(step)
+
+
+class _TakenOver(Exception):
+    """This process lost a claimed row to another one (it held the fan-out lease too long)."""
+
+
+async def _handle(rt: Runtime, bot: ExtBot[None], prompt: Prompt, report: TickReport) -> None:
     """Act on one claimed prompt; then take the buttons off the messages of check-ins that
     closed or were replaced (a closed check-in keeps no live buttons)."""
     stale: list[tuple[int, int]] = []
-    outcome = await _act(rt, bot, prompt, report, stale)
+    try:
+        await _act(rt, bot, prompt, report, stale)
+    except _TakenOver:
+        log.info("prompt %s: taken over by another process; not sent here", prompt.checkpoint)
+        return
     for chat_id, message_id in stale:
         await remove_buttons(bot, chat_id, message_id)
-    return outcome
 
 
 async def _act(
@@ -109,7 +161,7 @@ async def _act(
     prompt: Prompt,
     report: TickReport,
     stale: list[tuple[int, int]],
-) -> RetryAfter | None:
+) -> None:
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
         enrolment = await enrolments.by_id(conn, prompt.enrolment_id)
@@ -121,8 +173,8 @@ async def _act(
             or (enrolment.status in (enrolments.FORGOTTEN, enrolments.PENDING))
         ):
             await _set(conn, prompt, now, report, status="unreachable", next_check_at=None)
-            return None
-        if prompt.status == "sending":  # claimed by a process that died mid-send
+            return
+        if prompt.status == "sending":  # handed to Telegram by a process that died
             await _set(
                 conn,
                 prompt,
@@ -132,7 +184,7 @@ async def _act(
                 sent_at=prompt.sent_at or now,
                 next_check_at=now,
             )
-            return None
+            return
         state = PromptState(
             checkpoint=prompt.checkpoint,
             status=PromptStatus(prompt.status),
@@ -145,7 +197,7 @@ async def _act(
         )
         if state.finished:
             await _set(conn, prompt, now, report, status="answered", next_check_at=None)
-            return None
+            return
         action = decide(state, now, rt.schedule, zone_of(rt, enrolment))
         if action.kind is ActionKind.EXPIRE:
             if checkin is not None:
@@ -153,40 +205,34 @@ async def _act(
                 if checkin.message_id is not None:
                     stale.append((enrolment.chat_id, checkin.message_id))
             await _set(conn, prompt, now, report, status="expired", next_check_at=None)
-            return None
+            return
         if action.kind is ActionKind.WAIT:
             await prompts.change(conn, prompt.id, now, next_check_at=action.until)
-            return None
+            return
         if action.kind is ActionKind.NOTHING:
             await prompts.change(conn, prompt.id, now, next_check_at=None)
-            return None
+            return
         if enrolment.status == enrolments.STOPPED:  # /stop: hold until they come back or it closes
             await prompts.change(conn, prompt.id, now, next_check_at=now + HOLD)
             report.held += 1
-            return None
-        if action.kind is ActionKind.REMIND_NOW:
-            await prompts.change(conn, prompt.id, now, reminded_at=now, next_check_at=now)
-        else:
+            return
+        if action.kind is not ActionKind.REMIND_NOW:
             live = await checkins.live_checkin(conn, enrolment.id)
             if live is not None and live.id == prompt.checkin_id:
                 live = None  # opened by an earlier attempt at this same prompt
             if live is not None and not await _make_room(conn, rt, live, prompt, now, report):
-                return None
+                return
             if live is not None and live.message_id is not None:  # replaced by exit
                 stale.append((enrolment.chat_id, live.message_id))
             checkin_id, language = await _open(conn, rt, enrolment, prompt, now)
-            await prompts.change(
-                conn,
-                prompt.id,
-                now,
-                status="sending",
-                checkin_id=checkin_id,
-                sent_at=now,
-                attempts=prompt.attempts + 1,
-            )
+            # Still due, and still claimed: a process dying from here on leaves it to be sent.
+            if not await prompts.change_claimed(
+                conn, prompt.id, worker=rt.worker, now=now, checkin_id=checkin_id
+            ):
+                raise _TakenOver  # another process has the row now: undo the check-in
     if action.kind is ActionKind.REMIND_NOW:
         assert checkin is not None
-        return await _deliver(
+        await _deliver(
             rt,
             bot,
             enrolment,
@@ -197,9 +243,9 @@ async def _act(
             started=state.started,
             report=report,
         )
-    return await _deliver(
-        rt, bot, enrolment, prompt, checkin_id, language, reminder=False, report=report
-    )
+        return
+    _step(rt, "opened")
+    await _deliver(rt, bot, enrolment, prompt, checkin_id, language, reminder=False, report=report)
 
 
 async def _make_room(
@@ -307,31 +353,52 @@ async def _deliver(
     reminder: bool,
     started: bool = False,
     report: TickReport,
-) -> RetryAfter | None:
-    """Send a prompt or reminder and record the outcome; its message then carries the
-    check-in's live button."""
+) -> None:
+    """Wait for the pacer, mark the send, hand it to Telegram, and record the outcome; the sent
+    message then carries the check-in's live button."""
     text, markup = prompt_message(
         rt, language, prompt.checkpoint, checkin_id, reminder=reminder, started=started
     )
     assert enrolment.chat_id is not None
+    await rt.pacer.wait()
+    _step(rt, "paced")
+    now = rt.clock.now()
+    if rt.send_held_until is not None and now < rt.send_held_until:
+        # Another send of this batch was told "retry after": this one waits as long, untried.
+        async with rt.db.transaction() as conn:
+            await prompts.change(conn, prompt.id, now, next_check_at=rt.send_held_until)
+        report.deferred += 1
+        return
+    marking: dict[str, object] = (
+        {"reminded_at": now}
+        if reminder
+        else {"status": "sending", "sent_at": now, "attempts": prompt.attempts + 1}
+    )
+    async with rt.db.transaction() as conn:
+        mine = await prompts.change_claimed(conn, prompt.id, worker=rt.worker, now=now, **marking)
+    if not mine:
+        log.info("prompt %s: taken over by another process; not sent here", prompt.checkpoint)
+        return
     outcome: dict[str, object]
-    failure: RetryAfter | None = None
     sent: Message | None = None
     try:
-        await rt.pacer.wait()
         sent = await bot.send_message(enrolment.chat_id, text, reply_markup=markup)
         outcome = {"status": "sent", "next_check_at": rt.clock.now()}
         report.reminded += reminder
         report.sent += not reminder
     except RetryAfter as exc:
-        failure = exc
         wait = (
             exc.retry_after
             if isinstance(exc.retry_after, timedelta)
             else timedelta(seconds=float(exc.retry_after))
         )
-        outcome = {"status": "sent" if reminder else "due", "next_check_at": rt.clock.now() + wait}
+        until = rt.clock.now() + wait
+        rt.send_held_until = max(until, rt.send_held_until or until)
+        outcome = {"status": "sent" if reminder else "due", "next_check_at": until}
+        if reminder:
+            outcome["reminded_at"] = None  # not sent: it is still to be sent
         report.retried += 1
+        log.warning("Telegram said retry after %s s: every prompt waits", wait.total_seconds())
     except TimedOut:
         outcome = {"status": "uncertain", "next_check_at": rt.clock.now()}
         report.uncertain += 1
@@ -341,17 +408,20 @@ async def _deliver(
             await prompts.stop_all(conn, enrolment.id, rt.clock.now())
         report.unreachable += 1
         log.info("prompt %s: young person unreachable", prompt.checkpoint)
-        return None
+        return
     except TelegramError as exc:
         backoff = timedelta(minutes=min(2**prompt.attempts, 240))
         outcome = {
             "status": "sent" if reminder else "due",
             "next_check_at": rt.clock.now() + backoff,
         }
+        if reminder:
+            outcome["reminded_at"] = None
         report.retried += 1
         log.warning(
             "prompt %s not sent (%s); retrying later", prompt.checkpoint, type(exc).__name__
         )
+    _step(rt, "handed")
     if reminder and outcome["status"] == "uncertain":
         outcome["status"] = "sent"  # the prompt itself was sent; only the reminder is unsure
     async with rt.db.transaction() as conn:
@@ -367,7 +437,6 @@ async def _deliver(
     )
     if sent is not None:
         await hand_over(rt, bot, enrolment.chat_id, checkin_id, sent.message_id)
-    return failure
 
 
 async def _set(
@@ -382,50 +451,3 @@ async def _set(
     elif status == "unreachable":
         report.unreachable += 1
     log.info("prompt %s -> %s", prompt.checkpoint, status)
-
-
-async def preview(rt: Runtime, at: datetime) -> list[str]:
-    """``checkin-bot due``: what would happen at ``at`` (label, checkpoint, language, why)."""
-    lines: list[str] = []
-    async with rt.db.read() as conn:
-        for prompt in await prompts.peek(conn, at):
-            enrolment = await enrolments.by_id(conn, prompt.enrolment_id)
-            if enrolment is None:
-                continue
-            live = await checkins.live_checkin(conn, enrolment.id)
-            who = enrolment.label or f"(no label, #{enrolment.pseudonym[:6]})"
-            lines.append(
-                f"{who}\t{prompt.checkpoint}\t{enrolment.language or '-'}\t"
-                f"{_verdict(rt, prompt, enrolment, live, at)}"
-            )
-    return lines
-
-
-def _verdict(
-    rt: Runtime, prompt: Prompt, enrolment: Enrolment, live: Checkin | None, at: datetime
-) -> str:
-    if not enrolment.reachable or enrolment.chat_id is None:
-        return "held: unreachable"
-    if enrolment.status == enrolments.STOPPED:
-        return "held: stopped (/stop)"
-    if prompt.status == "sending":
-        return "uncertain: a send was interrupted"
-    state = PromptState(
-        prompt.checkpoint,
-        PromptStatus(prompt.status),
-        prompt.due_at,
-        prompt.sent_at,
-        prompt.reminded_at,
-    )
-    action = decide(state, at, rt.schedule, zone_of(rt, enrolment))
-    if action.kind is ActionKind.WAIT:
-        return f"held: quiet hours or waiting, until {action.until:%Y-%m-%d %H:%M} UTC"
-    if action.kind is ActionKind.SEND_NOW and live is not None and prompt.checkin_id != live.id:
-        if resolve_collision(live.checkpoint, prompt.checkpoint) == "wait":
-            return "held: another check-in is open"
-        return "send (replaces the open check-in)"
-    return {
-        ActionKind.SEND_NOW: "send",
-        ActionKind.REMIND_NOW: "remind",
-        ActionKind.EXPIRE: "expire (its window has closed)",
-    }.get(action.kind, "nothing")

@@ -63,7 +63,12 @@ def make_web_app(app: Application, secret: str, path: str = DEFAULT_PATH) -> web
         if update is None:
             log.warning("an update was refused: not a Telegram update")
             return web.Response(status=400)
+        rt = Runtime.of(app)
+        lost = rt.database_lost
         await handle(app, update)
+        if rt.database_lost != lost:  # not handled: the database could not be reached
+            log.warning("an update waits for the database; Telegram will deliver it again")
+            return web.Response(status=503)
         return web.Response(status=200)
 
     web_app = web.Application(client_max_size=1024 * 1024)

@@ -8,6 +8,9 @@ phrase lists and privacy wording of a running bot, each a typed field. PTB build
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +31,12 @@ from storage.db import Database
 KEY = "checkin.runtime"
 
 
+def process_name() -> str:
+    """A name for this bot process, unique across the service's machines and restarts: host,
+    process id and a random part (it holds leases and claims, never personal data)."""
+    return f"{os.uname().nodename[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 @dataclass
 class Runtime:
     """Everything a running bot loaded and validated at start-up (``bot.app.build_runtime``);
@@ -45,6 +54,16 @@ class Runtime:
     bot_username: str = "checkin_bot"
     pacer: Pacer = field(init=False)
     retention_last_run: datetime | None = None
+    worker: str = field(default_factory=process_name)
+    """This process, as it holds the fan-out lease and claims prompts (``bot/schedule.py``)."""
+    send_held_until: datetime | None = None
+    """Telegram said "retry after": no prompt goes out before this time."""
+    database_lost: int = 0
+    """Updates whose handling found the database unreachable (``bot/error_handler.py``); the
+    polling loop leaves such an update unconfirmed and tries it again after a pause."""
+    send_steps: Callable[[str], None] | None = None
+    """Fault injection for the tests: called at each step of a prompt's send (``bot/schedule.py``,
+    ``STEPS``); raising there is the process dying at that step."""
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.settings.send_rate)

@@ -6,6 +6,7 @@ Every error the product raises on purpose is a :class:`CheckinError`::
     ├── SettingsError        a setting is missing or malformed (the message names it)
     ├── QuestionnaireError   a questionnaire file is broken (file, item and field)
     └── StorageError         the database could not do what was asked
+        └── DatabaseUnavailable   it cannot be reached (refused, lost, wrong password, ...)
 
 Operators see the message as one line (the CLI prints it and exits non-zero). Young people never
 see it: the application's one error handler (``bot/error_handler.py``) answers them with a
@@ -29,3 +30,8 @@ class QuestionnaireError(CheckinError):
 
 class StorageError(CheckinError):
     """The database could not do what was asked (locked for too long, disk full, ...)."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached, or refuses the connection (PostgreSQL); the
+    message names ``CHECKIN_DATABASE_URL`` and the reason, never the password."""

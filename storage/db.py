@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from core.errors import StorageError
+from core.errors import DatabaseUnavailable, StorageError
 from storage.problems import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,57 @@ def storage_problem(exc: BaseException) -> str | None:
     return describe(exc)
 
 
+def connection_problem(exc: BaseException, url: str) -> str | None:
+    """One line for an operator when a PostgreSQL server cannot be reached or refuses us
+    (naming ``CHECKIN_DATABASE_URL``, the server and the reason, never the password), or None
+    for any other error."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    where = (
+        f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}, "
+        f"database {parsed.database or '(default)'}, user {parsed.username or '(default)'}"
+    )
+    if isinstance(exc, ConnectionRefusedError):
+        reason = "connection refused (is the server running, and is the port right?)"
+    elif isinstance(exc, socket.gaierror):
+        reason = "unknown host name"
+    elif isinstance(exc, (TimeoutError, OSError)):
+        reason = f"cannot reach the server ({exc.strerror or type(exc).__name__})"
+    elif isinstance(exc, DBAPIError):
+        text = str(exc.orig).lower()
+        if "password" in text:
+            reason = "password authentication failed (check the user and password)"
+        elif "database" in text and "does not exist" in text:
+            reason = "the database does not exist (create it first: createdb)"
+        elif "role" in text and "does not exist" in text:
+            reason = "the user does not exist on the server"
+        elif "permission denied" in text:
+            reason = "the user may not create tables here (make it the database's owner)"
+        elif exc.connection_invalidated or _disconnected(text):
+            reason = "the connection to the server was lost"
+        else:
+            return None
+    else:
+        return None
+    return f"CHECKIN_DATABASE_URL: {where}: {reason}"
+
+
+def _disconnected(text: str) -> bool:
+    return any(
+        words in text
+        for words in (
+            "connection is closed",
+            "connection was closed",
+            "connection does not exist",
+            "terminating connection",
+            "shutting down",
+            "starting up",
+            "connection refused",
+        )
+    )
+
+
 def _is_locked(exc: BaseException) -> bool:
     return is_transient(exc)
 
@@ -235,7 +287,10 @@ class Database:
             await migrate(self.engine, target)
         except StorageError as exc:  # migrated by a newer version
             raise self.start_up_error(str(exc)) from None
-        except DBAPIError as exc:
+        except (DBAPIError, OSError) as exc:
+            unreachable = connection_problem(exc, self.url)
+            if unreachable is not None:
+                raise DatabaseUnavailable(unreachable) from None
             problem = describe(exc)
             if problem is None:
                 raise
@@ -287,12 +342,12 @@ class _Transaction:
     async def __aenter__(self) -> AsyncConnection:
         db = self._db
         for attempt in range(db.lock_attempts):
-            connection = await _connect(db.engine)
+            connection = await _connect(db)
             try:
                 if self._read_only:
                     connection = await connection.execution_options(read_only=True)
                 await connection.begin()
-            except DBAPIError as exc:
+            except (DBAPIError, OSError) as exc:
                 await _discard(connection)
                 if _is_locked(exc) and attempt + 1 < db.lock_attempts:
                     log.warning(
@@ -302,7 +357,7 @@ class _Transaction:
                     )
                     await asyncio.sleep(db.lock_backoff_s * 2**attempt)
                     continue
-                _raise_mapped(exc)
+                _raise_mapped(exc, db.url)
                 raise
             self._connection = connection
             return connection
@@ -317,23 +372,23 @@ class _Transaction:
                 await connection.commit()
             else:
                 await connection.rollback()
-        except DBAPIError as failure:
+        except (DBAPIError, OSError) as failure:
             await _discard(connection)
-            _raise_mapped(failure)
+            _raise_mapped(failure, self._db.url)
             raise
         except BaseException:
             await _discard(connection)
             raise
         await connection.close()
         if isinstance(exc, BaseException):
-            _raise_mapped(exc)
+            _raise_mapped(exc, self._db.url)
 
 
-async def _connect(engine: AsyncEngine) -> AsyncConnection:
+async def _connect(db: Database) -> AsyncConnection:
     try:
-        return await engine.connect()
-    except DBAPIError as exc:
-        _raise_mapped(exc)
+        return await db.engine.connect()
+    except (DBAPIError, OSError) as exc:
+        _raise_mapped(exc, db.url)
         raise
 
 
@@ -345,8 +400,12 @@ async def _discard(connection: AsyncConnection) -> None:
         await connection.close()
 
 
-def _raise_mapped(exc: BaseException) -> None:
-    """Raise a :class:`StorageError` with an operator's message for a known problem."""
+def _raise_mapped(exc: BaseException, url: str = "") -> None:
+    """Raise a :class:`StorageError` with an operator's message for a known problem
+    (:class:`DatabaseUnavailable` when a PostgreSQL server cannot be reached)."""
+    unreachable = connection_problem(exc, url) if url else None
+    if unreachable is not None:  # whoever catches it says so once (the CLI, the polling loop)
+        raise DatabaseUnavailable(unreachable) from exc
     problem = storage_problem(exc)
     if problem is not None:
         log.error("database problem: %s", problem)

@@ -3,7 +3,10 @@
 The unique (enrolment, checkpoint) pair means each checkpoint is prompted at most once, across
 restarts and processes. ``next_check_at`` says when the scheduler should look at a row again;
 it is NULL once nothing is left to do. Claiming a batch moves ``next_check_at`` past a lease in
-the same write transaction, so two bot processes never claim the same row.
+the same write transaction, so two bot processes never claim the same row; on PostgreSQL the
+claim skips rows another transaction has locked (``FOR UPDATE SKIP LOCKED``), so a second
+process takes the next rows at once instead of waiting for the first and then finding nothing.
+A row is marked ``sending`` only by the process that still holds its claim (:func:`change_claimed`).
 """
 
 from __future__ import annotations
@@ -90,20 +93,62 @@ async def claim(
     conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int, worker: str
 ) -> list[Prompt]:
     """Take up to ``limit`` rows whose time has come, hiding them from others for ``lease``."""
-    ids = (
+    due = (
         select(prompts.c.id)
         .where(prompts.c.next_check_at <= now)
         .order_by(prompts.c.next_check_at)
         .limit(limit)
-        .scalar_subquery()
     )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
     rows = await conn.execute(
         update(prompts)
-        .where(prompts.c.id.in_(ids), prompts.c.next_check_at <= now)
+        .where(prompts.c.id.in_(due.scalar_subquery()), prompts.c.next_check_at <= now)
         .values(next_check_at=now + lease, claimed_by=worker[:64], updated_at=now)
         .returning(*prompts.c)
     )
     return sorted((_prompt(row._mapping) for row in rows), key=lambda p: p.id)
+
+
+async def renew_claims(
+    conn: AsyncConnection, ids: list[int], *, worker: str, until: datetime, now: datetime
+) -> None:
+    """Keep the claim on rows this worker is still working on until ``until``."""
+    if ids:
+        await conn.execute(
+            update(prompts)
+            .where(prompts.c.id.in_(ids), prompts.c.claimed_by == worker[:64])
+            .values(next_check_at=until, updated_at=now)
+        )
+
+
+async def reclaim(conn: AsyncConnection, *, worker: str, now: datetime) -> int:
+    """Rows claimed by another process, which is gone (it lost the fan-out lease): due now,
+    and no longer its to send (:func:`change_claimed` checks the claim)."""
+    result = await conn.execute(
+        update(prompts)
+        .where(
+            prompts.c.next_check_at > now,
+            prompts.c.claimed_by.is_not(None),
+            prompts.c.claimed_by != worker[:64],
+        )
+        .values(next_check_at=now, claimed_by=None, updated_at=now)
+    )
+    return result.rowcount
+
+
+async def change_claimed(
+    conn: AsyncConnection, prompt_id: int, *, worker: str, now: datetime, **values: Any
+) -> bool:
+    """Update a row only if this worker still holds its claim. Just before its request goes to
+    Telegram this marks it ``sending`` (or, with ``reminded_at``, its reminder). False: another
+    process took the row over, and this one must not touch or send it."""
+    result = await conn.execute(
+        update(prompts)
+        .where(prompts.c.id == prompt_id, prompts.c.claimed_by == worker[:64])
+        .values(updated_at=now, **values)
+    )
+    return result.rowcount == 1
 
 
 async def peek(conn: AsyncConnection, at: datetime, limit: int = 1000) -> list[Prompt]:
@@ -118,7 +163,9 @@ async def peek(conn: AsyncConnection, at: datetime, limit: int = 1000) -> list[P
 
 
 async def change(conn: AsyncConnection, prompt_id: int, now: datetime, **values: Any) -> None:
-    """Update one prompt (status, next_check_at, sent_at, ...)."""
+    """Update one prompt (status, next_check_at, sent_at, ...); the scheduler is done with it
+    for now, so its claim ends (unless ``claimed_by`` is given)."""
+    values.setdefault("claimed_by", None)
     await conn.execute(
         update(prompts).where(prompts.c.id == prompt_id).values(updated_at=now, **values)
     )

@@ -74,7 +74,9 @@ staff = Table(
     Column("name", String(80), nullable=False, comment="staff member's name, set by an admin"),
     Column("role", String(16), nullable=False, comment="key_worker, manager or admin"),
     Column("team_id", ForeignKey("teams.id"), nullable=True),
-    Column("chat_id", Integer, nullable=True, unique=True, comment="to message the staff member"),
+    Column(
+        "chat_id", BigInteger, nullable=True, unique=True, comment="to message the staff member"
+    ),
     Column("language", String(8), nullable=True, comment="staff member's chosen language"),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -109,7 +111,7 @@ enrolments = Table(
     Column("team_id", ForeignKey("teams.id"), nullable=True),
     Column("key_worker_id", ForeignKey("staff.id"), nullable=True, comment="current key worker"),
     Column("label", String(32), nullable=True, comment="private label, seen by the team only"),
-    Column("chat_id", Integer, nullable=True, unique=True, comment="needed to message them"),
+    Column("chat_id", BigInteger, nullable=True, unique=True, comment="needed to message them"),
     Column("language", String(8), nullable=True, comment="chosen language"),
     Column("timezone", String(64), nullable=True, comment="time zone, if not the service's"),
     Column(
@@ -285,4 +287,14 @@ alerts.append_column(
         nullable=True,
         comment="id of the risk rule that matched, e.g. en.self_harm.3fa2b1 (no words)",
     )
+)
+
+# Added by migration 0005: Telegram ids are 64-bit (above), and named leases shared by several
+# bot processes (``fan_out``: one process at a time sends prompts, one send budget).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(32), primary_key=True, comment="what the lease is for"),
+    Column("holder", String(64), nullable=False, comment="the bot process holding it"),
+    Column("expires_at", UTCDateTime, nullable=False, comment="free for others after"),
 )

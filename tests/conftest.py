@@ -1,13 +1,24 @@
 """Shared fixtures: ``world``, a real bot (python-telegram-bot's HTTP stack) against the local
-Bot API stand-in on a fresh SQLite file (see :mod:`tests.world`)."""
+Bot API stand-in (see :mod:`tests.world`), and the database it stores in.
+
+The database (``database_url``) is an SQLite file unless a test module runs on both backends
+(``from tests.backends import on_both_backends``): then each of its tests that uses a database
+runs once on SQLite and once on a PostgreSQL database of the session's throwaway server
+(:mod:`tests.postgres`), copied from a template migrated once per session, so that a test's
+set-up costs one ``CREATE DATABASE``.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from storage.db import Database
 from tests.postgres import PostgresServer
 from tests.world import BOT_USERNAME, SPEC, START, TOKEN, World, running_world
 
@@ -16,8 +27,24 @@ __all__ = ["BOT_USERNAME", "SPEC", "START", "TOKEN", "World", "running_world"]
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_world(tmp_path / "checkin.db") as w:
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite``, unless the module runs on both (:func:`tests.backends.on_both_backends`)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database for this test: a fresh SQLite file, or a migrated PostgreSQL database."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'checkin.db'}"
+    template: str = request.getfixturevalue("postgres_template")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(template=template)
+
+
+@pytest.fixture
+async def world(database_url: str) -> AsyncIterator[World]:
+    async with running_world(database_url) as w:
         yield w
 
 
@@ -30,3 +57,32 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: PostgresServer) -> str:
+    """The name of a database migrated to the newest revision, to copy from."""
+    url = postgres.create_database("template")
+    failure: list[BaseException] = []
+
+    async def build() -> None:
+        database = Database(url)
+        try:
+            await database.migrate()
+        finally:
+            await database.close()  # a template must have no open connections
+
+    def in_own_loop() -> None:
+        try:
+            asyncio.run(build())
+        except BaseException as exc:  # re-raised in the test's thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=in_own_loop)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    name = make_url(url).database
+    assert name is not None
+    return name

@@ -10,6 +10,11 @@ from storage import invites, staff
 from storage.invites import new_token
 from tests.world import World
 
+# Telegram user ids need up to 52 bits: the journeys' people have ids above 2^32, so that a
+# 32-bit id column fails (PostgreSQL refuses such a value; SQLite would not notice).
+YOUNG_PERSON = 7_000_001_001
+KEY_WORKER = 7_000_900_101
+
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
 
 
@@ -60,7 +65,7 @@ async def join(
 
 
 async def enrolled(
-    world: World, user: int = 1001, key_worker: int = 900101, label: str = "AB"
+    world: World, user: int = YOUNG_PERSON, key_worker: int = KEY_WORKER, label: str = "AB"
 ) -> list[BotMessage]:
     """A key worker who has joined, and a young person they invited who has agreed."""
     await add_staff(world, key_worker)

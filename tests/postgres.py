@@ -79,25 +79,24 @@ class PostgresServer:
                 "--locale=C",
                 "--no-sync",
             )
-            options = (
-                f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-            )
-            server._run(
-                "pg_ctl",
-                "-D",
-                str(root / "data"),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "start",
-            )
+            server.resume()
         except BaseException:
             shutil.rmtree(root, ignore_errors=True)
             raise
         return server
+
+    def resume(self) -> None:
+        """Start the server (again, after :meth:`pause`), on the same port and data."""
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        data, log = str(self.root / "data"), str(self.root / "log")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
+
+    def pause(self) -> None:
+        """Stop the server as an operator's restart does (clients are disconnected)."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
 
     def _run(self, program: str, *args: str) -> None:
         command = [*self._as_user, str(self.bin_dir / program), *args]
@@ -112,12 +111,27 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, prefix: str = "checkin") -> str:
-        """A new empty database; returns its URL."""
+    def create_database(self, prefix: str = "checkin", *, template: str | None = None) -> str:
+        """A new database, empty or a copy of the database ``template`` (a cheap file copy,
+        which is how the tests get an already migrated database); returns its URL."""
         self._databases += 1
         name = f"{prefix}_{self._databases}"
-        self._run("createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", name)
+        copy = ["-T", template] if template else []
+        self._run(
+            "createdb", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", *copy, name
+        )
         return self.url(name)
+
+    def add_role(self, name: str, password: str, *, owns: str | None = None) -> None:
+        """A login role that must give ``password`` over TCP (the rest of the server trusts
+        everyone), owning the database ``owns`` if given."""
+        sql = f"CREATE ROLE {name} LOGIN PASSWORD '{password}'"
+        if owns:
+            sql += f"; ALTER DATABASE {owns} OWNER TO {name}"
+        self._run("psql", "-h", str(self.root), "-p", str(self.port), "-U", "postgres", "-c", sql)
+        hba = self.root / "data" / "pg_hba.conf"  # the first matching line wins
+        hba.write_text(f"host all {name} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._run("pg_ctl", "-D", str(self.root / "data"), "reload")
 
     def stop(self) -> None:
         try:

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from bot import cli
-from tests.people import enrolled
+from tests.people import YOUNG_PERSON, enrolled
 from tests.world import World
 
-YP = 1001
+YP = YOUNG_PERSON
 
 
 def backup(monkeypatch: pytest.MonkeyPatch, url: str, out: Path) -> int:

@@ -7,11 +7,12 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from local_bot_api.models import BotMessage
-from tests.people import add_staff, enrolled, invite, join, statement
+from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite, join, statement
 from tests.world import World
 
-YP = 1001
-KW = 900101
+YP = YOUNG_PERSON
+KW = KEY_WORKER
 
 
 async def rows(world: World, sql: str) -> list[tuple[object, ...]]:

@@ -18,13 +18,13 @@ from conversations.checkpoints import add_months
 from conversations.risk_rules import example
 from conversations.safeguarding import CATEGORIES, match_risk
 from core.i18n import LANGUAGES, RLM, Language
-from tests.people import add_staff, enrolled, invite, join
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite, join
 from tests.test_e2e_admin import UNKNOWN
 from tests.test_e2e_checkin import sent
 from tests.world import World
 
-YP, YP2 = 1001, 1002
-KW = 900101
+YP, YP2 = YOUNG_PERSON, YOUNG_PERSON + 1
+KW = KEY_WORKER
 ADMIN, LEAD, SECOND = 900201, 900202, 900203
 HELPLINES = "these are free and confidential"
 NOT_WATCHED = "This chat is not watched all the time. If you are in danger now, call 999."

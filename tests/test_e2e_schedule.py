@@ -8,11 +8,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from tests.people import add_staff, enrolled, invite, join
+from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite, join
 from tests.world import World
 
-YP = 1001
-KW = 900101
+YP = YOUNG_PERSON
+KW = KEY_WORKER
+KW2 = 7_000_900_102
 PROMPT = "It's time for your 3-month check-in"
 
 
@@ -112,15 +114,15 @@ async def test_a_prompt_whose_window_closed_while_down_is_expired_not_dropped(
 async def test_exit_by_command_needs_confirmation_and_only_for_your_own(world: World) -> None:
     await enrolled(world)
     await finish_start_checkin(world)
-    await add_staff(world, 900102, name="Kim")
-    refused = await world.say(900102, "/exit AB")
+    await add_staff(world, KW2, name="Kim")
+    refused = await world.say(KW2, "/exit AB")
     assert "can't find anyone with the label" in refused[-1].content
     unknown = await world.say(KW, "/exit ZZ")
     assert "can't find anyone with the label" in unknown[-1].content
     ask = (await world.say(KW, "/exit ab"))[-1]
     assert "Mark support as ended for" in ask.content
     # Someone else's key worker replaying the confirmation button changes nothing.
-    await world.press_data(900102, ask, world.api.buttons(ask)[0][1], verify=False)
+    await world.press_data(KW2, ask, world.api.buttons(ask)[0][1], verify=False)
     assert await rows(world, "SELECT exit_at FROM enrolments") == [(None,)]
     await world.press(KW, "Yes, support has ended", ask)
     assert "marked as ended" in world.last(KW).content

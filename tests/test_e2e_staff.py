@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from tests.people import add_staff, invite, join
+from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
+from tests.people import YOUNG_PERSON, add_staff, invite, join
 from tests.world import World
 
-KW, KW2, MANAGER, ADMIN = 900101, 900102, 900201, 900301
+# Telegram ids above 2^32, as real ones are (they need up to 52 bits).
+KW, KW2, MANAGER, ADMIN = 7_000_900_101, 7_000_900_102, 7_000_900_201, 7_000_900_301
 
 
 async def rows(world: World, sql: str) -> list[tuple[object, ...]]:
@@ -39,7 +41,7 @@ async def service(world: World, young_people: int, answer: str = "Mostly") -> li
     await add_staff(world, ADMIN, role="admin", name="Ada", team="HQ")
     users = []
     for n in range(young_people):
-        user = 3000 + n
+        user = YOUNG_PERSON + n
         token = await invite(world, KW, f"P{n}")
         await join(world, user, token)
         await checkin(world, user, answer, share=n == 0, comment=f"thanks, call me 07700 90012{n}")

@@ -25,10 +25,10 @@ from sqlalchemy import event, text
 from core.errors import StorageError
 from storage import db as storage_db
 from storage.db import Database
-from tests.people import enrolled
+from tests.people import YOUNG_PERSON, enrolled
 from tests.world import World
 
-YP = 1001
+YP = YOUNG_PERSON
 SORRY = "Sorry, something went wrong on my side"
 ALREADY = "That was already saved"
 

@@ -1,5 +1,6 @@
-"""Storage against a real SQLite file: migrations, answers stored once, invites used once,
-erasure, and prompt claims that two processes can race for safely."""
+"""Storage against a real database, each test on SQLite and on PostgreSQL: migrations, answers
+stored once, invites used once, erasure, and prompt claims that two processes can race for
+safely."""
 
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import checkins, enrolments, invites, prompts, staff
-from storage.db import Database, current_revision
+from storage.db import Database, alembic_config, current_revision
 from storage.schema import answers, metadata
+from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'checkin.db'}")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
     await database.migrate()
     yield database
     await database.close()
@@ -61,11 +64,16 @@ async def test_migrations_create_exactly_the_schema(db: Database) -> None:
         assert await conn.run_sync(differences) == []
 
 
-async def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(db: Database) -> None:
-    async with db.read() as conn:
-        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
-        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+async def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'checkin.db'}")
+    try:
+        await db.migrate()
+        async with db.read() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+    finally:
+        await db.close()
 
 
 async def test_times_are_stored_in_utc_and_naive_times_are_refused(db: Database) -> None:
@@ -306,3 +314,53 @@ async def test_exit_drops_later_checkpoints_and_brings_exit_forward(db: Database
     assert set(rows) == {"exit"}
     assert rows["exit"].due_at == NOW
     assert rows["exit"].next_check_at == NOW
+
+
+async def test_migrations_go_up_down_and_up_again(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The same migrations on an empty database: to the newest, back to nothing, up again."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("updown")
+    database = Database(url)
+
+    def tables(sync: Connection) -> set[str]:
+        return set(inspect(sync).get_table_names()) - {"alembic_version"}
+
+    try:
+        for _ in range(2):
+            await database.migrate()
+            async with database.read() as conn:
+                assert await current_revision(conn) == "0005"
+                assert await conn.run_sync(tables) == set(metadata.tables)
+            async with database.transaction() as conn:
+                await conn.run_sync(downgrade_to_nothing)
+            async with database.read() as conn:
+                assert await current_revision(conn) is None
+                assert await conn.run_sync(tables) == set()
+    finally:
+        await database.close()
+
+
+def downgrade_to_nothing(sync: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = sync
+    command.downgrade(config, "base")
+
+
+async def test_telegram_ids_beyond_32_bits_are_stored(db: Database) -> None:
+    big = 2**52 + 12345  # Telegram documents up to 52 significant bits
+    async with db.transaction() as conn:
+        enrolment_id = await enrol(conn, chat_id=big)
+        team = await staff.ensure_team(conn, "South", NOW)
+        member = await staff.add_staff(conn, name="Lee", role="key_worker", team_id=team, now=NOW)
+        await staff.link_chat(conn, member, -big, "en")
+    async with db.read() as conn:
+        person = await enrolments.by_chat(conn, big)
+        assert person is not None
+        assert (person.id, person.chat_id) == (enrolment_id, big)
+        found = await staff.staff_by_chat(conn, -big)
+        assert found is not None
+        assert found.chat_id == -big

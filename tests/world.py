@@ -121,12 +121,14 @@ class World:
 
 
 @asynccontextmanager
-async def running_world(database: Path | str) -> AsyncIterator[World]:
+async def running_world(database: Path | str, **api_options: Any) -> AsyncIterator[World]:
     """A started world storing in ``database`` (an SQLite file, or a database URL); fails if any
-    request broke the rules."""
+    request broke the rules. ``api_options`` go to the stand-in (``send_limit_per_second=25``)."""
     clock = ManualClock(START)
     url = database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
-    async with LocalBotAPI(SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock) as api:
+    async with LocalBotAPI(
+        SPEC, token=TOKEN, bot_username=BOT_USERNAME, clock=clock, **api_options
+    ) as api:
         w = World(api, standin_settings(api, url), clock)
         await w.start()
         try:

@@ -2,7 +2,7 @@
 (webhooks deliver again when they got no 200) changes nothing.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from storage.schema import UTCDateTime
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
