@@ -50,7 +50,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 # held at these levels whatever CHECKIN_LOG_LEVEL says, so DEBUG never puts a young person's
 # words in the log (tests/test_privacy_logs.py proves it).
 LIBRARY_LEVELS = {
-    "telegram": logging.INFO,
+    "telegram": logging.WARNING,  # its INFO (start and stop) is noise; its DEBUG holds updates
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "apscheduler": logging.WARNING,
@@ -178,7 +178,6 @@ def run(settings: Settings) -> int:
     """Run the bot until interrupted (long polling that confirms updates once handled)."""
     rt = build_runtime(settings)
     app = build_application(rt)
-    log.info("starting the bot")
     asyncio.run(_migrate_then_serve(rt, app))
     return 0
 

@@ -24,6 +24,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, event
+from sqlalchemy import types as sa_types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -181,6 +182,22 @@ def describe_url(url: str) -> str:
     host = parsed.host or "localhost"
     port = f":{parsed.port}" if parsed.port else ""
     return f"{host}{port}/{parsed.database or ''}"
+
+
+def compare_type(
+    context: MigrationContext,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    """Alembic's type comparison, except that on SQLite INTEGER and BIGINT are one type (an
+    INTEGER column holds 64-bit values there; only PostgreSQL needs the 64-bit declaration)."""
+    if context.dialect.name == "sqlite":
+        integers = (sa_types.Integer,)
+        if isinstance(inspected_type, integers) and isinstance(metadata_type, integers):
+            return False
+    return None
 
 
 async def current_revision(connection: AsyncConnection) -> str | None:

@@ -12,12 +12,12 @@ from sqlalchemy import text
 from conversations.retention import run_retention
 from core.i18n import RLM
 from local_bot_api.models import BotMessage
-from tests.conftest import World
-from tests.people import add_staff, enrolled, invite, join
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite, join
 from tests.test_e2e_checkin import rows
+from tests.world import World
 
-YP = 1001
-KW = 900101
+YP = YOUNG_PERSON
+KW = KEY_WORKER
 
 
 def live_messages(world: World, user: int) -> list[BotMessage]:

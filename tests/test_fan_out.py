@@ -35,7 +35,7 @@ from tests.backends import on_both_backends  # noqa: F401 - the fixture: every t
 from tests.people import YOUNG_PERSON
 from tests.world import START, World, running_world
 
-PROMPT = "It's time for your 3 months check-in"
+PROMPT = "It's time for your 3-month check-in"
 
 
 async def seed(

@@ -20,7 +20,7 @@ from conversations.texts import PrivacyWording, support, welcome
 from core.i18n import FSI, LANGUAGES, PDI, RLM, Catalogues, Translator, bidi_fix
 from core.settings import DEFAULT_LOCALES_DIR, UK_HELPLINES
 from tests.conftest import World
-from tests.people import add_staff, enrolled, invite
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite
 
 RTL = [language.code for language in LANGUAGES if language.rtl]
 CATALOGUES = Catalogues(DEFAULT_LOCALES_DIR)
@@ -29,7 +29,7 @@ PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 LEFT_TO_RIGHT = re.compile(r"[A-Za-z0-9/]")
 ARROWS = {"⬅": "➡", "▶": "◀"}
 GLOSS = "the person at your service who supports you"
-KW, YP = 900101, 1001
+KW, YP = KEY_WORKER, YOUNG_PERSON
 
 
 def shown_texts(t: Translator) -> list[tuple[str, str]]:

@@ -17,11 +17,11 @@ import pytest
 
 from bot import cli
 from core.settings import load_settings
-from tests.people import add_staff, enrolled
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled
 from tests.test_e2e_safeguarding import to_comment_step
 from tests.world import World
 
-YP, KW, ADMIN, LEAD = 1001, 900101, 900102, 900103
+YP, KW, ADMIN, LEAD = YOUNG_PERSON, KEY_WORKER, 900102, 900103
 SENTENCE = "honestly zq i dont want to live any more"
 COMMENT = "they took my passport zq and i work for no money"
 

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import checkins, enrolments, invites, prompts, staff
-from storage.db import Database, alembic_config, current_revision
+from storage.db import Database, alembic_config, compare_type, current_revision
+from storage.health import head_revision
 from storage.schema import answers, metadata
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
 
@@ -55,10 +56,10 @@ async def enrol(conn: AsyncConnection, chat_id: int = 1001, label: str = "AB") -
 
 async def test_migrations_create_exactly_the_schema(db: Database) -> None:
     async with db.read() as conn:
-        assert await current_revision(conn) == "0009"
+        assert await current_revision(conn) == head_revision()
 
         def differences(sync: Connection) -> list[object]:
-            context = MigrationContext.configure(sync, opts={"compare_type": True})
+            context = MigrationContext.configure(sync, opts={"compare_type": compare_type})
             return list(compare_metadata(context, metadata))
 
         assert await conn.run_sync(differences) == []
@@ -333,7 +334,7 @@ async def test_migrations_go_up_down_and_up_again(
         for _ in range(2):
             await database.migrate()
             async with database.read() as conn:
-                assert await current_revision(conn) == "0005"
+                assert await current_revision(conn) == head_revision()
                 assert await conn.run_sync(tables) == set(metadata.tables)
             async with database.transaction() as conn:
                 await conn.run_sync(downgrade_to_nothing)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from storage.db import compare_type
 from storage.schema import metadata
 
 connection = context.config.attributes.get("connection")
@@ -14,7 +15,7 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     render_as_batch=True,
-    compare_type=True,
+    compare_type=compare_type,
 )
 with context.begin_transaction():
     context.run_migrations()

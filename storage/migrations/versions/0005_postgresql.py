@@ -25,8 +25,14 @@ ID_COLUMNS = (
 )
 
 
+def _alter_ids() -> bool:
+    """SQLite's INTEGER is 64-bit already; changing the declared type there would rebuild the
+    tables (``batch_alter_table``), which a database with rows referencing them refuses."""
+    return op.get_bind().dialect.name != "sqlite"
+
+
 def upgrade() -> None:
-    for table, comment in ID_COLUMNS:
+    for table, comment in ID_COLUMNS if _alter_ids() else ():
         with op.batch_alter_table(table) as batch:
             batch.alter_column(
                 "chat_id",
@@ -48,7 +54,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("leases")
-    for table, comment in ID_COLUMNS:
+    for table, comment in ID_COLUMNS if _alter_ids() else ():
         with op.batch_alter_table(table) as batch:
             batch.alter_column(
                 "chat_id",
