@@ -21,7 +21,6 @@ from conversations.digest import (
     Finding,
     Scope,
     ShareRange,
-    Table,
     Window,
     build_digest,
     chart_bars,
@@ -34,6 +33,7 @@ from conversations.digest import (
     shared_comments,
 )
 from conversations.digest_text import render_text
+from conversations.publication import Table
 from conversations.disclosure import (
     CountRange,
     DisclosureError,
@@ -620,8 +620,8 @@ def _joint_disclosures(
         for node in trees["1"]:
             for fig in ("N", "P", "Q", "n1", "n2", "n3", "n4"):
                 relations.append((("2", node, fig), [("1", node, fig), ("d", node, fig)]))
-        derived = propagate(bounds, relations)  # type: ignore[arg-type]
-        for (tag, node, fig), (lo, hi) in derived.items():  # type: ignore[misc]
+        derived = propagate(bounds, relations)
+        for (tag, node, fig), (lo, hi) in derived.items():
             if fig in ("P", "Q") and _certain(lo, hi, trees[tag][node].total, k):
                 found.append((cell, tag, node, fig, lo, hi))
     return found
