@@ -27,6 +27,7 @@ from bot.playground import run_playground
 from bot.polling import serve
 from bot.schedule import preview
 from conversations.digest import Scope
+from conversations.digest_text import plain
 from conversations.export import aggregate_rows, answer_rows, quarters
 from conversations.reports import compose, describe_scope
 from core.errors import CheckinError
@@ -218,7 +219,7 @@ async def digest(args: argparse.Namespace, settings: Settings) -> int:
             )
     finally:
         await rt.db.close()
-    print(report.text.lstrip("\u200f"))
+    print(plain(report.text).lstrip("\u200f"))
     return 0
 
 

@@ -219,6 +219,83 @@ class System:
         return found
 
 
+def feasible(
+    bounds: Mapping[tuple[int, str], tuple[int, int]],
+    relations: Sequence[tuple[tuple[int, str], Sequence[tuple[int, str]]]],
+) -> dict[tuple[int, str], tuple[int, int]] | None:
+    """Bounds tightened under the relations until nothing changes, or ``None`` as soon as some
+    figure has no possible value left (the bounds contradict each other)."""
+    keys = list(bounds)
+    index = {key: i for i, key in enumerate(keys)}
+    lo = [bounds[key][0] for key in keys]
+    hi = [bounds[key][1] for key in keys]
+    if any(a > b for a, b in zip(lo, hi, strict=True)):
+        return None
+    compiled = [(index[total], [index[p] for p in parts]) for total, parts in relations]
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in compiled:
+            sum_lo = sum(lo[p] for p in parts)
+            sum_hi = sum(hi[p] for p in parts)
+            new_lo, new_hi = max(lo[total], sum_lo), min(hi[total], sum_hi)
+            if new_lo > new_hi:
+                return None
+            if (new_lo, new_hi) != (lo[total], hi[total]):
+                lo[total], hi[total] = new_lo, new_hi
+                changed = True
+            for p in parts:
+                p_lo = max(lo[p], lo[total] - (sum_hi - hi[p]))
+                p_hi = min(hi[p], hi[total] - (sum_lo - lo[p]))
+                if p_lo > p_hi:
+                    return None
+                if (p_lo, p_hi) != (lo[p], hi[p]):
+                    sum_lo += p_lo - lo[p]
+                    sum_hi += p_hi - hi[p]
+                    lo[p], hi[p] = p_lo, p_hi
+                    changed = True
+    return {key: (lo[i], hi[i]) for i, key in enumerate(keys)}
+
+
+def probe(
+    system: System,
+    derived: Mapping[tuple[int, str], tuple[int, int]],
+    k: int,
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """Tighten *derived* further by trying each value that would decide disclosure.
+
+    Interval propagation alone misses deductions that need several relations at once (assume a
+    count is high; then this group, then that one, then a contradiction). For each count (and
+    its complement) this tries the value that keeps it from being disclosive (at least k - 1;
+    or at least 1): if propagation finds that impossible, the reader can rule it out too.
+    """
+    tight = dict(derived)
+    for gid, n in enumerate(system.sizes):
+        for name in system.names:
+            lo, hi = tight[(gid, name)]
+            low_end = min(k - 1, n)
+            trials = []
+            if hi >= low_end > lo:
+                trials.append((low_end, hi, (lo, low_end - 1)))  # could it be at least k - 1?
+            if n - lo >= low_end > n - hi:
+                trials.append((lo, n - low_end, (n - low_end + 1, hi)))  # ... its complement?
+            if lo == 0 < hi:
+                trials.append((0, 0, (1, hi)))  # could it be nobody?
+            if hi == n > lo:
+                trials.append((n, n, (lo, n - 1)))  # ... everyone?
+            for t_lo, t_hi, otherwise in trials:
+                lo, hi = tight[(gid, name)]
+                t_lo, t_hi = max(t_lo, lo), min(t_hi, hi)
+                if t_lo > t_hi:
+                    continue
+                trial = dict(tight)
+                trial[(gid, name)] = (t_lo, t_hi)
+                if feasible(trial, system.relations) is None:
+                    o_lo, o_hi = max(otherwise[0], lo), min(otherwise[1], hi)
+                    tight[(gid, name)] = (o_lo, o_hi)
+    return tight
+
+
 def _contains(low: Mapping[NodeId, int], high: Mapping[NodeId, int]) -> bool:
     return all(low.get(leaf, 0) <= high.get(leaf, 0) for leaf in set(low) | set(high))
 
@@ -259,11 +336,12 @@ def decide(
         if _contains(low, high) and low != high:
             system.add_difference(low, high)
     old = [(g, e.shown, e.slack) for g, e in zip(groups, earlier, strict=False)]
-    baseline = propagate(system.bounds(old), system.relations)
+    baseline = probe(system, propagate(system.bounds(old), system.relations), k)
     mine = groups[-1]
     no_slack: dict[NodeId, int] = {}
     while True:
         derived = propagate(system.bounds([*old, (mine, shown, no_slack)]), system.relations)
+        derived = probe(system, derived, k)
         new = [
             (gid, d)
             for gid, d in system.disclosures(derived, k)

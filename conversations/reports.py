@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ExtBot
 
-from conversations.chart import DRAWABLE, draw_chart
+from conversations.chart import ChartWords, draw_chart
 from conversations.digest import (
     Digest,
     Scope,
@@ -109,19 +109,26 @@ async def compose(
     bars = chart_bars(digest)
     chart = None
     if any(bar.share is not None for bar in bars):
-        chart_t = t if t.code in DRAWABLE else rt.translator("en")
-        names = {i.id: chart_t.pgettext(q.context(i.id), i.short) for i in q.items}
         checkpoints = {
-            c.checkpoint: checkpoint_name(chart_t, c.checkpoint, staff=True) for c in digest.cells
+            c.checkpoint: checkpoint_name(t, c.checkpoint, staff=True) for c in digest.cells
         }
         chart = draw_chart(
             bars,
             names,
             checkpoints,
-            title=chart_t.pgettext(
-                "staff", "Share answering positively, by statement and check-in"
+            ChartWords(
+                title=t.pgettext("staff", "Share answering positively, by statement and check-in"),
+                axis=t.pgettext(
+                    "staff", "Young people who answered “Mostly” or “Yes, definitely” (%)"
+                ),
+                legend=t.pgettext(
+                    "staff",
+                    "Colour: check-in. Dark bar: at least this share; light part: it may be up"
+                    " to here (figures are ranges). “hidden”: not shown, to protect answers.",
+                ),
+                hidden=t.pgettext("staff", "hidden"),
             ),
-            hidden=chart_t.pgettext("staff", "hidden"),
+            language=t.code,
         )
     return Report(digest, text, chart)
 
@@ -130,8 +137,8 @@ async def deliver(rt: Runtime, bot: ExtBot[None], member: StaffMember, report: R
     """Send a rendered digest (text, then chart) to a staff member."""
     assert member.chat_id is not None
     t = rt.translator(member.language)
-    for part in report.parts():
-        await send(bot, member.chat_id, t.message(part))  # every part opens in its direction
+    for part in report.parts():  # every part opens in its direction
+        await send(bot, member.chat_id, t.message(part), parse_mode="HTML")
     if report.chart is not None:
         await bot.send_photo(
             member.chat_id, report.chart, caption=t.message(t.pgettext("staff", "Chart"))
