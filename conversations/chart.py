@@ -35,6 +35,7 @@ class ChartWords:
     axis: str
     legend: str
     hidden: str
+    too_few: str
 
 
 def font_families(language: str) -> list[str]:
@@ -80,6 +81,7 @@ def draw_chart(
     matplotlib.use("Agg")
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
 
     register_fonts(font_manager)
     checkpoints = sorted({bar.checkpoint for bar in bars}, key=checkpoint_order)
@@ -96,10 +98,10 @@ def draw_chart(
                     y = row + column * height
                     bar = by_key.get((item, checkpoint))
                     if bar is None or bar.share is None:
-                        axes.text(1, y, words.hidden, va="center", fontsize=7, color="#666")
+                        why = words.hidden if bar is not None and bar.withheld else words.too_few
+                        axes.text(1, y, why, va="center", fontsize=7, color="#555")
                         continue
-                    label = checkpoint_names.get(checkpoint, checkpoint) if row == 0 else None
-                    axes.barh(y, bar.share.low, height=height * 0.9, color=colour, label=label)
+                    axes.barh(y, bar.share.low, height=height * 0.9, color=colour)
                     axes.barh(
                         y,
                         max(bar.share.high - bar.share.low, 1),
@@ -114,16 +116,20 @@ def draw_chart(
             axes.set_xlim(0, 100)
             axes.set_xlabel(words.axis, fontsize=8)
             axes.set_title(words.title, fontsize=10)
-            if checkpoints:
-                axes.legend(
-                    fontsize=8,
-                    loc="upper center",
-                    bbox_to_anchor=(0.5, -0.16),
-                    ncol=len(checkpoints),
-                    frameon=False,
-                )
+            handles = [
+                Patch(color=COLOURS[i % len(COLOURS)], label=checkpoint_names.get(c, c))
+                for i, c in enumerate(checkpoints)
+            ]
+            figure.legend(
+                handles=handles,
+                fontsize=8,
+                loc="lower center",
+                bbox_to_anchor=(0.5, 0.035),
+                ncol=max(len(checkpoints), 1),
+                frameon=False,
+            )
             figure.text(0.5, 0.01, words.legend, ha="center", va="bottom", fontsize=7, wrap=True)
-            figure.tight_layout(rect=(0, 0.06, 1, 1))
+            figure.tight_layout(rect=(0, 0.07, 1, 1))
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=110)
             return buffer.getvalue()

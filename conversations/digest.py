@@ -453,12 +453,13 @@ class Bar:
     item_id: str
     checkpoint: str
     share: ShareRange | None
+    withheld: bool = False  # hidden to protect answers (else: too few answers yet)
 
 
 def chart_bars(digest: Digest) -> tuple[Bar, ...]:
     """The bars for a chart of positive shares, per statement and checkpoint."""
     cells = sorted(digest.cells, key=lambda c: (c.item_id, checkpoint_order(c.checkpoint)))
-    return tuple(Bar(c.item_id, c.checkpoint, c.share) for c in cells)
+    return tuple(Bar(c.item_id, c.checkpoint, c.share, c.status == "withheld") for c in cells)
 
 
 # ---------------------------------------------------------------------------------------------

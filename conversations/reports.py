@@ -124,9 +124,11 @@ async def compose(
                 legend=t.pgettext(
                     "staff",
                     "Colour: check-in. Dark bar: at least this share; light part: it may be up"
-                    " to here (figures are ranges). “hidden”: not shown, to protect answers.",
+                    " to here (figures are ranges). “hidden”: not shown, so that no one's answers"
+                    " can be worked out.",
                 ),
                 hidden=t.pgettext("staff", "hidden"),
+                too_few=t.pgettext("staff", "too few answers yet"),
             ),
             language=t.code,
         )
