@@ -31,25 +31,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from typing import Literal
 
-from conversations.checkpoints import EXIT, START, THREE_MONTHS, months_of
+from conversations.checkpoints import EXIT, THREE_MONTHS
 from conversations.disclosure import (
     DEFAULT_K,
-    SERVICE,
     CountRange,
     NodeId,
     Shown,
     Status,
     Tally,
-    redact,
-    release_count,
-    suppress,
     validate_k,
-    visible_groups,
 )
+from conversations.participation import ReachFigures as ReachFigures
+from conversations.participation import ResponseFigures as ResponseFigures
+from conversations.participation import reach_figures as reach_figures
+from conversations.participation import response_figures as response_figures
+from conversations.participation import shared_comments as shared_comments
 from conversations.publication import (
     CellKey,
     Latest,
@@ -59,6 +59,10 @@ from conversations.publication import (
     publish,
     released,
 )
+from conversations.windows import Scope as Scope
+from conversations.windows import Window as Window
+from conversations.windows import checkpoint_order as checkpoint_order
+from conversations.windows import quarter_windows as quarter_windows
 from storage.records import (
     AnswerRecord,
     CommentRecord,
@@ -68,85 +72,6 @@ from storage.records import (
 
 SCALE = (1, 2, 3, 4)
 """Scale values: 4 "Yes, definitely", 3 "Mostly", 2 "Not really", 1 "No"; 3 and 4 are positive."""
-
-# ---------------------------------------------------------------------------------------------
-# Records and scope
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose digest: one key worker's (``team`` and ``key_worker``), a team's, or the service's."""
-
-    kind: Literal["key_worker", "team", "service"]
-    team: str | None = None
-    key_worker: str | None = None
-
-    def __post_init__(self) -> None:
-        wants = {"service": (False, False), "team": (True, False), "key_worker": (True, True)}
-        if wants.get(self.kind) != (self.team is not None, self.key_worker is not None):
-            raise ValueError(f"scope {self.kind!r} needs exactly the ids it names")
-
-    @classmethod
-    def service(cls) -> Scope:
-        return cls("service")
-
-    @classmethod
-    def of_team(cls, team: str) -> Scope:
-        return cls("team", team)
-
-    @classmethod
-    def of_key_worker(cls, team: str, key_worker: str) -> Scope:
-        return cls("key_worker", team, key_worker)
-
-    @property
-    def node(self) -> NodeId:
-        """This scope's group in the service tree."""
-        if self.team is None:
-            return SERVICE
-        return (self.team,) if self.key_worker is None else (self.team, self.key_worker)
-
-
-@dataclass(frozen=True)
-class Window:
-    """The instants ``since <= t < until`` (aware datetimes)."""
-
-    since: datetime
-    until: datetime
-
-    def __post_init__(self) -> None:
-        if self.since.tzinfo is None or self.until.tzinfo is None:
-            raise ValueError("window bounds must be timezone-aware")
-        if self.since >= self.until:
-            raise ValueError("window must end after it starts")
-
-    def __contains__(self, instant: object) -> bool:
-        return isinstance(instant, datetime) and self.since <= instant < self.until
-
-
-def quarter_windows(at: datetime) -> tuple[Window, Window]:
-    """The calendar quarter (UTC) so far up to *at*, and the whole quarter before it.
-
-    Successive calls in one quarter share the start, as the cross-digest guarantee requires.
-    """
-    at = at.astimezone(UTC)
-    start = datetime(at.year, (at.month - 1) // 3 * 3 + 1, 1, tzinfo=UTC)
-    prev_year, prev_month = (
-        (start.year, start.month - 3) if start.month > 3 else (start.year - 1, 10)
-    )
-    previous = datetime(prev_year, prev_month, 1, tzinfo=UTC)
-    until = at if at > start else start + timedelta(microseconds=1)
-    return Window(start, until), Window(previous, start)
-
-
-def checkpoint_order(name: str) -> tuple[int, int, str]:
-    """Sort key: ``start``, then ``N_months`` by N, then other names, then ``exit``."""
-    months = months_of(name)
-    if name == START:
-        return (0, 0, name)
-    if months is not None:
-        return (1, months, name)
-    return (3, 0, name) if name == EXIT else (2, 0, name)
-
 
 # ---------------------------------------------------------------------------------------------
 # Aggregation (the publication itself: conversations/publication.py)
@@ -230,25 +155,6 @@ class CellFigures:
         return ShareRange.of(self.positive, self.respondents)
 
 
-@dataclass(frozen=True)
-class ResponseFigures:
-    """How many of those prompted at a checkpoint answered anything."""
-
-    checkpoint: str
-    status: Status
-    prompted: int
-    answered: CountRange | None
-
-
-@dataclass(frozen=True)
-class ReachFigures:
-    """How many young people can no longer be reached (blocked the bot, or ``/stop``)."""
-
-    status: Status
-    young_people: int
-    unreachable: CountRange | None
-
-
 Direction = Literal["fewer", "more", "same"]
 """``same``: the two ranges overlap, so there is no clear change."""
 
@@ -328,72 +234,6 @@ def _resolve(scope: Scope, latest: Iterable[Latest], k: int) -> tuple[Scope, boo
         return scope, False
     assert scope.team is not None
     return Scope.of_team(scope.team), True
-
-
-def response_figures(
-    population: Iterable[PopulationRecord],
-    answers: Iterable[AnswerRecord],
-    window: Window,
-    node: NodeId,
-    k: int,
-) -> tuple[ResponseFigures, ...]:
-    """Per checkpoint, how many prompted young people answered (skips count as answering)."""
-    people = list(population)
-    answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
-    checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
-    figures = []
-    for checkpoint in checkpoints:
-        leaves: dict[NodeId, Tally] = {}
-        for p in people:
-            if checkpoint in p.prompted_checkpoints:
-                yes = int((p.respondent, checkpoint) in answered)
-                leaf = (p.team, p.key_worker)
-                leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(Tally.binary(1, yes))
-        shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
-        figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
-    return tuple(figures)
-
-
-def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
-    """How many of the group's young people cannot be reached."""
-    leaves: dict[NodeId, Tally] = {}
-    for p in population:
-        leaf = (p.team, p.key_worker)
-        one = Tally.binary(1, int(not p.reachable))
-        leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(one)
-    shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
-    return ReachFigures(shown.status, shown.total, shown.positive)
-
-
-def shared_comments(
-    comments: Iterable[CommentRecord], window: Window, node: NodeId, k: int
-) -> tuple[str, ...] | None:
-    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them.
-
-    Sharers are released in blocks of *k* per key worker (by time written, when known) and the
-    group must pass :func:`~conversations.disclosure.visible_groups`.
-    """
-    k = validate_k(k)
-    by_leaf: dict[NodeId, dict[str, list[CommentRecord]]] = defaultdict(dict)
-    for c in comments:
-        text = redact(c.text).strip()
-        if c.shared and text and (c.written_at is None or c.written_at in window):
-            kept = CommentRecord(c.respondent, c.team, c.key_worker, text, True, c.written_at)
-            by_leaf[(c.team, c.key_worker)].setdefault(c.respondent, []).append(kept)
-    released: dict[NodeId, list[CommentRecord]] = {}
-    for leaf, people in by_leaf.items():
-        order = sorted(people, key=lambda r: (_first_written(people[r], window), r))
-        chosen = order[: release_count(len(order), k)]
-        released[leaf] = [c for r in chosen for c in people[r]]
-    counts = {leaf: len({c.respondent for c in cs}) for leaf, cs in released.items()}
-    if node not in visible_groups(counts, k):
-        return None
-    texts = [c.text for leaf, cs in released.items() if leaf[: len(node)] == node for c in cs]
-    return tuple(sorted(texts, key=lambda t: (t.casefold(), t)))
-
-
-def _first_written(comments: list[CommentRecord], window: Window) -> datetime:
-    return min((c.written_at for c in comments if c.written_at is not None), default=window.since)
 
 
 # ---------------------------------------------------------------------------------------------

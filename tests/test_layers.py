@@ -34,9 +34,11 @@ PURE = (
     "conversations.disclosure",
     "conversations.export",
     "conversations.ledger",
+    "conversations.participation",
     "conversations.publication",
     "conversations.questionnaire",
     "conversations.safeguarding",
+    "conversations.windows",
     "conversations.wording",
 )
 IMPURE_LIBRARIES = ("telegram", "sqlalchemy", "aiosqlite", "aiohttp", "alembic")
