@@ -30,13 +30,14 @@ from bot.playground import run_playground
 from bot.polling import serve, until_stopped
 from bot.webhook import serving, update_path
 from conversations.digest import Scope
-from conversations.export import aggregate_rows, answer_rows
+from conversations.digest_text import plain
+from conversations.export import aggregate_rows, answer_rows, quarters
 from conversations.reports import compose, describe_scope
 from conversations.runtime import Runtime
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, staff
+from storage import audit, digests, ledger, staff
 from storage.db import current_revision
 from storage.invites import new_token
 
@@ -119,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
     play.add_argument("--database", default=None, help="SQLite file (default: a fresh temp one)")
+    play.add_argument(
+        "--demo-history",
+        action="store_true",
+        help="add a few dozen young people with three months of answers (a meaningful digest)",
+    )
     return top
 
 
@@ -161,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve_webhook(settings, host=args.host, port=args.port)
         if args.command == "playground":
-            return run_playground(settings, port=args.port, database=args.database)
+            return run_playground(
+                settings, port=args.port, database=args.database, demo_history=args.demo_history
+            )
         command = COMMANDS[args.command]
         return asyncio.run(command(args, settings))
     except CheckinError as exc:
@@ -339,14 +347,16 @@ async def digest(args: argparse.Namespace, settings: Settings) -> int:
         now = rt.clock.now()
         if args.since is not None and args.since >= now:
             raise CheckinError("--since: must be in the past")
-        report = await compose(rt, scope, rt.translator(settings.default_language), now, args.since)
+        report = await compose(
+            rt, scope, rt.translator(settings.default_language), now, args.since, reader="cli"
+        )
         async with rt.db.transaction() as conn:
             await audit.record(
                 conn, actor="cli", action="digest", scope=describe_scope(scope), now=now
             )
     finally:
         await rt.db.close()
-    print(report.text.lstrip("\u200f"))
+    print(plain(report.text).lstrip("\u200f"))
     return 0
 
 
@@ -363,14 +373,20 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
             if admin is None or admin.role != "admin" or not admin.active:
                 raise CheckinError("--rows: needs --admin-id of an active admin (see /staff)")
             actor = f"staff:{admin.id}"
-        async with rt.db.read() as conn:
+        async with rt.db.transaction() as conn:
+            await ledger.lock(conn)
             answers = await digests.answer_records(conn, now)
             teams = await digests.team_names(conn)
             people = await digests.population_records(conn, now - timedelta(days=3650), now)
-        if args.rows:
-            header, rows = answer_rows(answers)
-        else:
-            header, rows = aggregate_rows(answers, people, teams, now, settings.min_group_size)
+            if args.rows:
+                header, rows = answer_rows(answers)
+            else:
+                starts = [w.since for w in quarters(answers, now)]
+                earlier = await ledger.released_since(conn, starts)
+                header, rows, new = aggregate_rows(
+                    answers, people, teams, now, settings.min_group_size, earlier
+                )
+                await ledger.record(conn, new)
         write_csv(args.out, header, rows)
         async with rt.db.transaction() as conn:
             await audit.record(

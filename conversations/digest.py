@@ -16,9 +16,10 @@ data. How figures are protected is described, and decided, in :mod:`conversation
 - shared comments only, from at least *k* people who shared, with contact details removed
   (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
 
-The guarantee across digests needs windows that start at the same instant (this quarter so far,
-then a little later) or do not overlap; :func:`quarter_windows` gives such windows. Windows that
-slide (the last 90 days, each day; or any caller-chosen start) are not protected.
+Across digests, every figure shown is recorded in the release ledger and each new release is
+decided given every earlier one (:mod:`conversations.publication`, :mod:`conversations.ledger`);
+windows are calendar quarters (:func:`quarter_windows`), so releases of one quarter count a first
+stretch of each key worker's young people and releases of different quarters do not overlap.
 
 Response and reachability figures are about taking part, not answers: they are banded and their
 group sizes are protected, but they are not released in blocks, so two digests a day apart can
@@ -30,147 +31,50 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from typing import Literal
 
-from conversations.checkpoints import EXIT, START, THREE_MONTHS, months_of
+from conversations.checkpoints import EXIT, THREE_MONTHS
 from conversations.disclosure import (
     DEFAULT_K,
-    SERVICE,
     CountRange,
     NodeId,
     Shown,
     Status,
     Tally,
-    redact,
-    release_count,
-    suppress,
     validate_k,
-    visible_groups,
 )
-from storage.records import AnswerRecord, CommentRecord, PopulationRecord
+from conversations.participation import ReachFigures as ReachFigures
+from conversations.participation import ResponseFigures as ResponseFigures
+from conversations.participation import reach_figures as reach_figures
+from conversations.participation import response_figures as response_figures
+from conversations.participation import shared_comments as shared_comments
+from conversations.publication import (
+    CellKey,
+    Latest,
+    Table,
+    figure_of,
+    latest_answers,
+    publish,
+    released,
+)
+from conversations.windows import Scope as Scope
+from conversations.windows import Window as Window
+from conversations.windows import checkpoint_order as checkpoint_order
+from conversations.windows import quarter_windows as quarter_windows
+from storage.records import (
+    AnswerRecord,
+    CommentRecord,
+    PopulationRecord,
+    ReleasedCell,
+)
 
 SCALE = (1, 2, 3, 4)
 """Scale values: 4 "Yes, definitely", 3 "Mostly", 2 "Not really", 1 "No"; 3 and 4 are positive."""
 
-CellKey = tuple[str, str]
-"""``(checkpoint, item_id)``."""
-
-
 # ---------------------------------------------------------------------------------------------
-# Records and scope
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose digest: one key worker's (``team`` and ``key_worker``), a team's, or the service's."""
-
-    kind: Literal["key_worker", "team", "service"]
-    team: str | None = None
-    key_worker: str | None = None
-
-    def __post_init__(self) -> None:
-        wants = {"service": (False, False), "team": (True, False), "key_worker": (True, True)}
-        if wants.get(self.kind) != (self.team is not None, self.key_worker is not None):
-            raise ValueError(f"scope {self.kind!r} needs exactly the ids it names")
-
-    @classmethod
-    def service(cls) -> Scope:
-        return cls("service")
-
-    @classmethod
-    def of_team(cls, team: str) -> Scope:
-        return cls("team", team)
-
-    @classmethod
-    def of_key_worker(cls, team: str, key_worker: str) -> Scope:
-        return cls("key_worker", team, key_worker)
-
-    @property
-    def node(self) -> NodeId:
-        """This scope's group in the service tree."""
-        if self.team is None:
-            return SERVICE
-        return (self.team,) if self.key_worker is None else (self.team, self.key_worker)
-
-
-@dataclass(frozen=True)
-class Window:
-    """The instants ``since <= t < until`` (aware datetimes)."""
-
-    since: datetime
-    until: datetime
-
-    def __post_init__(self) -> None:
-        if self.since.tzinfo is None or self.until.tzinfo is None:
-            raise ValueError("window bounds must be timezone-aware")
-        if self.since >= self.until:
-            raise ValueError("window must end after it starts")
-
-    def __contains__(self, instant: object) -> bool:
-        return isinstance(instant, datetime) and self.since <= instant < self.until
-
-
-def quarter_windows(at: datetime) -> tuple[Window, Window]:
-    """The calendar quarter (UTC) so far up to *at*, and the whole quarter before it.
-
-    Successive calls in one quarter share the start, as the cross-digest guarantee requires.
-    """
-    at = at.astimezone(UTC)
-    start = datetime(at.year, (at.month - 1) // 3 * 3 + 1, 1, tzinfo=UTC)
-    prev_year, prev_month = (
-        (start.year, start.month - 3) if start.month > 3 else (start.year - 1, 10)
-    )
-    previous = datetime(prev_year, prev_month, 1, tzinfo=UTC)
-    until = at if at > start else start + timedelta(microseconds=1)
-    return Window(start, until), Window(previous, start)
-
-
-def checkpoint_order(name: str) -> tuple[int, int, str]:
-    """Sort key: ``start``, then ``N_months`` by N, then other names, then ``exit``."""
-    months = months_of(name)
-    if name == START:
-        return (0, 0, name)
-    if months is not None:
-        return (1, months, name)
-    return (3, 0, name) if name == EXIT else (2, 0, name)
-
-
-# ---------------------------------------------------------------------------------------------
-# Aggregation
-
-
-@dataclass(frozen=True)
-class _Latest:
-    """The answer that counts for one (respondent, checkpoint, item), and when it was first
-    answered with a value (a skip turned into an answer later joins the queue then)."""
-
-    record: AnswerRecord
-    first_at: datetime | None
-
-
-def _latest_answers(answers: Iterable[AnswerRecord], window: Window) -> list[_Latest]:
-    """One answer per (respondent, checkpoint, item) in *window*: the latest; skips included."""
-    latest: dict[tuple[str, str, str], _Latest] = {}
-    for record in answers:
-        if record.answered_at not in window:
-            continue
-        key = (record.respondent, record.checkpoint, record.item_id)
-        seen = latest.get(key)
-        first = record.answered_at if record.value is not None else None
-        if seen is not None:
-            if _order(record) < _order(seen.record):
-                record = seen.record
-            times = [t for t in (first, seen.first_at) if t is not None]
-            first = min(times, default=None)
-        latest[key] = _Latest(record, first)
-    return list(latest.values())
-
-
-def _order(record: AnswerRecord) -> tuple[datetime, int]:
-    """Which of two answers to the same statement is the latest (ties: deterministic)."""
-    return (record.answered_at, record.value or 0)
+# Aggregation (the publication itself: conversations/publication.py)
 
 
 def released_answers(
@@ -178,23 +82,10 @@ def released_answers(
 ) -> list[AnswerRecord]:
     """The answers that may enter figures: one per person and statement, in blocks of *k*.
 
-    For each key worker, checkpoint and statement, the non-skipped answers are ordered by when the
-    young person first answered, and only the first ``n // k * k`` are released.
+    For each key worker, checkpoint and statement, the non-skipped answers are ordered by when
+    their check-in was counted, and only the first ``n // k * k`` are released.
     """
-    return _release(_latest_answers(answers, window), validate_k(k))
-
-
-def _release(latest: Iterable[_Latest], k: int) -> list[AnswerRecord]:
-    groups: dict[tuple[str, str, str, str], list[_Latest]] = defaultdict(list)
-    for entry in latest:
-        r = entry.record
-        if r.value is not None:
-            groups[(r.team, r.key_worker, r.checkpoint, r.item_id)].append(entry)
-    released: list[AnswerRecord] = []
-    for entries in groups.values():
-        entries.sort(key=lambda e: (e.first_at or e.record.answered_at, e.record.respondent))
-        released.extend(e.record for e in entries[: release_count(len(entries), k)])
-    return released
+    return released(latest_answers(answers, window.since, window.until), validate_k(k))
 
 
 def leaf_tallies(released: Iterable[AnswerRecord]) -> dict[CellKey, dict[NodeId, Tally]]:
@@ -210,22 +101,19 @@ def leaf_tallies(released: Iterable[AnswerRecord]) -> dict[CellKey, dict[NodeId,
     }
 
 
-Table = dict[CellKey, dict[NodeId, Shown]]
-"""What every group of the service may show, per cell."""
-
-
-def release_table(answers: Iterable[AnswerRecord], window: Window, k: int = DEFAULT_K) -> Table:
-    """The whole service's publication for *window*: blocks, then :func:`suppress` per cell.
+def release_table(
+    answers: Iterable[AnswerRecord],
+    window: Window,
+    k: int = DEFAULT_K,
+    earlier: Iterable[ReleasedCell] = (),
+) -> Table:
+    """The whole service's publication for *window*, given the *earlier* releases.
 
     *answers* must cover the whole service (not only the caller's scope): figures are decided
     for all groups together so that no digest can be combined with another to reveal a group.
     """
-    return _table(_latest_answers(answers, window), validate_k(k))
-
-
-def _table(latest: Iterable[_Latest], k: int) -> Table:
-    tallies = leaf_tallies(_release(latest, k))
-    return {cell: suppress(leaves, k) for cell, leaves in tallies.items()}
+    latest = latest_answers(answers, window.since, window.until)
+    return publish(latest, window.since, earlier, now=window.until, k=validate_k(k))[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,25 +155,6 @@ class CellFigures:
         return ShareRange.of(self.positive, self.respondents)
 
 
-@dataclass(frozen=True)
-class ResponseFigures:
-    """How many of those prompted at a checkpoint answered anything."""
-
-    checkpoint: str
-    status: Status
-    prompted: int
-    answered: CountRange | None
-
-
-@dataclass(frozen=True)
-class ReachFigures:
-    """How many young people can no longer be reached (blocked the bot, or ``/stop``)."""
-
-    status: Status
-    young_people: int
-    unreachable: CountRange | None
-
-
 Direction = Literal["fewer", "more", "same"]
 """``same``: the two ranges overlap, so there is no clear change."""
 
@@ -322,6 +191,8 @@ class Digest:
     reach: ReachFigures
     comments: tuple[str, ...] | None  # None: fewer than k people shared one
     findings: tuple[Finding, ...]
+    releases: tuple[ReleasedCell, ...] = ()
+    """What the release ledger must record before this digest is shown (new figures only)."""
 
     def cell(self, checkpoint: str, item_id: str, *, previous: bool = False) -> CellFigures | None:
         """The figures for one checkpoint and statement, if there were any answers."""
@@ -344,7 +215,7 @@ def cells_for(table: Table, node: NodeId) -> tuple[CellFigures, ...]:
     return tuple(sorted(found, key=lambda c: (checkpoint_order(c.checkpoint), c.item_id)))
 
 
-def _respondents_of(latest: Iterable[_Latest], node: NodeId) -> int:
+def _respondents_of(latest: Iterable[Latest], node: NodeId) -> int:
     """Distinct young people in *node* with at least one non-skipped answer."""
     return len(
         {
@@ -356,79 +227,13 @@ def _respondents_of(latest: Iterable[_Latest], node: NodeId) -> int:
     )
 
 
-def _resolve(scope: Scope, latest: Iterable[_Latest], k: int) -> tuple[Scope, bool]:
+def _resolve(scope: Scope, latest: Iterable[Latest], k: int) -> tuple[Scope, bool]:
     """The group whose figures the scope sees: a key worker with fewer than *k* respondents
     sees their team's (second value ``True``)."""
     if scope.kind != "key_worker" or _respondents_of(latest, scope.node) >= k:
         return scope, False
     assert scope.team is not None
     return Scope.of_team(scope.team), True
-
-
-def response_figures(
-    population: Iterable[PopulationRecord],
-    answers: Iterable[AnswerRecord],
-    window: Window,
-    node: NodeId,
-    k: int,
-) -> tuple[ResponseFigures, ...]:
-    """Per checkpoint, how many prompted young people answered (skips count as answering)."""
-    people = list(population)
-    answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
-    checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
-    figures = []
-    for checkpoint in checkpoints:
-        leaves: dict[NodeId, Tally] = {}
-        for p in people:
-            if checkpoint in p.prompted_checkpoints:
-                yes = int((p.respondent, checkpoint) in answered)
-                leaf = (p.team, p.key_worker)
-                leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(Tally.binary(1, yes))
-        shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
-        figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
-    return tuple(figures)
-
-
-def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
-    """How many of the group's young people cannot be reached."""
-    leaves: dict[NodeId, Tally] = {}
-    for p in population:
-        leaf = (p.team, p.key_worker)
-        one = Tally.binary(1, int(not p.reachable))
-        leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(one)
-    shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
-    return ReachFigures(shown.status, shown.total, shown.positive)
-
-
-def shared_comments(
-    comments: Iterable[CommentRecord], window: Window, node: NodeId, k: int
-) -> tuple[str, ...] | None:
-    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them.
-
-    Sharers are released in blocks of *k* per key worker (by time written, when known) and the
-    group must pass :func:`~conversations.disclosure.visible_groups`.
-    """
-    k = validate_k(k)
-    by_leaf: dict[NodeId, dict[str, list[CommentRecord]]] = defaultdict(dict)
-    for c in comments:
-        text = redact(c.text).strip()
-        if c.shared and text and (c.written_at is None or c.written_at in window):
-            kept = CommentRecord(c.respondent, c.team, c.key_worker, text, True, c.written_at)
-            by_leaf[(c.team, c.key_worker)].setdefault(c.respondent, []).append(kept)
-    released: dict[NodeId, list[CommentRecord]] = {}
-    for leaf, people in by_leaf.items():
-        order = sorted(people, key=lambda r: (_first_written(people[r], window), r))
-        chosen = order[: release_count(len(order), k)]
-        released[leaf] = [c for r in chosen for c in people[r]]
-    counts = {leaf: len({c.respondent for c in cs}) for leaf, cs in released.items()}
-    if node not in visible_groups(counts, k):
-        return None
-    texts = [c.text for leaf, cs in released.items() if leaf[: len(node)] == node for c in cs]
-    return tuple(sorted(texts, key=lambda t: (t.casefold(), t)))
-
-
-def _first_written(comments: list[CommentRecord], window: Window) -> datetime:
-    return min((c.written_at for c in comments if c.written_at is not None), default=window.since)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -489,12 +294,13 @@ class Bar:
     item_id: str
     checkpoint: str
     share: ShareRange | None
+    withheld: bool = False  # hidden to protect answers (else: too few answers yet)
 
 
 def chart_bars(digest: Digest) -> tuple[Bar, ...]:
     """The bars for a chart of positive shares, per statement and checkpoint."""
     cells = sorted(digest.cells, key=lambda c: (c.item_id, checkpoint_order(c.checkpoint)))
-    return tuple(Bar(c.item_id, c.checkpoint, c.share) for c in cells)
+    return tuple(Bar(c.item_id, c.checkpoint, c.share, c.status == "withheld") for c in cells)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,19 +316,34 @@ def build_digest(
     window: Window,
     previous_window: Window | None = None,
     k: int = DEFAULT_K,
+    earlier: Iterable[ReleasedCell] = (),
+    now: datetime | None = None,
+    reader: str = "",
 ) -> Digest:
     """The digest *scope* may see. All records must cover the whole service (see
-    :func:`release_table`); *population* is everyone enrolled during *window*."""
+    :func:`release_table`); *population* is everyone enrolled during *window*; *earlier* are
+    the releases the ledger holds for the windows' starts (figures already shown stay facts).
+    """
     k = validate_k(k)
     answers = list(answers)
     people = list(population)
-    latest = _latest_answers(answers, window)
+    earlier = list(earlier)
+    now = now or window.until
+    latest = latest_answers(answers, window.since, window.until)
     group, fallback = _resolve(scope, latest, k)
     node = group.node
-    cells = cells_for(_table(latest, k), node)
+    table, new = publish(latest, window.since, earlier, now=now, reader=reader, k=k)
+    cells = cells_for(table, node)
     previous: tuple[CellFigures, ...] = ()
     if previous_window is not None:
-        previous = cells_for(_table(_latest_answers(answers, previous_window), k), node)
+        before = latest_answers(answers, previous_window.since, previous_window.until)
+        old_table, old_new = publish(
+            before, previous_window.since, earlier, now=now, reader=reader, k=k
+        )
+        previous = cells_for(old_table, node)
+        new += old_new
+    response = response_figures(people, answers, window, node, k)
+    reach = reach_figures(people, node, k)
     return Digest(
         scope=scope,
         group=group,
@@ -532,8 +353,31 @@ def build_digest(
         previous_window=previous_window,
         cells=cells,
         previous_cells=previous,
-        response=response_figures(people, answers, window, node, k),
-        reach=reach_figures(people, node, k),
+        response=response,
+        reach=reach,
         comments=shared_comments(comments, window, node, k),
         findings=find_findings(cells, previous),
+        releases=(*new, *_taking_part(response, reach, window.since, node, now, reader)),
     )
+
+
+def _taking_part(
+    response: Iterable[ResponseFigures],
+    reach: ReachFigures,
+    since: datetime,
+    node: NodeId,
+    now: datetime,
+    reader: str,
+) -> list[ReleasedCell]:
+    """The ledger's record of the taking-part figures this digest shows."""
+    found = []
+    for r in response:
+        shown = Shown(r.status, r.prompted, r.answered)
+        figure = figure_of(node, shown)
+        found.append(ReleasedCell(since, "response", r.checkpoint, "", now, reader, (), (figure,)))
+    if reach.young_people:
+        shown = Shown(reach.status, reach.young_people, reach.unreachable)
+        found.append(
+            ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))
+        )
+    return found

@@ -33,9 +33,13 @@ PURE = (
     "conversations.digest_text",
     "conversations.disclosure",
     "conversations.export",
+    "conversations.ledger",
+    "conversations.participation",
+    "conversations.publication",
     "conversations.questionnaire",
     "conversations.risk_rules",
     "conversations.safeguarding",
+    "conversations.windows",
     "conversations.wording",
 )
 IMPURE_LIBRARIES = ("telegram", "sqlalchemy", "aiosqlite", "aiohttp", "alembic")
