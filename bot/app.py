@@ -33,9 +33,11 @@ from conversations import (
     checkin,
     enrolment,
     presses,
+    recording,
     reports,
     staff,
     texts,
+    voice,
 )
 from conversations.checkpoints import ScheduleConfig, ScheduleError, load_schedule
 from conversations.menu import set_default_menus
@@ -124,6 +126,8 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         (account.on_contact_me, (buttons.ContactMe,)),
         (staff.on_confirm_exit, (buttons.ConfirmExit,)),
         (alerts.on_acknowledge, (buttons.AckAlert,)),
+        (voice.on_listen, (buttons.Listen,)),
+        (recording.on_keep, (buttons.KeepTake,)),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=buttons.pattern(*kinds)))
     app.add_handler(CallbackQueryHandler(presses.on_stale_button))
@@ -132,6 +136,10 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, account.on_unknown_command))
     app.add_handler(
         MessageHandler(PRIVATE & filters.TEXT & ~filters.UpdateType.EDITED, account.on_text)
+    )
+    recordings = filters.VOICE | filters.AUDIO | filters.Document.ALL
+    app.add_handler(
+        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED & recordings, recording.on_recording)
     )
     app.add_handler(
         MessageHandler(PRIVATE & ~filters.UpdateType.EDITED & ~filters.TEXT, account.on_other)

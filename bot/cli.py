@@ -29,11 +29,13 @@ from bot.schedule import preview
 from conversations.digest import Scope
 from conversations.export import aggregate_rows, answer_rows
 from conversations.reports import compose, describe_scope
+from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, staff
+from storage import audit, digests, staff, voice
 from storage.invites import new_token
+from storage.staff import ROLES as STAFF_ROLES
 
 log = logging.getLogger("bot.cli")
 
@@ -56,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     )
     add = staff.add_parser("add", help="create a staff member and print their invite link")
     add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=["key_worker", "manager", "admin"])
+    add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
     add.add_argument("--team", default=None)
     due = sub.add_parser("due", help="list the prompts that would be sent at a time (dry run)")
     due.add_argument("--at", type=_when, default=None, help="ISO-8601 time (default: now)")
@@ -179,17 +181,29 @@ async def due(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def languages(args: argparse.Namespace, settings: Settings) -> int:
-    """Print each language: translated / total, fuzzy, and the catalogue's review status."""
-    print(f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5}  review status")
+    """Print each language: translated / total, fuzzy, voice clips recorded / recordable, and
+    the catalogue's review status."""
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.read() as conn:
+            clips = await voice.clips_per_language(conn)
+    finally:
+        await rt.db.close()
+    recordable_texts = len(recordable(rt.questionnaire))
+    print(
+        f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5} {'voice':>7}  review status"
+    )
     for language in LANGUAGES:
         found = completeness(language.code, settings.locales_dir)
         override = settings.locales_override_dir
         if override is not None and (override / language.code).is_dir():
             found = completeness(language.code, override)
         ratio = f"{found.translated}/{found.total}"
+        spoken = f"{clips.get(language.code, 0)}/{recordable_texts}"
         print(
-            f"{language.code:<6} {language.english_name:<18} {ratio:>11} {found.fuzzy:>5}  "
-            f"{found.status}"
+            f"{language.code:<6} {language.english_name:<18} {ratio:>11} {found.fuzzy:>5} "
+            f"{spoken:>7}  {found.status}"
         )
     return 0
 

@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conversations import account, admin, alerts, checkin, enrolment, mydata, reports, staff
+from conversations import (
+    account,
+    admin,
+    alerts,
+    checkin,
+    enrolment,
+    mydata,
+    recording,
+    reports,
+    staff,
+)
 from conversations.commands import (
     ADMIN,
     KEY_WORKER,
     ROLES,
+    VOICE,
     Command,
     Handler,
 )
@@ -165,5 +176,16 @@ COMMANDS: tuple[Command, ...] = (
         help=pN_("staff", "/digest: anonymised trends; /digest settings: when you get them"),
     ),
     staff_only("safeguarding", alerts.safeguarding_command, [ADMIN]),
+    staff_only(
+        "record",
+        recording.record_command,
+        [ADMIN, VOICE],
+        menu=pN_("staff", "Record the texts read aloud"),
+        help=pN_(
+            "staff",
+            "/record language [number]: record a text young people read, aloud, in a "
+            "language (voice clips)",
+        ),
+    ),
 )
 """Every command, in menu order (a manager has /digest, and /language as everyone does)."""

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -248,4 +249,40 @@ alerts = Table(
     Column("acknowledged_by", ForeignKey("staff.id"), nullable=True),
     Column("escalated_at", UTCDateTime, nullable=True, comment="when the second lead was told"),
     Index("ix_alerts_enrolment_id", "enrolment_id"),
+)
+
+voice_clips = Table(
+    "voice_clips",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "text_key",
+        String(64),
+        nullable=False,
+        comment="which text is read: welcome, item.<item id> or option.<answer value>",
+    ),
+    Column("language", String(8), nullable=False, comment="the language it is read in"),
+    Column("audio", LargeBinary, nullable=False, comment="the OGG/Opus recording itself"),
+    Column("duration", Integer, nullable=False, comment="seconds, as recorded"),
+    Column(
+        "file_id",
+        String(255),
+        nullable=True,
+        comment="Telegram's id of the uploaded clip, for sending; re-uploaded when refused",
+    ),
+    Column("recorded_by", ForeignKey("staff.id"), nullable=True, comment="who recorded it"),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("text_key", "language"),
+)
+
+voice_drafts = Table(
+    "voice_drafts",
+    metadata,
+    Column("staff_id", ForeignKey("staff.id"), primary_key=True),
+    Column("text_key", String(64), nullable=False, comment="the text being recorded"),
+    Column("language", String(8), nullable=False, comment="the language it is recorded in"),
+    Column("audio", LargeBinary, nullable=True, comment="the take waiting for keep or redo"),
+    Column("duration", Integer, nullable=True),
+    Column("file_id", String(255), nullable=True, comment="Telegram's id of the take"),
+    Column("started_at", UTCDateTime, nullable=False),
 )

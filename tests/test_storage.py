@@ -52,7 +52,7 @@ async def enrol(conn: AsyncConnection, chat_id: int = 1001, label: str = "AB") -
 
 async def test_migrations_create_exactly_the_schema(db: Database) -> None:
     async with db.read() as conn:
-        assert await current_revision(conn) == "0004"
+        assert await current_revision(conn) == "0011"
 
         def differences(sync: Connection) -> list[object]:
             context = MigrationContext.configure(sync, opts={"compare_type": True})
