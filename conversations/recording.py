@@ -200,7 +200,7 @@ async def on_recording(update: Update, context: Context) -> None:
             ]
         ]
     )
-    caption = t.pgettext("staff", "This is how it sounds ({what}, {language}). Keep it?").format(
+    caption = t.pgettext("staff", "This is how it sounds: {what}, {language}. Keep it?").format(
         what=what, language=language_name(draft.language)
     )
     played = await send_voice(
