@@ -18,7 +18,7 @@ from conversations import buttons
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press
-from conversations.voiceclips import WELCOME, item_key, option_key
+from conversations.voiceclips import WELCOME, option_key
 from core.i18n import Translator
 from storage import checkins, enrolments, voice
 from storage.voice import Clip
@@ -116,4 +116,3 @@ async def on_listen(update: Update, context: Context) -> None:
     for clip in clips:
         if not await play(rt, context.bot, press.chat_id, clip):
             break
-

@@ -30,7 +30,9 @@ def _crc(data: bytes) -> int:
 
 def _page(payload: bytes, *, granule: int, sequence: int, flags: int, serial: int = 7) -> bytes:
     segments = [255] * (len(payload) // 255) + [len(payload) % 255]
-    header = struct.pack("<4sBBqIIIB", b"OggS", 0, flags, granule, serial, sequence, 0, len(segments))
+    header = struct.pack(
+        "<4sBBqIIIB", b"OggS", 0, flags, granule, serial, sequence, 0, len(segments)
+    )
     page = header + bytes(segments) + payload
     checksum = _crc(page)
     return page[:22] + struct.pack("<I", checksum) + page[26:]
