@@ -17,6 +17,7 @@ from conversations.commands import (
     ADMIN,
     KEY_WORKER,
     ROLES,
+    VOICE,
     menu,
     staff_help,
     young_person_help,
@@ -62,7 +63,12 @@ def test_a_bad_schedule_file_is_one_line_naming_the_setting(
 # --- the command table -----------------------------------------------------------------------
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-WHO = {"key workers": {KEY_WORKER}, "all staff": set(ROLES), "admins": {ADMIN}}
+WHO = {
+    "key workers": {KEY_WORKER},
+    "all staff": set(ROLES),
+    "admins": {ADMIN},
+    "admins and voice staff": {ADMIN, VOICE},
+}
 
 
 def _readme_commands() -> tuple[set[str], dict[str, set[str]]]:
