@@ -11,9 +11,12 @@
 - ``POST /api/clock``: ``{"step": "day" | "week" | "month" | "next"}``
 - ``GET /api/events``: Server-Sent Events, one JSON object per change
 - ``GET /api/photos/{chat_id}/{message_id}``: a photo the bot sent
+- ``GET /api/voices/{chat_id}/{message_id}``: a voice message the bot sent (OGG/Opus)
 - ``GET /api/violations``: the requests Telegram would have refused
 - ``GET /api/languages``: every language and its catalogue's completeness
 - ``GET /api/review/{code}``: the language review of one language
+- ``GET /api/voice/{code}``: the texts that can be read aloud in a language, with or without a clip
+- ``POST /api/voice/{code}``: ``{"key": "item.power", "audio": <base64 OGG/Opus>}``, upload a clip
 
 POSTs must be JSON and every request must name this server in its ``Host`` header, so another
 web site open in the same browser cannot drive the playground.
@@ -29,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.playground import review
+from bot.playground import review, voice
 from bot.playground.core import HOST, PlaygroundEngine, PlaygroundError
 from bot.playground.demo import DEMO_STAFF
 from bot.playground.timeline import chat_timeline, command_menu
@@ -52,7 +55,8 @@ PING_SECONDS = 15.0
 
 def make_app(pg: Playground) -> web.Application:
     """The page's aiohttp application."""
-    app = web.Application(middlewares=[_guard], client_max_size=64 * 1024)
+    # Large enough for a voice clip (1 MB) in base64; everything else is far smaller.
+    app = web.Application(middlewares=[_guard], client_max_size=2 * 1024 * 1024)
     app[KEY] = pg
     get, post = app.router.add_get, app.router.add_post
     get("/", _index)
@@ -66,9 +70,12 @@ def make_app(pg: Playground) -> web.Application:
     post("/api/clock", _clock)
     get("/api/events", _events)
     get("/api/photos/{chat_id}/{message_id}", _photo)
+    get("/api/voices/{chat_id}/{message_id}", _voice_message)
     get("/api/violations", _violations)
     get("/api/languages", _languages)
     get("/api/review/{code}", _review)
+    get("/api/voice/{code}", _voice)
+    post("/api/voice/{code}", _upload_voice)
     return app
 
 
@@ -188,6 +195,15 @@ async def _photo(request: web.Request) -> web.StreamResponse:
     return web.Response(body=message.photo, content_type=kind or "image/png")
 
 
+async def _voice_message(request: web.Request) -> web.StreamResponse:
+    pg = request.app[KEY]
+    chat_id, message_id = int(request.match_info["chat_id"]), int(request.match_info["message_id"])
+    message: BotMessage | None = pg.api.state.find_message(chat_id, message_id)
+    if message is None or message.voice is None:
+        raise web.HTTPNotFound
+    return web.Response(body=message.voice, content_type="audio/ogg")
+
+
 # ---- live updates --------------------------------------------------------------------------
 async def _events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: one ``data:`` line of JSON per change, a comment line as keep-alive."""
@@ -231,3 +247,22 @@ async def _review(request: web.Request) -> web.Response:
         code, settings.locales_dir, pg.rt.questionnaires, settings.locales_override_dir
     )
     return _ok(**data)
+
+
+# ---- voice clips ---------------------------------------------------------------------------
+def _language(request: web.Request) -> str:
+    code = request.match_info["code"]
+    if code not in request.app[KEY].rt.catalogues.codes:
+        raise web.HTTPNotFound
+    return code
+
+
+async def _voice(request: web.Request) -> web.Response:
+    return _ok(**await voice.clips(request.app[KEY].rt, _language(request)))
+
+
+async def _upload_voice(request: web.Request) -> web.Response:
+    code = _language(request)
+    body = await _body(request)
+    saved = await voice.upload(request.app[KEY].rt, code, str(body["key"]), str(body["audio"]))
+    return _ok(**saved)
