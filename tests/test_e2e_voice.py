@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
 from sqlalchemy import text
 
+from bot.cli import main
 from conversations import buttons
+from conversations.retention import run_retention
 from local_bot_api.models import BotMessage
+from storage import voice
+from storage.db import Database
 from tests.people import add_staff, enrolled, invite, statement
 from tests.voice_files import MP3, ogg_opus, ogg_vorbis
-from tests.world import World
+from tests.world import START, World
 
 YP = 1001
 KW = 900101
@@ -221,3 +231,52 @@ async def test_forgetme_never_touches_clips(world: World) -> None:
     ask = (await world.say(YP, "/forgetme"))[-1]
     await world.press(YP, "Delete everything", ask)
     assert await rows(world, "SELECT count(*) FROM voice_clips") == [(1,)]
+
+
+async def test_retention_never_touches_clips(world: World) -> None:
+    await add_staff(world, ADMIN, role="admin", name="Ada", team="Office")
+    clip = ogg_opus(2.0)
+    await record(world, ADMIN, "/record en 2", clip)
+    await enrolled(world)
+    ask = (await world.say(KW, "/exit AB"))[-1]
+    await world.press(KW, "Yes, support has ended", ask)
+    world.clock.advance(timedelta(days=400))
+    assert world.rt is not None
+    removed = await run_retention(world.rt, force=True)
+    assert removed is not None
+    assert await rows(world, "SELECT status FROM enrolments") == [("forgotten",)]
+    assert await rows(world, "SELECT text_key, audio FROM voice_clips") == [("item.power", clip)]
+
+
+def test_checkin_bot_languages_shows_voice_coverage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+
+    async def two_farsi_clips() -> None:
+        db = Database(url)
+        await db.migrate()
+        async with db.transaction() as conn:
+            for key in ("welcome", "item.power"):
+                await voice.save_clip(
+                    conn,
+                    text_key=key,
+                    language="fa",
+                    audio=ogg_opus(2.0),
+                    duration=2,
+                    file_id=None,
+                    recorded_by=None,
+                    now=START,
+                )
+        await db.close()
+
+    asyncio.run(two_farsi_clips())
+    monkeypatch.setenv("CHECKIN_DATABASE_URL", url)
+    assert main(["languages"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "voice" in lines["code"].split()
+    columns = re.compile(r"(\d+)/(\d+)\s+(\d+)\s+(\d+/\d+)")
+    voice_of = {code: m[4] for code, line in lines.items() if (m := columns.search(line))}
+    assert voice_of["fa"] == "2/14"
+    assert voice_of["en"] == "0/14"
+    assert len(voice_of) == 13
