@@ -19,7 +19,8 @@ install: $(STAMP)
 
 # GNU gettext (msgfmt --check, for the catalogue tests) and Debian's chromium (for the
 # playground's browser test, driven by Playwright at /usr/bin/chromium) and PostgreSQL's server
-# (the tests start a throwaway one; see tests/postgres.py). Installed only when missing.
+# (the tests start a throwaway one; see tests/postgres.py), and the Noto fonts that draw the digest
+# chart in Arabic script and Ethiopic (fonts-noto-core). Installed only when missing.
 $(SYSTEM_STAMP): $(STAMP)
 	@command -v msgfmt >/dev/null 2>&1 || { \
 	  echo "installing gettext (msgfmt) with apt-get"; \
@@ -33,6 +34,9 @@ $(SYSTEM_STAMP): $(STAMP)
 	  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    -o Dpkg::Options::=--force-confold postgresql) >/dev/null; }
+	@test -f /usr/share/fonts/truetype/noto/NotoSansEthiopic-Regular.ttf || { \
+	  echo "installing the Noto fonts (the digest chart in Arabic script and Ethiopic) with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core) >/dev/null; }
 	touch $(SYSTEM_STAMP)
 
 system: $(SYSTEM_STAMP)

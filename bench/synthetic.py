@@ -158,8 +158,8 @@ async def main() -> None:
         settings = load_settings(database_url=url, bot_username="checkin_test_bot")
         rt = build_runtime(settings, clock=ManualClock(NOW))
         t = rt.translator("en")
-        service = await compose(rt, Scope.service(), t, NOW)
-        north = await compose(rt, Scope.of_team("North"), t, NOW)
+        service = await compose(rt, Scope.service(), t, NOW, reader="bench")
+        north = await compose(rt, Scope.of_team("North"), t, NOW, reader="bench")
         await rt.db.close()
     text = "\n\n".join(
         (

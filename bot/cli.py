@@ -27,13 +27,14 @@ from bot.playground import run_playground
 from bot.polling import serve
 from bot.schedule import preview
 from conversations.digest import Scope
-from conversations.export import aggregate_rows, answer_rows
+from conversations.digest_text import plain
+from conversations.export import aggregate_rows, answer_rows, quarters
 from conversations.reports import compose, describe_scope
 from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, staff, voice
+from storage import audit, digests, ledger, staff, voice
 from storage.invites import new_token
 from storage.staff import ROLES as STAFF_ROLES
 
@@ -223,14 +224,16 @@ async def digest(args: argparse.Namespace, settings: Settings) -> int:
         now = rt.clock.now()
         if args.since is not None and args.since >= now:
             raise CheckinError("--since: must be in the past")
-        report = await compose(rt, scope, rt.translator(settings.default_language), now, args.since)
+        report = await compose(
+            rt, scope, rt.translator(settings.default_language), now, args.since, reader="cli"
+        )
         async with rt.db.transaction() as conn:
             await audit.record(
                 conn, actor="cli", action="digest", scope=describe_scope(scope), now=now
             )
     finally:
         await rt.db.close()
-    print(report.text.lstrip("\u200f"))
+    print(plain(report.text).lstrip("\u200f"))
     return 0
 
 
@@ -247,14 +250,20 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
             if admin is None or admin.role != "admin" or not admin.active:
                 raise CheckinError("--rows: needs --admin-id of an active admin (see /staff)")
             actor = f"staff:{admin.id}"
-        async with rt.db.read() as conn:
+        async with rt.db.transaction() as conn:
+            await ledger.lock(conn)
             answers = await digests.answer_records(conn, now)
             teams = await digests.team_names(conn)
             people = await digests.population_records(conn, now - timedelta(days=3650), now)
-        if args.rows:
-            header, rows = answer_rows(answers)
-        else:
-            header, rows = aggregate_rows(answers, people, teams, now, settings.min_group_size)
+            if args.rows:
+                header, rows = answer_rows(answers)
+            else:
+                starts = [w.since for w in quarters(answers, now)]
+                earlier = await ledger.released_since(conn, starts)
+                header, rows, new = aggregate_rows(
+                    answers, people, teams, now, settings.min_group_size, earlier
+                )
+                await ledger.record(conn, new)
         write_csv(args.out, header, rows)
         async with rt.db.transaction() as conn:
             await audit.record(

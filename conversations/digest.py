@@ -49,14 +49,24 @@ from conversations.disclosure import (
     validate_k,
     visible_groups,
 )
-from storage.records import AnswerRecord, CommentRecord, PopulationRecord
+from conversations.publication import (
+    CellKey,
+    Latest,
+    Table,
+    figure_of,
+    latest_answers,
+    publish,
+    released,
+)
+from storage.records import (
+    AnswerRecord,
+    CommentRecord,
+    PopulationRecord,
+    ReleasedCell,
+)
 
 SCALE = (1, 2, 3, 4)
 """Scale values: 4 "Yes, definitely", 3 "Mostly", 2 "Not really", 1 "No"; 3 and 4 are positive."""
-
-CellKey = tuple[str, str]
-"""``(checkpoint, item_id)``."""
-
 
 # ---------------------------------------------------------------------------------------------
 # Records and scope
@@ -138,39 +148,7 @@ def checkpoint_order(name: str) -> tuple[int, int, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Aggregation
-
-
-@dataclass(frozen=True)
-class _Latest:
-    """The answer that counts for one (respondent, checkpoint, item), and when it was first
-    answered with a value (a skip turned into an answer later joins the queue then)."""
-
-    record: AnswerRecord
-    first_at: datetime | None
-
-
-def _latest_answers(answers: Iterable[AnswerRecord], window: Window) -> list[_Latest]:
-    """One answer per (respondent, checkpoint, item) in *window*: the latest; skips included."""
-    latest: dict[tuple[str, str, str], _Latest] = {}
-    for record in answers:
-        if record.answered_at not in window:
-            continue
-        key = (record.respondent, record.checkpoint, record.item_id)
-        seen = latest.get(key)
-        first = record.answered_at if record.value is not None else None
-        if seen is not None:
-            if _order(record) < _order(seen.record):
-                record = seen.record
-            times = [t for t in (first, seen.first_at) if t is not None]
-            first = min(times, default=None)
-        latest[key] = _Latest(record, first)
-    return list(latest.values())
-
-
-def _order(record: AnswerRecord) -> tuple[datetime, int]:
-    """Which of two answers to the same statement is the latest (ties: deterministic)."""
-    return (record.answered_at, record.value or 0)
+# Aggregation (the publication itself: conversations/publication.py)
 
 
 def released_answers(
@@ -178,23 +156,10 @@ def released_answers(
 ) -> list[AnswerRecord]:
     """The answers that may enter figures: one per person and statement, in blocks of *k*.
 
-    For each key worker, checkpoint and statement, the non-skipped answers are ordered by when the
-    young person first answered, and only the first ``n // k * k`` are released.
+    For each key worker, checkpoint and statement, the non-skipped answers are ordered by when
+    their check-in was counted, and only the first ``n // k * k`` are released.
     """
-    return _release(_latest_answers(answers, window), validate_k(k))
-
-
-def _release(latest: Iterable[_Latest], k: int) -> list[AnswerRecord]:
-    groups: dict[tuple[str, str, str, str], list[_Latest]] = defaultdict(list)
-    for entry in latest:
-        r = entry.record
-        if r.value is not None:
-            groups[(r.team, r.key_worker, r.checkpoint, r.item_id)].append(entry)
-    released: list[AnswerRecord] = []
-    for entries in groups.values():
-        entries.sort(key=lambda e: (e.first_at or e.record.answered_at, e.record.respondent))
-        released.extend(e.record for e in entries[: release_count(len(entries), k)])
-    return released
+    return released(latest_answers(answers, window.since, window.until), validate_k(k))
 
 
 def leaf_tallies(released: Iterable[AnswerRecord]) -> dict[CellKey, dict[NodeId, Tally]]:
@@ -210,22 +175,19 @@ def leaf_tallies(released: Iterable[AnswerRecord]) -> dict[CellKey, dict[NodeId,
     }
 
 
-Table = dict[CellKey, dict[NodeId, Shown]]
-"""What every group of the service may show, per cell."""
-
-
-def release_table(answers: Iterable[AnswerRecord], window: Window, k: int = DEFAULT_K) -> Table:
-    """The whole service's publication for *window*: blocks, then :func:`suppress` per cell.
+def release_table(
+    answers: Iterable[AnswerRecord],
+    window: Window,
+    k: int = DEFAULT_K,
+    earlier: Iterable[ReleasedCell] = (),
+) -> Table:
+    """The whole service's publication for *window*, given the *earlier* releases.
 
     *answers* must cover the whole service (not only the caller's scope): figures are decided
     for all groups together so that no digest can be combined with another to reveal a group.
     """
-    return _table(_latest_answers(answers, window), validate_k(k))
-
-
-def _table(latest: Iterable[_Latest], k: int) -> Table:
-    tallies = leaf_tallies(_release(latest, k))
-    return {cell: suppress(leaves, k) for cell, leaves in tallies.items()}
+    latest = latest_answers(answers, window.since, window.until)
+    return publish(latest, window.since, earlier, now=window.until, k=validate_k(k))[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,6 +284,8 @@ class Digest:
     reach: ReachFigures
     comments: tuple[str, ...] | None  # None: fewer than k people shared one
     findings: tuple[Finding, ...]
+    releases: tuple[ReleasedCell, ...] = ()
+    """What the release ledger must record before this digest is shown (new figures only)."""
 
     def cell(self, checkpoint: str, item_id: str, *, previous: bool = False) -> CellFigures | None:
         """The figures for one checkpoint and statement, if there were any answers."""
@@ -344,7 +308,7 @@ def cells_for(table: Table, node: NodeId) -> tuple[CellFigures, ...]:
     return tuple(sorted(found, key=lambda c: (checkpoint_order(c.checkpoint), c.item_id)))
 
 
-def _respondents_of(latest: Iterable[_Latest], node: NodeId) -> int:
+def _respondents_of(latest: Iterable[Latest], node: NodeId) -> int:
     """Distinct young people in *node* with at least one non-skipped answer."""
     return len(
         {
@@ -356,7 +320,7 @@ def _respondents_of(latest: Iterable[_Latest], node: NodeId) -> int:
     )
 
 
-def _resolve(scope: Scope, latest: Iterable[_Latest], k: int) -> tuple[Scope, bool]:
+def _resolve(scope: Scope, latest: Iterable[Latest], k: int) -> tuple[Scope, bool]:
     """The group whose figures the scope sees: a key worker with fewer than *k* respondents
     sees their team's (second value ``True``)."""
     if scope.kind != "key_worker" or _respondents_of(latest, scope.node) >= k:
@@ -489,12 +453,13 @@ class Bar:
     item_id: str
     checkpoint: str
     share: ShareRange | None
+    withheld: bool = False  # hidden to protect answers (else: too few answers yet)
 
 
 def chart_bars(digest: Digest) -> tuple[Bar, ...]:
     """The bars for a chart of positive shares, per statement and checkpoint."""
     cells = sorted(digest.cells, key=lambda c: (c.item_id, checkpoint_order(c.checkpoint)))
-    return tuple(Bar(c.item_id, c.checkpoint, c.share) for c in cells)
+    return tuple(Bar(c.item_id, c.checkpoint, c.share, c.status == "withheld") for c in cells)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,19 +475,34 @@ def build_digest(
     window: Window,
     previous_window: Window | None = None,
     k: int = DEFAULT_K,
+    earlier: Iterable[ReleasedCell] = (),
+    now: datetime | None = None,
+    reader: str = "",
 ) -> Digest:
     """The digest *scope* may see. All records must cover the whole service (see
-    :func:`release_table`); *population* is everyone enrolled during *window*."""
+    :func:`release_table`); *population* is everyone enrolled during *window*; *earlier* are
+    the releases the ledger holds for the windows' starts (figures already shown stay facts).
+    """
     k = validate_k(k)
     answers = list(answers)
     people = list(population)
-    latest = _latest_answers(answers, window)
+    earlier = list(earlier)
+    now = now or window.until
+    latest = latest_answers(answers, window.since, window.until)
     group, fallback = _resolve(scope, latest, k)
     node = group.node
-    cells = cells_for(_table(latest, k), node)
+    table, new = publish(latest, window.since, earlier, now=now, reader=reader, k=k)
+    cells = cells_for(table, node)
     previous: tuple[CellFigures, ...] = ()
     if previous_window is not None:
-        previous = cells_for(_table(_latest_answers(answers, previous_window), k), node)
+        before = latest_answers(answers, previous_window.since, previous_window.until)
+        old_table, old_new = publish(
+            before, previous_window.since, earlier, now=now, reader=reader, k=k
+        )
+        previous = cells_for(old_table, node)
+        new += old_new
+    response = response_figures(people, answers, window, node, k)
+    reach = reach_figures(people, node, k)
     return Digest(
         scope=scope,
         group=group,
@@ -532,8 +512,31 @@ def build_digest(
         previous_window=previous_window,
         cells=cells,
         previous_cells=previous,
-        response=response_figures(people, answers, window, node, k),
-        reach=reach_figures(people, node, k),
+        response=response,
+        reach=reach,
         comments=shared_comments(comments, window, node, k),
         findings=find_findings(cells, previous),
+        releases=(*new, *_taking_part(response, reach, window.since, node, now, reader)),
     )
+
+
+def _taking_part(
+    response: Iterable[ResponseFigures],
+    reach: ReachFigures,
+    since: datetime,
+    node: NodeId,
+    now: datetime,
+    reader: str,
+) -> list[ReleasedCell]:
+    """The ledger's record of the taking-part figures this digest shows."""
+    found = []
+    for r in response:
+        shown = Shown(r.status, r.prompted, r.answered)
+        figure = figure_of(node, shown)
+        found.append(ReleasedCell(since, "response", r.checkpoint, "", now, reader, (), (figure,)))
+    if reach.young_people:
+        shown = Shown(reach.status, reach.young_people, reach.unreachable)
+        found.append(
+            ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))
+        )
+    return found

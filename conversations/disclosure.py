@@ -55,7 +55,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 DEFAULT_K = 5
 MIN_K = 3
@@ -214,9 +214,12 @@ def children_of(nodes: Iterable[NodeId]) -> dict[NodeId, list[NodeId]]:
 
 Bounds = dict[tuple[NodeId, str], tuple[int, int]]
 Relation = tuple[tuple[NodeId, str], Sequence[tuple[NodeId, str]]]
+Key = TypeVar("Key")
 
 
-def propagate(bounds: Bounds, relations: Sequence[Relation]) -> Bounds:
+def propagate(
+    bounds: Mapping[Key, tuple[int, int]], relations: Sequence[tuple[Key, Sequence[Key]]]
+) -> dict[Key, tuple[int, int]]:
     """Tighten integer bounds under ``total == sum(parts)`` relations until nothing changes.
 
     This is what a reader can deduce from published intervals; it is exact on the tree-shaped

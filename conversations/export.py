@@ -7,17 +7,20 @@ respondents are the random pseudonyms storage keeps for this purpose.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from conversations.digest import (
+    CellFigures,
     Scope,
     Window,
     build_digest,
     checkpoint_order,
+    quarter_windows,
 )
-from storage.records import AnswerRecord, PopulationRecord
+from storage.records import AnswerRecord, PopulationRecord, ReleasedCell
 
 AGGREGATE_HEADER = [
+    "quarter",
     "scope",
     "checkpoint",
     "item_id",
@@ -37,7 +40,20 @@ AGGREGATE_HEADER = [
     "no_high",
 ]
 ROWS_HEADER = ["respondent", "team", "key_worker", "checkpoint", "item_id", "value", "answered_on"]
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def quarters(answers: Iterable[AnswerRecord], now: datetime) -> list[Window]:
+    """Every calendar quarter from the first answer to now (the last one so far)."""
+    times = [a.answered_at for a in answers]
+    if not times:
+        return []
+    found: list[Window] = []
+    current = quarter_windows(now + timedelta(microseconds=1))[0]
+    while True:
+        found.append(current)
+        if current.since <= min(times):
+            return found[::-1]
+        current = quarter_windows(current.since)[1]
 
 
 def aggregate_rows(
@@ -46,35 +62,56 @@ def aggregate_rows(
     teams: Iterable[str],
     now: datetime,
     k: int,
-) -> tuple[list[str], list[list[object]]]:
-    """Figures for the service and each team over all time, under the digests' suppression."""
-    window = Window(EPOCH, now + timedelta(seconds=1))
+    earlier: Sequence[ReleasedCell] = (),
+) -> tuple[list[str], list[list[object]], list[ReleasedCell]]:
+    """Figures for the service and each team, per calendar quarter, exactly as the digests
+    publish them (the same release ledger); and the new releases to record first."""
     rows: list[list[object]] = []
     scopes = [Scope.service(), *(Scope.of_team(team) for team in sorted(teams))]
-    for scope in scopes:
-        digest = build_digest(scope, answers, people, (), window=window, k=k)
-        if digest.group != scope:
-            continue  # too few respondents for this team to be shown on its own
-        name = "service" if scope.kind == "service" else f"team:{scope.team}"
-        cells = sorted(digest.cells, key=lambda c: (checkpoint_order(c.checkpoint), c.item_id))
-        for cell in cells:
-            row: list[object] = [
-                name,
-                cell.checkpoint,
-                cell.item_id,
-                cell.status,
-                cell.respondents or "",
-            ]
-            if cell.positive is not None and cell.share is not None:
-                row += [cell.positive.lo, cell.positive.hi, cell.share.low, cell.share.high]
-            else:
-                row += ["", "", "", ""]
-            ranges = dict(cell.distribution or ())
-            for value in (4, 3, 2, 1):
-                found = ranges.get(value)
-                row += [found.lo, found.hi] if found is not None else ["", ""]
-            rows.append(row)
-    return AGGREGATE_HEADER, rows
+    new: list[ReleasedCell] = []
+    for window in quarters(answers, now):
+        for index, scope in enumerate(scopes):
+            digest = build_digest(
+                scope,
+                answers,
+                people,
+                (),
+                window=window,
+                k=k,
+                earlier=earlier,
+                now=now,
+                reader="export",
+            )
+            if index == 0:
+                new += [r for r in digest.releases if r.kind == "answers"]
+            if digest.group != scope:
+                continue  # too few respondents for this team to be shown on its own
+            rows += _cell_rows(window, scope, digest.cells)
+    return AGGREGATE_HEADER, rows, new
+
+
+def _cell_rows(window: Window, scope: Scope, cells: Iterable[CellFigures]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    name = "service" if scope.kind == "service" else f"team:{scope.team}"
+    for cell in sorted(cells, key=lambda c: (checkpoint_order(c.checkpoint), c.item_id)):
+        row: list[object] = [
+            window.since.date().isoformat(),
+            name,
+            cell.checkpoint,
+            cell.item_id,
+            cell.status,
+            cell.respondents or "",
+        ]
+        if cell.positive is not None and cell.share is not None:
+            row += [cell.positive.lo, cell.positive.hi, cell.share.low, cell.share.high]
+        else:
+            row += ["", "", "", ""]
+        ranges = dict(cell.distribution or ())
+        for value in (4, 3, 2, 1):
+            found = ranges.get(value)
+            row += [found.lo, found.hi] if found is not None else ["", ""]
+        rows.append(row)
+    return rows
 
 
 def answer_rows(answers: Iterable[AnswerRecord]) -> tuple[list[str], list[list[object]]]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ExtBot
 
-from conversations.chart import DRAWABLE, draw_chart
+from conversations.chart import ChartWords, draw_chart
 from conversations.digest import (
     Digest,
     Scope,
@@ -29,7 +29,7 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, staff
+from storage import audit, digests, ledger, staff
 from storage.digests import NO_TEAM
 from storage.records import StaffMember
 
@@ -62,52 +62,75 @@ def scope_of(member: StaffMember) -> Scope:
     return Scope.service()
 
 
-def windows(now: datetime, since: datetime | None) -> tuple[Window, Window | None]:
-    """This quarter so far and the one before; or from ``since`` to now, against the period
-    of the same length before it."""
+def windows(now: datetime, since: datetime | None) -> tuple[Window, Window]:
+    """This quarter so far and the one before; or the quarter that holds ``since`` (up to now),
+    and the one before it. Figures are released per calendar quarter (see the release ledger)."""
     if since is None:
         return quarter_windows(now)
-    return Window(since, now), Window(since - (now - since), since)
+    current, previous = quarter_windows(since)
+    whole = quarter_windows(current.since + timedelta(days=100))[1]
+    return Window(whole.since, min(whole.until, now)), previous
 
 
 async def compose(
-    rt: Runtime, scope: Scope, t: Translator, now: datetime, since: datetime | None = None
+    rt: Runtime,
+    scope: Scope,
+    t: Translator,
+    now: datetime,
+    since: datetime | None = None,
+    *,
+    reader: str,
 ) -> Report:
-    """Build and render the digest for ``scope`` at ``now``."""
+    """Build and render the digest for ``scope`` at ``now``, recording in the release ledger
+    every figure it shows for the first time (decided and recorded under one lock)."""
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
-    async with rt.db.read() as conn:
-        earliest = previous.since if previous is not None else window.since
-        answers = await digests.answer_records(conn, window.until, since=earliest)
+    async with rt.db.transaction() as conn:
+        await ledger.lock(conn)
+        answers = await digests.answer_records(conn, window.until, since=previous.since)
         people = await digests.population_records(conn, window.since, window.until)
         comments = await digests.comment_records(conn, window.until)
-    digest = build_digest(
-        scope,
-        answers,
-        people,
-        comments,
-        window=window,
-        previous_window=previous,
-        k=rt.settings.min_group_size,
-    )
+        earlier = await ledger.released_since(conn, [previous.since, window.since])
+        digest = build_digest(
+            scope,
+            answers,
+            people,
+            comments,
+            window=window,
+            previous_window=previous,
+            k=rt.settings.min_group_size,
+            earlier=earlier,
+            now=now,
+            reader=reader,
+        )
+        await ledger.record(conn, digest.releases)
     q = rt.questionnaire
     names = {item.id: t.pgettext(q.context(item.id), item.short) for item in q.items}
     text = t.message(render_text(digest, t, names))
     bars = chart_bars(digest)
     chart = None
     if any(bar.share is not None for bar in bars):
-        chart_t = t if t.code in DRAWABLE else rt.translator("en")
-        names = {i.id: chart_t.pgettext(q.context(i.id), i.short) for i in q.items}
         checkpoints = {
-            c.checkpoint: checkpoint_name(chart_t, c.checkpoint, staff=True) for c in digest.cells
+            c.checkpoint: checkpoint_name(t, c.checkpoint, staff=True) for c in digest.cells
         }
         chart = draw_chart(
             bars,
             names,
             checkpoints,
-            title=chart_t.pgettext(
-                "staff", "Share answering positively, by statement and check-in"
+            ChartWords(
+                title=t.pgettext("staff", "Share answering positively, by statement and check-in"),
+                axis=t.pgettext(
+                    "staff", "Young people who answered “Mostly” or “Yes, definitely” (%)"
+                ),
+                legend=t.pgettext(
+                    "staff",
+                    "Colour: check-in. Dark bar: at least this share; light part: it may be up"
+                    " to here (figures are ranges). “hidden”: not shown, so that no one's answers"
+                    " can be worked out.",
+                ),
+                hidden=t.pgettext("staff", "hidden"),
+                too_few=t.pgettext("staff", "too few answers yet"),
             ),
-            hidden=chart_t.pgettext("staff", "hidden"),
+            language=t.code,
         )
     return Report(digest, text, chart)
 
@@ -116,8 +139,8 @@ async def deliver(rt: Runtime, bot: ExtBot[None], member: StaffMember, report: R
     """Send a rendered digest (text, then chart) to a staff member."""
     assert member.chat_id is not None
     t = rt.translator(member.language)
-    for part in report.parts():
-        await send(bot, member.chat_id, t.message(part))  # every part opens in its direction
+    for part in report.parts():  # every part opens in its direction
+        await send(bot, member.chat_id, t.message(part), parse_mode="HTML")
     if report.chart is not None:
         await bot.send_photo(
             member.chat_id, report.chart, caption=t.message(t.pgettext("staff", "Chart"))
@@ -153,7 +176,7 @@ async def digest_command(
             return
         scope = Scope.of_team(name)
     now = rt.clock.now()
-    report = await compose(rt, scope, t, now)
+    report = await compose(rt, scope, t, now, reader=f"staff:{member.id}")
     async with rt.db.transaction() as conn:
         await audit.record(
             conn,
@@ -264,7 +287,7 @@ async def send_scheduled(rt: Runtime, bot: ExtBot[None]) -> int:
                     now=now,
                 )
             t = rt.translator(member.language)
-            report = await compose(rt, scope_of(member), t, now)
+            report = await compose(rt, scope_of(member), t, now, reader=f"staff:{staff_id}")
             await deliver(rt, bot, member, report)
             sent += 1
     if sent:

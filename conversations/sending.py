@@ -25,10 +25,11 @@ async def send(
     chat_id: int,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
+    parse_mode: str | None = None,
 ) -> Message | None:
     """Send a message; log (without text or ids) and return None if Telegram refuses it."""
     try:
-        return await bot.send_message(chat_id, text, reply_markup=markup)
+        return await bot.send_message(chat_id, text, reply_markup=markup, parse_mode=parse_mode)
     except Forbidden:
         log.info("a chat could not be reached (blocked or left)")
     except TelegramError as exc:

@@ -31,6 +31,7 @@ async def answer_records(
             answers.c.item_id,
             answers.c.value,
             answers.c.answered_at,
+            checkins.c.finished_at,
         )
         .select_from(
             answers.join(checkins, answers.c.checkin_id == checkins.c.id)
@@ -43,8 +44,8 @@ async def answer_records(
         query = query.where(answers.c.answered_at >= since)
     result = await conn.execute(query)
     return [
-        AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at)
-        for pseudonym, team, worker, checkpoint, item, value, at in result
+        AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at, counted)
+        for pseudonym, team, worker, checkpoint, item, value, at, counted in result
     ]
 
 

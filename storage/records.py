@@ -86,6 +86,9 @@ class AnswerRecord:
     item_id: str
     value: int | None
     answered_at: datetime  # aware, UTC
+    counted_at: datetime | None = (
+        None  # when its check-in was finished or closed (None: answered_at)
+    )
 
     def __post_init__(self) -> None:
         if self.value is not None and self.value not in (1, 2, 3, 4):
@@ -113,3 +116,48 @@ class CommentRecord:
     text: str
     shared: bool
     written_at: datetime | None = None  # when given: window filter and block order
+
+
+# The release ledger (storage/ledger.py): every figure shown to anyone, with its group and window.
+
+
+@dataclass(frozen=True)
+class ReleasedBlock:
+    """Where one release stopped counting one key worker's young people: the last one counted
+    (``through_at``, ``through_id``: when their check-in was counted, and their pseudonym), and
+    how many were counted."""
+
+    team: str
+    key_worker: str
+    through_at: datetime | None
+    through_id: str | None
+    size: int
+
+
+@dataclass(frozen=True)
+class ReleasedFigure:
+    """What one release showed for one group (``team``/``key_worker`` ``None`` above them):
+    its size, and bands (``None``: not shown) for positive answers and each scale value."""
+
+    team: str | None
+    key_worker: str | None
+    status: str
+    size: int
+    positive: tuple[int, int] | None
+    distribution: tuple[tuple[int, int], ...] | None  # values 1..4
+
+
+@dataclass(frozen=True)
+class ReleasedCell:
+    """One release of one cell: a statement at a checkpoint (``kind`` ``answers``), or a
+    taking-part figure (``response``: checkpoint; ``reach``), for the window starting at
+    ``since``."""
+
+    since: datetime
+    kind: str
+    checkpoint: str
+    item_id: str
+    released_at: datetime
+    reader: str
+    blocks: tuple[ReleasedBlock, ...]
+    figures: tuple[ReleasedFigure, ...]

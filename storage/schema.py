@@ -286,3 +286,44 @@ voice_drafts = Table(
     Column("file_id", String(255), nullable=True, comment="Telegram's id of the take"),
     Column("started_at", UTCDateTime, nullable=False),
 )
+
+# Added by migration 0007: the release ledger, every figure shown to anyone (storage/ledger.py).
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("since", UTCDateTime, nullable=False, comment="start of the window (a quarter)"),
+    Column("kind", String(16), nullable=False, comment="answers, response or reach"),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False, comment="empty for taking part"),
+    Column("released_at", UTCDateTime, nullable=False),
+    Column("reader", String(64), nullable=False, comment="staff:<id>, cli or export"),
+    Index("ix_releases_since_kind", "since", "kind"),
+)
+
+release_blocks = Table(
+    "release_blocks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("release_id", ForeignKey("releases.id", ondelete="CASCADE"), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("key_worker", String(32), nullable=False),
+    Column("through_at", UTCDateTime, nullable=True, comment="last counted: when"),
+    Column("through_id", String(64), nullable=True, comment="last counted: pseudonym"),
+    Column("size", Integer, nullable=False, comment="how many were counted"),
+    Index("ix_release_blocks_release_id", "release_id"),
+)
+
+release_figures = Table(
+    "release_figures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("release_id", ForeignKey("releases.id", ondelete="CASCADE"), nullable=False),
+    Column("team", String(200), nullable=True, comment="NULL: the whole service"),
+    Column("key_worker", String(32), nullable=True, comment="NULL: a team or more"),
+    Column("status", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("positive", String(24), nullable=True, comment="lo-hi; NULL: not shown"),
+    Column("distribution", String(96), nullable=True, comment="lo-hi of 1..4; NULL: not shown"),
+    Index("ix_release_figures_release_id", "release_id"),
+)

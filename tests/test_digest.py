@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from conversations.digest import (
     Finding,
     Scope,
     ShareRange,
-    Table,
     Window,
     build_digest,
     chart_bars,
@@ -33,7 +32,7 @@ from conversations.digest import (
     released_answers,
     shared_comments,
 )
-from conversations.digest_text import render_text
+from conversations.digest_text import plain, render_text
 from conversations.disclosure import (
     CountRange,
     DisclosureError,
@@ -54,6 +53,7 @@ from conversations.disclosure import (
     violations,
     visible_groups,
 )
+from conversations.publication import Table
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
 
 BASE = datetime(2025, 4, 1, tzinfo=UTC)
@@ -106,8 +106,17 @@ class Echo:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return f"«{singular if n == 1 else plural}»"
 
+    def pgettext(self, context: str, message: str) -> str:
+        return self.gettext(message)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.ngettext(singular, plural, n)
+
     def isolate(self, value: object) -> str:
         return str(value)
+
+    def date(self, value: date | datetime) -> str:
+        return value.isoformat()
 
 
 class English:
@@ -117,8 +126,22 @@ class English:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
 
+    def pgettext(self, context: str, message: str) -> str:
+        return message
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.ngettext(singular, plural, n)
+
     def isolate(self, value: object) -> str:
         return str(value)
+
+    def date(self, value: date | datetime) -> str:
+        return value.strftime("%d %b %Y")
+
+
+def words(d: Digest, items: Mapping[str, str] = ITEMS, t: Any = None) -> str:
+    """The digest as a reader sees it (Telegram shows the HTML without its tags)."""
+    return plain(render_text(d, t or English(), items))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +186,7 @@ def test_unanimous_group_is_shown_as_a_range_not_all() -> None:
     assert cell.share == ShareRange(0, 40)
     assert cell.distribution is not None
     assert dict(cell.distribution)[1] == CountRange(5, 10)  # "No": 5 to 10 of 10, not "all 10"
-    text = render_text(d, English(), ITEMS)
+    text = words(d)
     assert "0–40%" in text
     assert "10 of 10" not in text
 
@@ -204,7 +227,7 @@ def test_answers_outside_the_window_are_ignored() -> None:
 def test_group_smaller_than_k_shows_nothing() -> None:
     d = digest_of(answers_for([4, 4, 1, 1]))
     assert d.cell(THREE_MONTHS, "turn_to") is None  # nothing released at all
-    assert "turn_to" not in render_text(d, English(), {})
+    assert "turn_to" not in words(d, {})
 
 
 def test_group_of_exactly_k_shows_only_its_size() -> None:
@@ -221,7 +244,7 @@ def test_key_worker_with_fewer_than_k_respondents_sees_team_figures() -> None:
     cell = d.cell(THREE_MONTHS, "turn_to")
     assert cell is not None
     assert cell.respondents == 10
-    assert "your team's figures" in render_text(d, English(), ITEMS)
+    assert "your team's figures" in words(d)
 
 
 def test_key_worker_with_k_respondents_sees_their_own() -> None:
@@ -390,7 +413,7 @@ def test_finding_fewer_at_exit_than_at_three_months() -> None:
     d = digest_of(_contrast([4] * 15, [1] * 15))
     first = d.findings[0]
     assert (first.kind, first.item_id, first.direction) == ("exit_vs_3_months", "turn_to", "fewer")
-    text = render_text(d, English(), ITEMS)
+    text = words(d)
     sentence = "Fewer young people answered positively about “can turn to key worker” at exit"
     assert sentence in text
     assert text.index(sentence) < text.index("The numbers")  # plain language first
@@ -418,7 +441,7 @@ def test_finding_against_previous_period() -> None:
         )
         in d.findings
     )
-    assert "than in the previous period" in render_text(d, English(), ITEMS)
+    assert "than in the previous period" in words(d)
 
 
 def test_chart_bars_are_none_where_not_shown() -> None:
@@ -435,7 +458,7 @@ def test_render_text_goes_through_the_translator() -> None:
     ]
     records = _contrast([4] * 15, [1] * 15)
     d = build_digest(Scope.of_team("t1"), records, people, _comments(5), window=WINDOW)
-    text = render_text(d, Echo(), ITEMS)
+    text = words(d, ITEMS, Echo())
     for line in text.splitlines():
         if line:
             assert line.lstrip("- ").startswith("«"), line
@@ -452,9 +475,14 @@ def test_render_text_response_and_reach() -> None:
     assert d.response[0].prompted == 12
     assert d.response[0].answered == CountRange(5, 12)
     assert d.reach.unreachable == CountRange(0, 4)
-    text = render_text(d, English(), ITEMS)
+    text = words(d)
     assert "5–12 of the 12 young people asked answered" in text
-    assert "0–4 of 12 young people can no longer be reached" in text
+    # a band that starts at 0 is worded so that it does not alarm (issue 12)
+    assert "Can no longer be reached: fewer than 5 of 12 young people, possibly none." in text
+    assert "0–4 of 12" not in text
+    many = [PopulationRecord(f"q{i}", "t1", "a", i >= 6, frozenset()) for i in range(12)]
+    d = build_digest(Scope.of_team("t1"), [], many, [], window=WINDOW)
+    assert "5–12 of 12 young people can no longer be reached" in words(d)
 
 
 def test_every_message_can_be_extracted_by_babel() -> None:
@@ -620,8 +648,8 @@ def _joint_disclosures(
         for node in trees["1"]:
             for fig in ("N", "P", "Q", "n1", "n2", "n3", "n4"):
                 relations.append((("2", node, fig), [("1", node, fig), ("d", node, fig)]))
-        derived = propagate(bounds, relations)  # type: ignore[arg-type]
-        for (tag, node, fig), (lo, hi) in derived.items():  # type: ignore[misc]
+        derived = propagate(bounds, relations)
+        for (tag, node, fig), (lo, hi) in derived.items():
             if fig in ("P", "Q") and _certain(lo, hi, trees[tag][node].total, k):
                 found.append((cell, tag, node, fig, lo, hi))
     return found

@@ -33,6 +33,8 @@ PURE = (
     "conversations.digest_text",
     "conversations.disclosure",
     "conversations.export",
+    "conversations.ledger",
+    "conversations.publication",
     "conversations.questionnaire",
     "conversations.safeguarding",
     "conversations.wording",

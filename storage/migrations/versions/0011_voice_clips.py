@@ -1,7 +1,7 @@
 """Voice prompts: recorded clips of the texts, per language, and recordings in progress.
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from storage.schema import UTCDateTime
 
 revision = "0011"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
