@@ -37,6 +37,7 @@ from conversations import (
     reports,
     staff,
     texts,
+    updates,
     voice,
 )
 from conversations.checkpoints import ScheduleConfig, ScheduleError, load_schedule
@@ -128,6 +129,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         (alerts.on_acknowledge, (buttons.AckAlert,)),
         (voice.on_listen, (buttons.Listen,)),
         (recording.on_keep, (buttons.KeepTake,)),
+        (updates.on_publish, (buttons.Publish,)),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=buttons.pattern(*kinds)))
     app.add_handler(CallbackQueryHandler(presses.on_stale_button))

@@ -21,10 +21,12 @@ from conversations import (
     recording,
     reports,
     staff,
+    updates,
 )
 from conversations.commands import (
     ADMIN,
     KEY_WORKER,
+    MANAGER,
     ROLES,
     VOICE,
     Command,
@@ -92,6 +94,12 @@ COMMANDS: tuple[Command, ...] = (
         mydata.mydata_command,
         menu=N_("See everything kept about you"),
         help=N_("/mydata: see everything I keep about you"),
+    ),
+    anyone(
+        "updates",
+        updates.updates_command,
+        menu=N_("What your service did with your answers"),
+        help=N_("/updates: what your service did with your answers"),
     ),
     anyone("help", account.help_command, menu=N_("What I can do")),
     anyone(
@@ -174,6 +182,17 @@ COMMANDS: tuple[Command, ...] = (
         ROLES,
         menu=pN_("staff", "Anonymised trends"),
         help=pN_("staff", "/digest: anonymised trends; /digest settings: when you get them"),
+    ),
+    staff_only(
+        "yousaid",
+        updates.yousaid_command,
+        [MANAGER, ADMIN],
+        menu=pN_("staff", "Tell young people what you did"),
+        help=pN_(
+            "staff",
+            "/yousaid: a \u201cyou said, we did\u201d update for your young people (managers: "
+            "your team; admins: the service), previewed before it is sent",
+        ),
     ),
     staff_only("safeguarding", alerts.safeguarding_command, [ADMIN]),
     staff_only(

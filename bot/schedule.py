@@ -40,6 +40,7 @@ from conversations.checkpoints import (
 from conversations.planning import plan_enrolment, zone_of
 from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
+from conversations.updates import deliver_due
 from conversations.wording import checkpoint_name
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt
@@ -65,6 +66,7 @@ class TickReport:
     uncertain: int = 0
     unreachable: int = 0
     retried: int = 0
+    updates: int = 0
 
 
 # --- the tick ---------------------------------------------------------------------------------
@@ -84,10 +86,13 @@ async def tick(rt: Runtime, bot: ExtBot[None]) -> TickReport:
         async with rt.db.transaction() as conn:
             batch = await prompts.claim(conn, now=now, lease=LEASE, limit=BATCH, worker=WORKER)
         if not batch:
-            return report
+            break
         results = await asyncio.gather(*(one(p) for p in batch))
         if any(isinstance(r, RetryAfter) for r in results):
             return report
+    # "You said, we did" updates share the send budget: after the prompts, in the send window.
+    report.updates = await deliver_due(rt, bot, BATCH)
+    return report
 
 
 async def _handle(

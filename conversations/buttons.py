@@ -113,6 +113,14 @@ class KeepTake:
     keep: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Send (or cancel) a previewed "you said, we did" update."""
+
+    update_id: int
+    confirm: bool
+
+
 Action = (
     Answer
     | Back
@@ -128,6 +136,7 @@ Action = (
     | AckAlert
     | Listen
     | KeepTake
+    | Publish
 )
 
 
@@ -176,6 +185,7 @@ KINDS: tuple[_Kind, ...] = (
     _Kind("w", AckAlert, (_ID_FIELD,)),
     _Kind("v", Listen, (_Field(r"welcome|item\.[a-z][a-z0-9_]{0,31}", str),)),
     _Kind("c", KeepTake, (_TEXT_FIELD, _LANGUAGE_FIELD, _FLAG_FIELD)),
+    _Kind("u", Publish, (_ID_FIELD, _FLAG_FIELD)),
 )
 _BY_ACTION: dict[type[Action], _Kind] = {kind.action: kind for kind in KINDS}
 _BY_LETTER: dict[str, tuple[_Kind, re.Pattern[str]]] = {k.letter: (k, k.regex) for k in KINDS}

@@ -327,3 +327,42 @@ release_figures = Table(
     Column("distribution", String(96), nullable=True, comment="lo-hi of 1..4; NULL: not shown"),
     Index("ix_release_figures_release_id", "release_id"),
 )
+
+# Added by migration 0011: "you said, we did" updates (storage/updates.py).
+updates = Table(
+    "updates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("author_id", ForeignKey("staff.id"), nullable=False, comment="who wrote it"),
+    Column("team_id", ForeignKey("teams.id"), nullable=True, comment="its team; NULL: service"),
+    Column(
+        "facts",
+        String(400),
+        nullable=False,
+        comment="the 'you said' part as item:level pairs, from figures released to staff",
+    ),
+    Column("we_did", Text, nullable=True, comment="the 'we did' part, cleaned, default language"),
+    Column("status", String(16), nullable=False, comment="draft, sending or cancelled"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("recipients", Integer, nullable=False, default=0, comment="young people it is for"),
+    Column("reached", Integer, nullable=False, default=0, comment="young people it reached"),
+)
+
+update_texts = Table(
+    "update_texts",
+    metadata,
+    Column("update_id", ForeignKey("updates.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("text", Text, nullable=False, comment="the 'we did' part in this language, cleaned"),
+)
+
+update_recipients = Table(
+    "update_recipients",
+    metadata,
+    Column("update_id", ForeignKey("updates.id", ondelete="CASCADE"), primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True),
+    Column("claimed_at", UTCDateTime, nullable=True, comment="taken for sending (at most once)"),
+    Column("sent_at", UTCDateTime, nullable=True, comment="when Telegram took it"),
+    Index("ix_update_recipients_enrolment_id", "enrolment_id"),
+)
