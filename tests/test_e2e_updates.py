@@ -99,11 +99,10 @@ async def test_a_manager_publishes_an_update_and_each_language_reads_it(world: W
 
     sent = await world.press(MANAGER, "Send", again[-1])
     assert "Sending to 3 young people" in sent[-1].content
-    audit = await rows(
-        world, "SELECT actor, action, scope FROM audit_log WHERE action LIKE 'update%'"
-    )
-    assert audit[0][1] == "update_sent"
-    assert audit[0][2].endswith("recipients:3")  # type: ignore[union-attr]
+    sql = "SELECT actor, action, scope FROM audit_log WHERE action LIKE 'update%'"
+    audit = await rows(world, sql)
+    assert audit == [(audit[0][0], "update_sent", "update:1 team:1 recipients:3")]
+    assert str(audit[0][0]).startswith("staff:")
 
     report = await world.tick()
     assert report.updates == 3
