@@ -171,3 +171,18 @@ async def test_nothing_to_say_without_released_figures_and_only_managers_and_adm
     assert "nothing was sent" in cancelled[-1].content
     assert await rows(world, "SELECT status, recipients FROM updates") == [("cancelled", 0)]
     assert (await world.tick()).updates == 0
+
+
+async def test_forgetme_removes_which_updates_a_young_person_got_but_not_the_counts(
+    world: World,
+) -> None:
+    await service(world)
+    await release(world, "North", "turn_to", 10, 8, 9)
+    await world.say(MANAGER, "/yousaid")
+    previews = await world.say(MANAGER, "We listened.")
+    await world.press(MANAGER, "Send", previews[-1])
+    assert (await world.tick()).updates == 3
+    ask = (await world.say(YOUNG[0], "/forgetme"))[-1]
+    await world.press(YOUNG[0], "Delete everything", ask)
+    assert await rows(world, "SELECT count(*) FROM update_recipients") == [(2,)]
+    assert await rows(world, "SELECT recipients, reached FROM updates") == [(3, 3)]

@@ -38,6 +38,8 @@ PURE = (
     "conversations.questionnaire",
     "conversations.safeguarding",
     "conversations.wording",
+    "conversations.voiceclips",
+    "conversations.yousaid",
 )
 IMPURE_LIBRARIES = ("telegram", "sqlalchemy", "aiosqlite", "aiohttp", "alembic")
 

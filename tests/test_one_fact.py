@@ -16,6 +16,7 @@ from bot.commands import COMMANDS
 from conversations.commands import (
     ADMIN,
     KEY_WORKER,
+    MANAGER,
     ROLES,
     VOICE,
     menu,
@@ -68,6 +69,7 @@ WHO = {
     "all staff": set(ROLES),
     "admins": {ADMIN},
     "admins and voice staff": {ADMIN, VOICE},
+    "managers and admins": {MANAGER, ADMIN},
 }
 
 
@@ -117,6 +119,7 @@ def test_menus_and_help_come_from_the_table() -> None:
         "privacy",
         "support",
         "mydata",
+        "updates",
         "help",
         "stop",
         "forgetme",
