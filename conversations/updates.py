@@ -11,7 +11,9 @@ sends them within the send window, through the one send budget, each at most onc
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -24,7 +26,14 @@ from conversations.planning import zone_of
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send, send_lines
-from conversations.yousaid import WE_DID_MAX, Fact, clean_we_did, facts_from, render
+from conversations.yousaid import (
+    WE_DID_MAX,
+    Fact,
+    clean_we_did,
+    facts_from,
+    render,
+    you_said,
+)
 from core.i18n import BY_CODE, Translator
 from storage import audit, enrolments, ledger, staff, updates
 from storage.records import StaffMember
@@ -105,7 +114,7 @@ async def yousaid_command(
         )
         return
     young = rt.translator(rt.settings.default_language)
-    said = render(young, rt.questionnaire, facts, "…").split("\n\n")[1]
+    said = "\n".join(f"• {line}" for line in you_said(young, rt.questionnaire, facts))
     await send(
         context.bot,
         member.chat_id,
@@ -267,6 +276,7 @@ async def on_publish(update: Update, context: Context) -> None:
                         scope=f"update:{row.id} {scope_words(member)} recipients:{len(audience)}",
                         now=now,
                     )
+                    await _finish_if_done(conn, row.id, now)  # nobody to send it to
             else:
                 done = await updates.cancel(conn, row.id)
     if member is None or not done:
@@ -305,6 +315,7 @@ async def deliver_due(rt: Runtime, bot: ExtBot[None], limit: int = 200) -> int:
                 or person.chat_id is None
             ):
                 await updates.drop_recipient(conn, update_id, enrolment_id)
+                await _finish_if_done(conn, update_id, now)
                 continue
             if not is_within_window(now, zone_of(rt, person), rt.schedule.send_window):
                 continue
@@ -332,17 +343,21 @@ async def deliver_due(rt: Runtime, bot: ExtBot[None], limit: int = 200) -> int:
             async with rt.db.transaction() as conn:
                 await updates.mark_sent(conn, update_id, enrolment_id, now)
         async with rt.db.transaction() as conn:
-            if await updates.remaining(conn, update_id) == 0:
-                done = await updates.by_id(conn, update_id)
-                assert done is not None
-                await audit.record(
-                    conn,
-                    actor="system",
-                    action="update_reached",
-                    scope=f"update:{update_id} reached:{done.reached} of {done.recipients}",
-                    now=now,
-                )
+            await _finish_if_done(conn, update_id, now)
     return sent
+
+
+async def _finish_if_done(conn: AsyncConnection, update_id: int, now: datetime) -> None:
+    """Once every recipient was taken, the update is done: audited with how many it reached."""
+    done = await updates.finish_if_done(conn, update_id)
+    if done is not None:
+        await audit.record(
+            conn,
+            actor="system",
+            action="update_reached",
+            scope=f"update:{update_id} reached:{done.reached} of {done.recipients}",
+            now=now,
+        )
 
 
 # --- the young person's side ----------------------------------------------------------------

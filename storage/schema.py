@@ -342,7 +342,7 @@ updates = Table(
         comment="the 'you said' part as item:level pairs, from figures released to staff",
     ),
     Column("we_did", Text, nullable=True, comment="the 'we did' part, cleaned, default language"),
-    Column("status", String(16), nullable=False, comment="draft, sending or cancelled"),
+    Column("status", String(16), nullable=False, comment="draft, sending, sent or cancelled"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("confirmed_at", UTCDateTime, nullable=True),
     Column("recipients", Integer, nullable=False, default=0, comment="young people it is for"),

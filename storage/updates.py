@@ -17,7 +17,7 @@ from storage.db import upsert
 from storage.enrolments import ACTIVE
 from storage.schema import enrolments, update_recipients, update_texts, updates
 
-DRAFT, SENDING, CANCELLED = "draft", "sending", "cancelled"
+DRAFT, SENDING, SENT, CANCELLED = "draft", "sending", "sent", "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,3 +251,16 @@ async def release_claim(conn: AsyncConnection, update_id: int, enrolment_id: int
         )
         .values(claimed_at=None)
     )
+
+
+async def finish_if_done(conn: AsyncConnection, update_id: int) -> Update | None:
+    """Mark a sending update ``sent`` once no recipient is left to take; the update when this
+    call did it (so its end is audited once), else None."""
+    if await remaining(conn, update_id):
+        return None
+    result = await conn.execute(
+        update(updates)
+        .where(updates.c.id == update_id, updates.c.status == SENDING)
+        .values(status=SENT)
+    )
+    return await by_id(conn, update_id) if result.rowcount else None

@@ -115,6 +115,7 @@ async def test_a_manager_publishes_an_update_and_each_language_reads_it(world: W
     assert "Most of you agreed" not in arabic  # the templated part is in Arabic
     audit = await rows(world, "SELECT action, scope FROM audit_log WHERE action = 'update_reached'")
     assert audit == [("update_reached", "update:1 reached:3 of 3")]
+    assert await rows(world, "SELECT status, reached FROM updates") == [("sent", 3)]
 
     # At most once each: another tick, and a restart, send nothing more.
     assert (await world.tick()).updates == 0
@@ -147,6 +148,8 @@ async def test_updates_wait_for_the_send_window_and_skip_stopped_and_blocked(
     assert (await world.tick()).updates == 1
     assert "We opened on Saturdays." in world.last(YOUNG[0]).content
     assert "We opened" not in world.last(YOUNG[1]).content
+    reached = await rows(world, "SELECT scope FROM audit_log WHERE action = 'update_reached'")
+    assert reached == [("update:1 reached:1 of 1",)]
 
 
 async def test_nothing_to_say_without_released_figures_and_only_managers_and_admins(

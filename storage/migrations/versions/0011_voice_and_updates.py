@@ -67,7 +67,7 @@ def upgrade() -> None:
             comment="the 'you said' part as item:level pairs, from figures released to staff",
         ),
         sa.Column("we_did", sa.Text, nullable=True, comment="the 'we did' part, cleaned, default language"),
-        sa.Column("status", sa.String(16), nullable=False, comment="draft, sending or cancelled"),
+        sa.Column("status", sa.String(16), nullable=False, comment="draft, sending, sent or cancelled"),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("confirmed_at", UTCDateTime, nullable=True),
         sa.Column("recipients", sa.Integer, nullable=False, comment="young people it is for"),
