@@ -18,6 +18,7 @@ from sqlalchemy import insert
 
 from bench.common import DEFAULT_ITEMS
 from bot.app import build_runtime
+from bot.playground import history
 from conversations.digest import Scope
 from conversations.reports import compose
 from core.clock import ManualClock
@@ -41,12 +42,7 @@ COMMENTS = (
 
 def answer(rng: random.Random, checkpoint: str, item: str, team: int) -> int | None:
     """Answers drift up from start to 3 months; 'turn_to' drops at exit in team South."""
-    if rng.random() < 0.05:
-        return None
-    base = {"start": 2.6, "3_months": 3.1, "exit": 3.3}[checkpoint]
-    if item == "turn_to" and checkpoint == "exit" and team == 1:
-        base = 2.2
-    return max(1, min(4, round(rng.gauss(base, 0.8))))
+    return history.answer(rng, checkpoint, item, south=team == 1)
 
 
 async def seed_service(url: str, rng: random.Random) -> None:

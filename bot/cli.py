@@ -84,6 +84,11 @@ def parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
     play.add_argument("--database", default=None, help="SQLite file (default: a fresh temp one)")
+    play.add_argument(
+        "--demo-history",
+        action="store_true",
+        help="add a few dozen young people with three months of answers (a meaningful digest)",
+    )
     return top
 
 
@@ -109,7 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run(settings)
         if args.command == "playground":
-            return run_playground(settings, port=args.port, database=args.database)
+            return run_playground(
+                settings, port=args.port, database=args.database, demo_history=args.demo_history
+            )
         command = COMMANDS[args.command]
         return asyncio.run(command(args, settings))
     except CheckinError as exc:

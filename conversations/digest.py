@@ -16,9 +16,10 @@ data. How figures are protected is described, and decided, in :mod:`conversation
 - shared comments only, from at least *k* people who shared, with contact details removed
   (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
 
-The guarantee across digests needs windows that start at the same instant (this quarter so far,
-then a little later) or do not overlap; :func:`quarter_windows` gives such windows. Windows that
-slide (the last 90 days, each day; or any caller-chosen start) are not protected.
+Across digests, every figure shown is recorded in the release ledger and each new release is
+decided given every earlier one (:mod:`conversations.publication`, :mod:`conversations.ledger`);
+windows are calendar quarters (:func:`quarter_windows`), so releases of one quarter count a first
+stretch of each key worker's young people and releases of different quarters do not overlap.
 
 Response and reachability figures are about taking part, not answers: they are banded and their
 group sizes are protected, but they are not released in blocks, so two digests a day apart can

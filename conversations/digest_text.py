@@ -113,15 +113,15 @@ def _whose(digest: Digest, t: Translator) -> str:
         return t.pgettext(
             "staff",
             "Fewer than {k} of your young people have answered so far, so you see your team's"
-            " figures: all young people in team {team}, yours among them.",
+            " figures: every young person in team {team}, yours among them.",
         ).format(k=digest.k, team=team)
     if digest.group.kind == "key_worker":
         return t.pgettext("staff", "These figures are about your own young people only.")
     if digest.group.kind == "team":
         return t.pgettext(
-            "staff", "These figures are about all young people in team {team}."
+            "staff", "These figures are about every young person in team {team}."
         ).format(team=team)
-    return t.pgettext("staff", "These figures are about all young people in the service.")
+    return t.pgettext("staff", "These figures are about every young person in the service.")
 
 
 def _shown(digest: Digest) -> list[CellFigures]:
@@ -282,7 +282,7 @@ def _numbers_lines(digest: Digest, t: Translator, items: Mapping[str, str]) -> l
         for same in groups.values():
             if len(same) == len(cells) and len(cells) > 2:
                 name = t.npgettext(
-                    "staff", "All {n} statement", "All {n} statements", len(cells)
+                    "staff", "The {n} statement", "Each of the {n} statements", len(cells)
                 ).format(n=len(cells))
             else:
                 name = ", ".join(items.get(c.item_id, c.item_id) for c in same)

@@ -42,11 +42,10 @@ random caseloads): people join only in blocks of at least *k*; subtracting any f
 both says nothing about the newcomers that a band would not; and combining *everything* in both
 never gives an exact count of 1 to k - 1 positive or negative answers, nor a unanimous group.
 
-Known limits: combining two digests can narrow a band (for example "0 to 2 of 3" to "0 to 1 of
-3"), and, rarely, pin one of the four-value counts of a group; the audit covers one digest's
-period, not every pair of digests. Windows that slide, answers changed after their block was
-released, and answers deleted later (``/forgetme``, retention) move people between blocks, so
-the block guarantee needs fixed window starts and, ideally, digests frozen once sent.
+Across releases (digests of the same quarter at different times, exports) the release ledger
+takes over: :mod:`conversations.ledger` decides each new release given every earlier one, with
+the reasoning above extended to runs of young people between releases and the newcomers between
+two releases. Known limits are in the README ("Digests and disclosure control").
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ checked in). What they can deduce is worked out over one linear system:
 - each group has ``N = P + Q``, ``P = n3 + n4`` and ``Q = n1 + n2``; what was shown bounds
   ``P`` and ``n1..n4``.
 
-Bounds are propagated over the system (:func:`conversations.disclosure.propagate`); a figure is
+Bounds are propagated over the system (:class:`Solver`, then probing); a figure is
 disclosive when a reader can narrow a count, or its complement, in any atom, release group or
 difference to a small interval (:func:`conversations.disclosure.small_interval`): between 1 and
 k - 1 for sure, or "nobody"/"everyone" (a unanimous group). :func:`decide` starts from the
@@ -31,6 +31,7 @@ by the number who left (``slack``), which is always sound.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -39,7 +40,6 @@ from conversations.disclosure import (
     NodeId,
     Shown,
     Tally,
-    propagate,
     small_interval,
     suppress,
     validate_k,
@@ -206,94 +206,105 @@ class System:
                     bounds[(gid, name)] = new
         return bounds
 
-    def disclosures(
-        self, derived: Mapping[tuple[int, str], tuple[int, int]], k: int
-    ) -> list[tuple[int, Disclosure]]:
-        """Every count (and complement) that *derived* narrows to a disclosive interval."""
-        found: list[tuple[int, Disclosure]] = []
-        for gid, n in enumerate(self.sizes):
-            for name in self.names:
-                lo, hi = derived[(gid, name)]
-                if small_interval(lo, hi, n, k) or small_interval(n - hi, n - lo, n, k):
-                    found.append((gid, Disclosure(self.groups[gid], name, lo, hi)))
-        return found
+
+Key = tuple[int, str]
+Trial = tuple[int, int, tuple[int, int]]
 
 
-def feasible(
-    bounds: Mapping[tuple[int, str], tuple[int, int]],
-    relations: Sequence[tuple[tuple[int, str], Sequence[tuple[int, str]]]],
-) -> dict[tuple[int, str], tuple[int, int]] | None:
-    """Bounds tightened under the relations until nothing changes, or ``None`` as soon as some
-    figure has no possible value left (the bounds contradict each other)."""
-    keys = list(bounds)
-    index = {key: i for i, key in enumerate(keys)}
-    lo = [bounds[key][0] for key in keys]
-    hi = [bounds[key][1] for key in keys]
-    if any(a > b for a, b in zip(lo, hi, strict=True)):
-        return None
-    compiled = [(index[total], [index[p] for p in parts]) for total, parts in relations]
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in compiled:
+class Solver:
+    """Integer bounds propagation over ``total == sum(parts)`` relations, with a work list (only
+    relations whose figures changed are looked at again) and undo, so one assumption can be tried
+    cheaply (:meth:`probe`)."""
+
+    def __init__(self, relations: Sequence[tuple[Key, Sequence[Key]]], keys: Iterable[Key]):
+        self.keys = list(keys)
+        self.index = {key: i for i, key in enumerate(self.keys)}
+        self.relations = [
+            (self.index[total], [self.index[p] for p in parts]) for total, parts in relations
+        ]
+        self.touching: list[list[int]] = [[] for _ in self.keys]
+        for r, (total, parts) in enumerate(self.relations):
+            for v in (total, *parts):
+                self.touching[v].append(r)
+
+    def arrays(self, bounds: Mapping[Key, tuple[int, int]]) -> tuple[list[int], list[int]]:
+        return [bounds[k][0] for k in self.keys], [bounds[k][1] for k in self.keys]
+
+    def run(
+        self,
+        lo: list[int],
+        hi: list[int],
+        start: Iterable[int] | None = None,
+        trail: list[tuple[int, int, int]] | None = None,
+    ) -> bool:
+        """Tighten *lo*/*hi* in place until nothing changes; ``False`` on a contradiction.
+        *start*: the relations to look at first (default: all); *trail* records changes."""
+        queue = deque(range(len(self.relations)) if start is None else start)
+        waiting = bytearray(len(self.relations))
+        for r in queue:
+            waiting[r] = 1
+        while queue:
+            r = queue.popleft()
+            waiting[r] = 0
+            total, parts = self.relations[r]
             sum_lo = sum(lo[p] for p in parts)
             sum_hi = sum(hi[p] for p in parts)
+            changed: list[int] = []
             new_lo, new_hi = max(lo[total], sum_lo), min(hi[total], sum_hi)
             if new_lo > new_hi:
-                return None
+                return False
             if (new_lo, new_hi) != (lo[total], hi[total]):
+                if trail is not None:
+                    trail.append((total, lo[total], hi[total]))
                 lo[total], hi[total] = new_lo, new_hi
-                changed = True
+                changed.append(total)
             for p in parts:
                 p_lo = max(lo[p], lo[total] - (sum_hi - hi[p]))
                 p_hi = min(hi[p], hi[total] - (sum_lo - lo[p]))
                 if p_lo > p_hi:
-                    return None
+                    return False
                 if (p_lo, p_hi) != (lo[p], hi[p]):
+                    if trail is not None:
+                        trail.append((p, lo[p], hi[p]))
                     sum_lo += p_lo - lo[p]
                     sum_hi += p_hi - hi[p]
                     lo[p], hi[p] = p_lo, p_hi
-                    changed = True
-    return {key: (lo[i], hi[i]) for i, key in enumerate(keys)}
+                    changed.append(p)
+            for v in changed:
+                for other in self.touching[v]:
+                    if not waiting[other]:
+                        waiting[other] = 1
+                        queue.append(other)
+        return True
 
+    def possible(self, lo: list[int], hi: list[int], v: int, low: int, high: int) -> bool:
+        """Whether figure *v* can lie in ``[low, high]`` as far as propagation can tell."""
+        trail: list[tuple[int, int, int]] = [(v, lo[v], hi[v])]
+        lo[v], hi[v] = max(lo[v], low), min(hi[v], high)
+        ok = lo[v] <= hi[v] and self.run(lo, hi, self.touching[v], trail)
+        for var, old_lo, old_hi in reversed(trail):
+            lo[var], hi[var] = old_lo, old_hi
+        return ok
 
-def probe(
-    system: System,
-    derived: Mapping[tuple[int, str], tuple[int, int]],
-    k: int,
-) -> dict[tuple[int, str], tuple[int, int]]:
-    """Tighten *derived* further by trying each value that would decide disclosure.
+    def probe(self, lo: list[int], hi: list[int], v: int, n: int, k: int) -> None:
+        """Tighten figure *v* (a count in a group of *n*) by trying each value that would keep it
+        from being disclosive: at least k - 1 (or its complement), not nobody, not everyone.
 
-    Interval propagation alone misses deductions that need several relations at once (assume a
-    count is high; then this group, then that one, then a contradiction). For each count (and
-    its complement) this tries the value that keeps it from being disclosive (at least k - 1;
-    or at least 1): if propagation finds that impossible, the reader can rule it out too.
-    """
-    tight = dict(derived)
-    for gid, n in enumerate(system.sizes):
-        for name in system.names:
-            lo, hi = tight[(gid, name)]
-            low_end = min(k - 1, n)
-            trials = []
-            if hi >= low_end > lo:
-                trials.append((low_end, hi, (lo, low_end - 1)))  # could it be at least k - 1?
-            if n - lo >= low_end > n - hi:
-                trials.append((lo, n - low_end, (n - low_end + 1, hi)))  # ... its complement?
-            if lo == 0 < hi:
-                trials.append((0, 0, (1, hi)))  # could it be nobody?
-            if hi == n > lo:
-                trials.append((n, n, (lo, n - 1)))  # ... everyone?
-            for t_lo, t_hi, otherwise in trials:
-                lo, hi = tight[(gid, name)]
-                t_lo, t_hi = max(t_lo, lo), min(t_hi, hi)
-                if t_lo > t_hi:
-                    continue
-                trial = dict(tight)
-                trial[(gid, name)] = (t_lo, t_hi)
-                if feasible(trial, system.relations) is None:
-                    o_lo, o_hi = max(otherwise[0], lo), min(otherwise[1], hi)
-                    tight[(gid, name)] = (o_lo, o_hi)
-    return tight
+        Propagation alone misses deductions that need several relations at once (assume a count
+        is high; then this group, then that one, then a contradiction): if the assumption is
+        impossible, a reader can rule it out too."""
+        edge = min(k - 1, n)
+        for low, high, otherwise in (
+            (edge, n, (0, edge - 1)),  # could it be at least k - 1?
+            (0, n - edge, (n - edge + 1, n)),  # ... could its complement?
+            (0, 0, (1, n)),  # could it be nobody?
+            (n, n, (0, n - 1)),  # ... everyone?
+        ):
+            if lo[v] > high or hi[v] < low or (low <= lo[v] and hi[v] <= high):
+                continue  # already decided either way
+            if not self.possible(lo, hi, v, low, high):
+                lo[v], hi[v] = max(lo[v], otherwise[0]), min(hi[v], otherwise[1])
+                self.run(lo, hi, self.touching[v])
 
 
 def _contains(low: Mapping[NodeId, int], high: Mapping[NodeId, int]) -> bool:
@@ -336,20 +347,55 @@ def decide(
         if _contains(low, high) and low != high:
             system.add_difference(low, high)
     old = [(g, e.shown, e.slack) for g, e in zip(groups, earlier, strict=False)]
-    baseline = probe(system, propagate(system.bounds(old), system.relations), k)
     mine = groups[-1]
     no_slack: dict[NodeId, int] = {}
+    base_bounds = system.bounds(old)
+    solver = Solver(system.relations, base_bounds)
+    base_lo, base_hi = solver.arrays(base_bounds)
+    if not solver.run(base_lo, base_hi):
+        raise AssertionError("earlier releases are inconsistent with today's data")
+    probed: set[int] = set()
     while True:
-        derived = propagate(system.bounds([*old, (mine, shown, no_slack)]), system.relations)
-        derived = probe(system, derived, k)
-        new = [
-            (gid, d)
-            for gid, d in system.disclosures(derived, k)
-            if derived[(gid, d.figure)] != baseline[(gid, d.figure)]
-        ]
-        if not new:
+        lo, hi = solver.arrays(system.bounds([*old, (mine, shown, no_slack)]))
+        if not solver.run(lo, hi):
+            raise AssertionError("the release is inconsistent with the data")
+        found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
+        if not found:  # nothing by propagation alone: try the deciding values too
+            for gid, n in enumerate(system.sizes):
+                for name in system.names:
+                    solver.probe(lo, hi, solver.index[(gid, name)], n, k)
+            found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
+            for gid, d in list(found):
+                v = solver.index[(gid, d.figure)]
+                if v not in probed:  # were the earlier releases alone as telling?
+                    solver.probe(base_lo, base_hi, v, system.sizes[gid], k)
+                    probed.add(v)
+            found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
+        if not found:
             return shown
-        _withhold_near(new[0][1], shown, system)
+        _withhold_near(found[0][1], shown, system)
+
+
+def _new_disclosures(
+    system: System,
+    solver: Solver,
+    lo: list[int],
+    hi: list[int],
+    base_lo: list[int],
+    base_hi: list[int],
+    k: int,
+) -> list[tuple[int, Disclosure]]:
+    """Disclosures the new release adds: disclosive, and narrower than before it."""
+    found = []
+    for gid, n in enumerate(system.sizes):
+        for name in system.names:
+            v = solver.index[(gid, name)]
+            a, b = lo[v], hi[v]
+            if (a, b) == (base_lo[v], base_hi[v]):
+                continue
+            if small_interval(a, b, n, k) or small_interval(n - b, n - a, n, k):
+                found.append((gid, Disclosure(system.groups[gid], name, a, b)))
+    return found
 
 
 def _fine(segments: Mapping[NodeId, Sequence[Tally]]) -> bool:

@@ -381,7 +381,7 @@ def stories(draw: st.DrawFn) -> Story:
 
 
 SEQUENCES = settings(
-    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

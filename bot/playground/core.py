@@ -23,7 +23,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import build_application, build_runtime, run_periodic
-from bot.playground import demo, timekeeping
+from bot.playground import demo, history, timekeeping
 from bot.playground.demo import DEMO_STAFF, Phone
 from bot.playground.events import Broadcaster
 from bot.polling import running
@@ -61,8 +61,10 @@ class PlaygroundEngine:
         database: str | Path | None = None,
         start: datetime | None = None,
         tick_seconds: float | None = TICK_SECONDS,
+        demo_history: bool = False,
     ) -> None:
         self.base_settings = settings
+        self.demo_history = demo_history
         self.port = port
         self.database = Path(database) if database else None
         self.clock = ManualClock(start or timekeeping.default_start())
@@ -112,6 +114,8 @@ class PlaygroundEngine:
             await self.api.start()
             await self._start_bot()
             await demo.seed(self.rt, self.app.bot)
+            if self.demo_history:
+                await history.seed_history(self.rt)
             self.phones = [demo.staff_phone(DEMO_STAFF[0])]
             self.add_young_person()
             self.events.start()
