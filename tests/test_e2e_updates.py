@@ -12,6 +12,8 @@ from conversations.yousaid import Fact, clean_we_did, level_of
 from storage import ledger
 from storage.records import ReleasedCell, ReleasedFigure
 from tests.people import add_staff, invite, join
+from tests.test_e2e_staff import MANAGER as STAFF_MANAGER
+from tests.test_e2e_staff import service as staff_service
 from tests.world import World
 
 KW = 900101
@@ -189,3 +191,23 @@ async def test_forgetme_removes_which_updates_a_young_person_got_but_not_the_cou
     await world.press(YOUNG[0], "Delete everything", ask)
     assert await rows(world, "SELECT count(*) FROM update_recipients") == [(2,)]
     assert await rows(world, "SELECT recipients, reached FROM updates") == [(3, 3)]
+
+
+async def test_an_update_from_the_figures_a_real_digest_released(world: World) -> None:
+    users = await staff_service(world, 10, answer="Mostly")  # as the digest test: two blocks of k
+    nothing = (await world.say(STAFF_MANAGER, "/yousaid"))[-1].content
+    assert "No figures for your young people have been shown to staff" in nothing
+    await world.say(STAFF_MANAGER, "/digest")  # the figures are released to staff here
+    start = (await world.say(STAFF_MANAGER, "/yousaid"))[-1].content
+    # Everyone answered "Mostly", but the digest showed ranges: the words say no more than those.
+    assert start.count("At least half of you agreed:") == 3  # the strongest three, never more
+    assert "Most of you" not in start
+    assert "Fewer than half" not in start
+    previews = await world.say(STAFF_MANAGER, "We meet you in the evenings now.")
+    assert "This goes to 10 young people" in previews[-1].content
+    await world.press(STAFF_MANAGER, "Send", previews[-1])
+    assert (await world.tick()).updates == 10
+    got = world.last(users[0]).content
+    assert got.startswith("📣 You said, we did")
+    assert "At least half of you agreed:" in got
+    assert "We meet you in the evenings now." in got
