@@ -127,6 +127,8 @@ async def test_a_manager_publishes_an_update_and_each_language_reads_it(world: W
 
     shown = await world.say(YOUNG[1], "/updates")
     assert [m.content for m in shown] == [farsi_yp]
+    mine = "\n".join(m.content for m in await world.say(YOUNG[0], "/mydata"))
+    assert "Updates from your service that I sent you" in mine
 
 
 async def test_updates_wait_for_the_send_window_and_skip_stopped_and_blocked(
