@@ -34,9 +34,12 @@ from conversations import (
     checkin,
     enrolment,
     presses,
+    recording,
     reports,
     staff,
     texts,
+    updates,
+    voice,
 )
 from conversations.checkpoints import ScheduleConfig, ScheduleError, load_schedule
 from conversations.menu import set_default_menus
@@ -147,6 +150,9 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         (account.on_contact_me, (buttons.ContactMe,)),
         (staff.on_confirm_exit, (buttons.ConfirmExit,)),
         (alerts.on_acknowledge, (buttons.AckAlert,)),
+        (voice.on_listen, (buttons.Listen,)),
+        (recording.on_keep, (buttons.KeepTake,)),
+        (updates.on_publish, (buttons.Publish,)),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=buttons.pattern(*kinds)))
     app.add_handler(CallbackQueryHandler(presses.on_stale_button))
@@ -160,6 +166,10 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         MessageHandler(
             PRIVATE & filters.TEXT & filters.UpdateType.EDITED_MESSAGE, account.on_edited_text
         )
+    )
+    recordings = filters.VOICE | filters.AUDIO | filters.Document.ALL
+    app.add_handler(
+        MessageHandler(PRIVATE & ~filters.UpdateType.EDITED & recordings, recording.on_recording)
     )
     app.add_handler(
         MessageHandler(PRIVATE & ~filters.UpdateType.EDITED & ~filters.TEXT, account.on_other)

@@ -34,12 +34,14 @@ from conversations.digest_text import plain
 from conversations.export import aggregate_rows, answer_rows, quarters
 from conversations.reports import compose, describe_scope
 from conversations.runtime import Runtime
+from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, ledger, staff
+from storage import audit, digests, ledger, staff, voice
 from storage.db import current_revision
 from storage.invites import new_token
+from storage.staff import ROLES as STAFF_ROLES
 
 log = logging.getLogger("bot.cli")
 
@@ -95,7 +97,7 @@ def parser() -> argparse.ArgumentParser:
     )
     add = staff.add_parser("add", help="create a staff member and print their invite link")
     add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=["key_worker", "manager", "admin"])
+    add.add_argument("--role", required=True, choices=list(STAFF_ROLES))
     add.add_argument("--team", default=None)
     due = sub.add_parser("due", help="list the prompts that would be sent at a time (dry run)")
     due.add_argument("--at", type=_when, default=None, help="ISO-8601 time (default: now)")
@@ -316,18 +318,31 @@ async def due(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def languages(args: argparse.Namespace, settings: Settings) -> int:
-    """Print each language: translated / total, fuzzy, how many texts a fluent speaker has
-    reviewed ("n of m reviewed"), and the catalogue's review status."""
-    print(f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5}  {'reviewed':<24} status")
+    """Print each language: translated / total, fuzzy, voice clips recorded / recordable, how
+    many texts a fluent speaker has reviewed ("n of m reviewed"), and the catalogue's review
+    status."""
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.read() as conn:
+            clips = await voice.clips_per_language(conn)
+    finally:
+        await rt.db.close()
+    recordable_texts = len(recordable(rt.questionnaire))
+    print(
+        f"{'code':<6} {'language':<18} {'translated':>11} {'fuzzy':>5} {'voice':>7}  "
+        f"{'reviewed':<24} status"
+    )
     for language in LANGUAGES:
         found = completeness(language.code, settings.locales_dir)
         override = settings.locales_override_dir
         if override is not None and (override / language.code).is_dir():
             found = completeness(language.code, override)
         ratio = f"{found.translated}/{found.total}"
+        spoken = f"{clips.get(language.code, 0)}/{recordable_texts}"
         print(
-            f"{language.code:<6} {language.english_name:<18} {ratio:>11} {found.fuzzy:>5}  "
-            f"{found.review_count:<24} {found.status}"
+            f"{language.code:<6} {language.english_name:<18} {ratio:>11} {found.fuzzy:>5} "
+            f"{spoken:>7}  {found.review_count:<24} {found.status}"
         )
     return 0
 

@@ -11,11 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conversations import account, admin, alerts, checkin, enrolment, mydata, reports, staff
+from conversations import (
+    account,
+    admin,
+    alerts,
+    checkin,
+    enrolment,
+    mydata,
+    recording,
+    reports,
+    staff,
+    updates,
+)
 from conversations.commands import (
     ADMIN,
     KEY_WORKER,
+    MANAGER,
     ROLES,
+    VOICE,
     Command,
     Handler,
 )
@@ -81,6 +94,12 @@ COMMANDS: tuple[Command, ...] = (
         mydata.mydata_command,
         menu=N_("See everything kept about you"),
         help=N_("/mydata: see everything I keep about you"),
+    ),
+    anyone(
+        "updates",
+        updates.updates_command,
+        menu=N_("What your service did with your answers"),
+        help=N_("/updates: what your service did with your answers"),
     ),
     anyone("help", account.help_command, menu=N_("What I can do")),
     anyone(
@@ -164,6 +183,28 @@ COMMANDS: tuple[Command, ...] = (
         menu=pN_("staff", "Anonymised trends"),
         help=pN_("staff", "/digest: anonymised trends; /digest settings: when you get them"),
     ),
+    staff_only(
+        "yousaid",
+        updates.yousaid_command,
+        [MANAGER, ADMIN],
+        menu=pN_("staff", "Tell young people what you did"),
+        help=pN_(
+            "staff",
+            "/yousaid: a \u201cyou said, we did\u201d update for your young people (managers: "
+            "your team; admins: the service), previewed before it is sent",
+        ),
+    ),
     staff_only("safeguarding", alerts.safeguarding_command, [ADMIN]),
+    staff_only(
+        "record",
+        recording.record_command,
+        [ADMIN, VOICE],
+        menu=pN_("staff", "Record the texts read aloud"),
+        help=pN_(
+            "staff",
+            "/record language [number]: record a text young people read, aloud, in a "
+            "language (voice clips)",
+        ),
+    ),
 )
 """Every command, in menu order (a manager has /digest, and /language as everyone does)."""

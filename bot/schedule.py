@@ -52,6 +52,7 @@ from conversations.planning import plan_enrolment, zone_of
 from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
 from conversations.sending import remove_buttons
+from conversations.updates import deliver_due
 from conversations.wording import checkin_name
 from storage import checkins, enrolments, leases, prompts
 from storage.prompts import Prompt
@@ -84,6 +85,7 @@ class TickReport:
     retried: int = 0
     deferred: int = 0  # put back, untried, because Telegram said "retry after"
     standby: bool = False  # another process holds the fan-out lease
+    updates: int = 0
 
 
 # --- the tick ---------------------------------------------------------------------------------
@@ -119,12 +121,16 @@ async def tick(rt: Runtime, bot: ExtBot[None]) -> TickReport:
         if lease == "taken":
             log.info("this process now sends the prompts (fan-out lease taken)")
         if not batch:
-            return report
+            break
         _step(rt, "claimed")
         results = await asyncio.gather(*(one(p) for p in batch), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
+    # "You said, we did" updates share the send budget (this process holds the fan-out lease):
+    # after the prompts, in the send window.
+    report.updates = await deliver_due(rt, bot, BATCH)
+    return report
 
 
 async def release_fan_out(rt: Runtime) -> None:

@@ -26,6 +26,7 @@ from conversations.texts import (
     privacy,
     support,
 )
+from conversations.updates import take_we_did
 from core.i18n import Translator
 from storage import checkins, enrolments, handled, staff
 from storage.records import StaffMember
@@ -266,6 +267,10 @@ async def on_text(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None
     text = message.text or ""
+    if update.effective_chat is not None and await take_we_did(
+        rt, context, update.effective_chat.id, text
+    ):
+        return  # a manager's "we did" text for their update
     chat_id, enrolment, t = await _who(rt, update)
     live = None
     if enrolment is not None:

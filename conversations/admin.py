@@ -122,7 +122,7 @@ def parse_addstaff(text: str) -> NewStaff | str:
     if not team or not name:
         return "usage"
     if team == NO_TEAM:
-        if role != "admin":
+        if role not in ("admin", "voice"):
             return "team"
         return NewStaff(role, None, name) if len(name) <= NAME_MAX else "name"
     if len(team) > TEAM_MAX:
@@ -137,7 +137,7 @@ def addstaff_problem(t: Translator, problem: str) -> str:
     if problem == "role":
         return t.pgettext(
             "staff",
-            "The role must be key_worker, manager or admin. Write it like this: "
+            "The role must be key_worker, manager, admin or voice. Write it like this: "
             "/addstaff key_worker North Sam Jones",
         )
     if problem == "team":
@@ -152,8 +152,9 @@ def addstaff_problem(t: Translator, problem: str) -> str:
         return t.pgettext("staff", "A name can have at most 80 characters.")
     return t.pgettext(
         "staff",
-        "Write it like this: /addstaff key_worker North Sam Jones (role: key_worker, manager "
-        "or admin; then a team, or - for an admin with no team; then their name)",
+        "Write it like this: /addstaff key_worker North Sam Jones (role: key_worker, manager, "
+        "admin or voice; then a team, or - for an admin or voice recorder with no team; then "
+        "their name)",
     )
 
 

@@ -97,6 +97,30 @@ class AckAlert:
     alert_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """ "🔊 Listen": send the clip of a text (``welcome`` or ``item.<id>``); changes nothing."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeepTake:
+    """Keep (or redo) the take just played back, of ``text`` in ``language`` (``/record``)."""
+
+    text: str
+    language: str
+    keep: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Send (or cancel) a previewed "you said, we did" update."""
+
+    update_id: int
+    confirm: bool
+
+
 Action = (
     Answer
     | Back
@@ -110,6 +134,9 @@ Action = (
     | ContactMe
     | ConfirmExit
     | AckAlert
+    | Listen
+    | KeepTake
+    | Publish
 )
 
 
@@ -125,6 +152,8 @@ class _Field:
 _ID_FIELD = _Field(rf"{_ID}", int)
 _STEP_FIELD = _Field(_STEP, str)
 _FLAG_FIELD = _Field("[01]", lambda text: text == "1", lambda flag: str(int(flag)))
+_LANGUAGE_FIELD = _Field(r"[a-z]{2,3}(?:_[A-Z]{2})?", str)
+_TEXT_FIELD = _Field(r"welcome|item\.[a-z][a-z0-9_]{0,31}|option\.[0-9]", str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +177,15 @@ KINDS: tuple[_Kind, ...] = (
     _Kind("n", NoComment, (_ID_FIELD,)),
     _Kind("s", Share, (_ID_FIELD, _FLAG_FIELD)),
     _Kind("r", Resume, (_ID_FIELD,)),
-    _Kind("l", ChooseLanguage, (_Field(r"[a-z]{2,3}(?:_[A-Z]{2})?", str),)),
+    _Kind("l", ChooseLanguage, (_LANGUAGE_FIELD,)),
     _Kind("g", Consent, (_FLAG_FIELD,)),
     _Kind("f", Forget, (_Field("keep|all|cancel", str),)),
     _Kind("k", ContactMe, ()),
     _Kind("x", ConfirmExit, (_ID_FIELD, _FLAG_FIELD)),
     _Kind("w", AckAlert, (_ID_FIELD,)),
+    _Kind("v", Listen, (_Field(r"welcome|item\.[a-z][a-z0-9_]{0,31}", str),)),
+    _Kind("c", KeepTake, (_TEXT_FIELD, _LANGUAGE_FIELD, _FLAG_FIELD)),
+    _Kind("u", Publish, (_ID_FIELD, _FLAG_FIELD)),
 )
 _BY_ACTION: dict[type[Action], _Kind] = {kind.action: kind for kind in KINDS}
 _BY_LETTER: dict[str, tuple[_Kind, re.Pattern[str]]] = {k.letter: (k, k.regex) for k in KINDS}

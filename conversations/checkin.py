@@ -32,18 +32,26 @@ from conversations.questionnaire import (
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, notify_staff, remove_buttons, send
 from conversations.texts import not_enrolled
+from conversations.voice import listen_row
+from conversations.voiceclips import item_key
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import checkins, enrolments, prompts, staff
+from storage import checkins, enrolments, prompts, staff, voice
 from storage.records import Checkin, Enrolment
 
 # --- pure rendering -------------------------------------------------------------------------
 
 
 def render_step(
-    q: Questionnaire, checkin: Checkin, t: Translator, previous: int | None = None
+    q: Questionnaire,
+    checkin: Checkin,
+    t: Translator,
+    previous: int | None = None,
+    *,
+    listen: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons that show ``checkin`` at its current step."""
+    """The text and buttons that show ``checkin`` at its current step; ``listen``: the
+    statement has a voice clip in the check-in's language, so it gets "🔊 Listen"."""
     step, cid = checkin.step, checkin.id
     back = _back_row(q, checkin, t)
     if step == COMMENT:
@@ -119,6 +127,8 @@ def render_step(
             )
         ]
     )
+    if listen:
+        rows.insert(0, listen_row(t, item_key(item.id)))
     return t.message("\n\n".join(parts)), InlineKeyboardMarkup(rows + back)
 
 
@@ -249,11 +259,12 @@ async def show(
     earlier one loses its buttons (so exactly one message can be answered)."""
     q = rt.questionnaire
     t = rt.translator(checkin.language)
-    previous = None
+    previous, listen = None, False
     if checkin.step not in (COMMENT, SHARE, DONE):
         async with rt.db.read() as conn:
             previous = (await checkins.answers_of(conn, checkin.id)).get(checkin.step)
-    text, markup = render_step(q, checkin, t, previous)
+            listen = await voice.has_clip(conn, item_key(checkin.step), checkin.language)
+    text, markup = render_step(q, checkin, t, previous, listen=listen)
     shown = await edit_or_send(context.bot, chat_id, message_id, text, markup)
     await hand_over(rt, context.bot, chat_id, checkin.id, shown)
 
@@ -349,9 +360,10 @@ async def on_checkin_button(update: Update, context: Context) -> None:
         checkin = await checkins.owned(conn, getattr(action, "checkin_id", 0), chat_id)
         current = checkin is not None and _is_newest(checkin.message_id, message_id)
         changed = await _apply(conn, rt, action, checkin) if checkin and current else None
-        previous = None
+        previous, listen = None, False
         if changed is not None and changed.step not in (COMMENT, SHARE, DONE):
             previous = await checkins.answer_of(conn, changed.id, changed.step)
+            listen = await voice.has_clip(conn, item_key(changed.step), changed.language)
         after = await _after(conn, rt, changed) if changed and changed.step == DONE else NEXT
     if checkin is None:
         await answer_stale(rt, press)
@@ -369,7 +381,7 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     elif checkin.step == DONE:
         text = thanks(t, checkin.shared, after)
     else:
-        text, markup = render_step(rt.questionnaire, checkin, t, previous)
+        text, markup = render_step(rt.questionnaire, checkin, t, previous, listen=listen)
     _, shown = await asyncio.gather(
         answer_press(query), edit_or_send(context.bot, chat_id, message_id, text, markup)
     )

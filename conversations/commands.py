@@ -26,6 +26,11 @@ Handler = Callable[..., Coroutine[Any, Any, None]]
 
 KEY_WORKER, MANAGER, ADMIN = "key_worker", "manager", "admin"
 ROLES = (KEY_WORKER, MANAGER, ADMIN)
+"""The roles that see the service's figures (``/digest``)."""
+VOICE = "voice"
+"""Staff who only record voice clips of the texts (``/record``), e.g. interpreters."""
+STAFF_ROLES = (*ROLES, VOICE)
+"""Every role a staff member can have."""
 ADMIN_ONLY = frozenset({ADMIN})
 
 
@@ -110,5 +115,6 @@ def role_name(t: Translator, role: str) -> str:
         KEY_WORKER: t.pgettext(STAFF, "key worker"),
         MANAGER: t.pgettext(STAFF, "manager"),
         ADMIN: t.pgettext(STAFF, "admin"),
+        VOICE: t.pgettext(STAFF, "voice recorder"),
     }
     return names.get(role, role)

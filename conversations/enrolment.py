@@ -31,8 +31,10 @@ from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, remove_buttons, send
 from conversations.texts import not_enrolled, welcome
+from conversations.voice import listen_row
+from conversations.voiceclips import WELCOME
 from core.i18n import LANGUAGES, Translator, negotiate
-from storage import checkins, enrolments, handled, invites, prompts, staff
+from storage import checkins, enrolments, handled, invites, prompts, staff, voice
 from storage.records import Invite
 
 log = logging.getLogger(__name__)
@@ -63,9 +65,11 @@ def language_set(t: Translator) -> str:
     )
 
 
-def consent_buttons(t: Translator) -> InlineKeyboardMarkup:
+def consent_buttons(t: Translator, *, listen: bool = False) -> InlineKeyboardMarkup:
+    """Agree or not; with "🔊 Listen" first when the welcome has a clip in ``t``'s language."""
     return InlineKeyboardMarkup(
-        [
+        ([listen_row(t, WELCOME)] if listen else [])
+        + [
             [
                 InlineKeyboardButton(
                     t._("✅ Yes, let's go"),
@@ -258,12 +262,14 @@ async def on_language(update: Update, context: Context) -> None:
     if enrolment is None or enrolment.status == enrolments.FORGOTTEN:
         await edit_or_send(context.bot, chat_id, message_id, not_enrolled(t))
     elif enrolment.status == enrolments.PENDING:
+        async with rt.db.read() as conn:
+            listen = await voice.has_clip(conn, WELCOME, action.code)
         await edit_or_send(
             context.bot,
             chat_id,
             message_id,
             welcome(t, rt.privacy_wording),
-            consent_buttons(t),
+            consent_buttons(t, listen=listen),
         )
     else:
         await edit_or_send(context.bot, chat_id, message_id, language_set(t))

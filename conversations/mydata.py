@@ -177,6 +177,12 @@ def _others(t: Translator, data: PersonalData, zone: ZoneInfo) -> list[str]:
             for p in sent
             if p.sent_at is not None
         ]
+    if data.updates_sent:
+        lines += [
+            "",
+            t._("Updates from your service that I sent you (send /updates to read them):"),
+        ]
+        lines += [f"• {t.date(moment)}" for moment in data.updates_sent]
     if data.contact_requests:
         lines += ["", t._("Times you asked your key worker to get in touch:")]
         lines += [f"• {when(t, moment, zone)}" for moment in data.contact_requests]

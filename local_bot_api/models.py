@@ -70,6 +70,7 @@ class BotMessage:
     reply_markup: dict[str, Any] | None = None
     photo: bytes | None = None
     document: bytes | None = None
+    voice: bytes | None = None
     file_id: str | None = None
     edited: bool = False
     edit_date: int | None = None
@@ -113,6 +114,8 @@ class ApiEvent:
                 "entities": msg.entities,
                 "reply_markup": msg.reply_markup,
                 "has_photo": msg.photo is not None or msg.method == "sendPhoto",
+                "has_voice": msg.voice is not None,
+                "file_id": msg.file_id,
                 "edited": msg.edited,
                 "deleted": msg.deleted,
                 "date": msg.date,

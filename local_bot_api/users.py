@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from local_bot_api.formatting import utf16_len
 from local_bot_api.limits import iter_inline_buttons
 from local_bot_api.methods import BotMethods
-from local_bot_api.models import ApiEvent, BotMessage
+from local_bot_api.models import ApiEvent, BotMessage, UploadedFile
 from local_bot_api.state import CallbackQuery, ChatState, TelegramState
 
 Predicate = Callable[[BotMessage], bool]
@@ -133,12 +133,49 @@ class UserSimulator:
         return self._post(user_id, content, chat_id=chat_id)
 
     def send_voice(
-        self, user_id: int, *, duration: int = 3, chat_id: int | None = None
+        self,
+        user_id: int,
+        *,
+        duration: int = 3,
+        data: bytes = b"",
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
-        """The user sends a voice note."""
+        """The user sends a voice note (``data``: the OGG/Opus bytes, kept for getFile)."""
         file_id = self.state.unique("voice-")
-        voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": duration}
+        self.state.files[file_id] = UploadedFile("voice.ogg", "audio/ogg", data)
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
         return self._post(user_id, {"voice": voice}, chat_id=chat_id)
+
+    def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        filename: str = "file.ogg",
+        mime_type: str = "audio/ogg",
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a file (kept for getFile)."""
+        file_id = self.state.unique("doc-")
+        self.state.files[file_id] = UploadedFile(filename, mime_type, data)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": filename,
+            "mime_type": mime_type,
+            "file_size": len(data),
+        }
+        return self._post(user_id, {"document": document}, chat_id=chat_id)
+
+    def forget_files(self) -> None:
+        """Telegram no longer knows any file id this bot had (as after a new bot token)."""
+        self.state.files.clear()
 
     def send_location(
         self,

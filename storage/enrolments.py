@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
-from storage.schema import answers, checkins, contact_requests, enrolments, invites, staff
+from storage.schema import (
+    answers,
+    checkins,
+    contact_requests,
+    enrolments,
+    invites,
+    staff,
+    update_recipients,
+)
 
 PENDING, ACTIVE, STOPPED, EXITED, FORGOTTEN = "pending", "active", "stopped", "exited", "forgotten"
 
@@ -150,6 +158,9 @@ async def forget(
         await conn.execute(delete(checkins).where(checkins.c.enrolment_id == enrolment_id))
     await conn.execute(
         delete(contact_requests).where(contact_requests.c.enrolment_id == enrolment_id)
+    )
+    await conn.execute(  # which "you said, we did" updates they were sent (counts stay)
+        delete(update_recipients).where(update_recipients.c.enrolment_id == enrolment_id)
     )
     invite_id = select(enrolments.c.invite_id).where(enrolments.c.id == enrolment_id)
     await conn.execute(

@@ -5,7 +5,7 @@ Reads only rows tied to one enrolment id; nothing of anyone else can come back f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from storage.alerts import Alert
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
 from storage.schema import checkins as checkins_table
-from storage.schema import contact_requests, teams
+from storage.schema import contact_requests, teams, update_recipients
 from storage.schema import enrolments as enrolments_table
 
 
@@ -38,6 +38,8 @@ class PersonalData:
     contact_requests: list[datetime]
     alerts: list[Alert]
     prompts: list[Prompt]
+    updates_sent: list[datetime] = field(default_factory=list)
+    """When each "you said, we did" update was sent to them."""
 
 
 async def everything_about(conn: AsyncConnection, enrolment_id: int) -> PersonalData | None:
@@ -78,4 +80,14 @@ async def everything_about(conn: AsyncConnection, enrolment_id: int) -> Personal
         contact_requests=list(requests),
         alerts=await alerts.of_enrolment(conn, enrolment_id),
         prompts=await prompts.of_enrolment(conn, enrolment_id),
+        updates_sent=list(
+            await conn.scalars(
+                select(update_recipients.c.sent_at)
+                .where(
+                    update_recipients.c.enrolment_id == enrolment_id,
+                    update_recipients.c.sent_at.is_not(None),
+                )
+                .order_by(update_recipients.c.sent_at)
+            )
+        ),
     )

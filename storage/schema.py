@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -299,6 +300,42 @@ leases = Table(
     Column("expires_at", UTCDateTime, nullable=False, comment="free for others after"),
 )
 
+voice_clips = Table(
+    "voice_clips",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "text_key",
+        String(64),
+        nullable=False,
+        comment="which text is read: welcome, item.<item id> or option.<answer value>",
+    ),
+    Column("language", String(8), nullable=False, comment="the language it is read in"),
+    Column("audio", LargeBinary, nullable=False, comment="the OGG/Opus recording itself"),
+    Column("duration", Integer, nullable=False, comment="seconds, as recorded"),
+    Column(
+        "file_id",
+        String(255),
+        nullable=True,
+        comment="Telegram's id of the uploaded clip, for sending; re-uploaded when refused",
+    ),
+    Column("recorded_by", ForeignKey("staff.id"), nullable=True, comment="who recorded it"),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("text_key", "language"),
+)
+
+voice_drafts = Table(
+    "voice_drafts",
+    metadata,
+    Column("staff_id", ForeignKey("staff.id"), primary_key=True),
+    Column("text_key", String(64), nullable=False, comment="the text being recorded"),
+    Column("language", String(8), nullable=False, comment="the language it is recorded in"),
+    Column("audio", LargeBinary, nullable=True, comment="the take waiting for keep or redo"),
+    Column("duration", Integer, nullable=True),
+    Column("file_id", String(255), nullable=True, comment="Telegram's id of the take"),
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
 # Added by migration 0007: the release ledger, every figure shown to anyone (storage/ledger.py).
 releases = Table(
     "releases",
@@ -338,4 +375,43 @@ release_figures = Table(
     Column("positive", String(24), nullable=True, comment="lo-hi; NULL: not shown"),
     Column("distribution", String(96), nullable=True, comment="lo-hi of 1..4; NULL: not shown"),
     Index("ix_release_figures_release_id", "release_id"),
+)
+
+# Added by migration 0010: "you said, we did" updates (storage/updates.py).
+updates = Table(
+    "updates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("author_id", ForeignKey("staff.id"), nullable=False, comment="who wrote it"),
+    Column("team_id", ForeignKey("teams.id"), nullable=True, comment="its team; NULL: service"),
+    Column(
+        "facts",
+        String(400),
+        nullable=False,
+        comment="the 'you said' part as item:level pairs, from figures released to staff",
+    ),
+    Column("we_did", Text, nullable=True, comment="the 'we did' part, cleaned, default language"),
+    Column("status", String(16), nullable=False, comment="draft, sending, sent or cancelled"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("recipients", Integer, nullable=False, default=0, comment="young people it is for"),
+    Column("reached", Integer, nullable=False, default=0, comment="young people it reached"),
+)
+
+update_texts = Table(
+    "update_texts",
+    metadata,
+    Column("update_id", ForeignKey("updates.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("text", Text, nullable=False, comment="the 'we did' part in this language, cleaned"),
+)
+
+update_recipients = Table(
+    "update_recipients",
+    metadata,
+    Column("update_id", ForeignKey("updates.id", ondelete="CASCADE"), primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True),
+    Column("claimed_at", UTCDateTime, nullable=True, comment="taken for sending (at most once)"),
+    Column("sent_at", UTCDateTime, nullable=True, comment="when Telegram took it"),
+    Index("ix_update_recipients_enrolment_id", "enrolment_id"),
 )

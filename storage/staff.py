@@ -11,7 +11,8 @@ from storage.invites import create_invite
 from storage.records import StaffMember
 from storage.schema import staff, teams
 
-ROLES = ("key_worker", "manager", "admin")
+ROLES = ("key_worker", "manager", "admin", "voice")
+"""Every role a staff member can have (conversations/commands.py names them)."""
 
 
 async def ensure_team(conn: AsyncConnection, name: str, now: datetime) -> int:

@@ -128,7 +128,7 @@ async def test_addstaff_with_bad_arguments_explains_and_changes_nothing(world: W
         "/addstaff": usage,
         "/addstaff key_worker North": usage,
         '/addstaff key_worker "North Sam': usage,
-        "/addstaff boss North Sam": "The role must be key_worker, manager or admin.",
+        "/addstaff boss North Sam": "The role must be key_worker, manager, admin or voice.",
         "/addstaff key_worker - Sam": "Key workers and managers need a team.",
         "/addstaff manager - Sam": "Key workers and managers need a team.",
         f"/addstaff admin {'T' * 65} Sam": "A team name can have at most 64 characters.",

@@ -41,6 +41,8 @@ PURE = (
     "conversations.safeguarding",
     "conversations.windows",
     "conversations.wording",
+    "conversations.voiceclips",
+    "conversations.yousaid",
 )
 IMPURE_LIBRARIES = ("telegram", "sqlalchemy", "aiosqlite", "aiohttp", "alembic")
 

@@ -16,7 +16,9 @@ from bot.commands import COMMANDS
 from conversations.commands import (
     ADMIN,
     KEY_WORKER,
+    MANAGER,
     ROLES,
+    VOICE,
     menu,
     staff_help,
     young_person_help,
@@ -62,7 +64,13 @@ def test_a_bad_schedule_file_is_one_line_naming_the_setting(
 # --- the command table -----------------------------------------------------------------------
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-WHO = {"key workers": {KEY_WORKER}, "all staff": set(ROLES), "admins": {ADMIN}}
+WHO = {
+    "key workers": {KEY_WORKER},
+    "all staff": set(ROLES),
+    "admins": {ADMIN},
+    "admins and voice staff": {ADMIN, VOICE},
+    "managers and admins": {MANAGER, ADMIN},
+}
 
 
 def _readme_commands() -> tuple[set[str], dict[str, set[str]]]:
@@ -111,6 +119,7 @@ def test_menus_and_help_come_from_the_table() -> None:
         "privacy",
         "support",
         "mydata",
+        "updates",
         "help",
         "stop",
         "forgetme",

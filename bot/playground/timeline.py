@@ -58,6 +58,7 @@ def bot_item(message: BotMessage, zone: ZoneInfo) -> JSONDict:
         "buttons": button_rows(message.reply_markup),
         "photo": photo,
         "document": message.document is not None,
+        "voice": f"/api/voices/{message.chat_id}/{message.message_id}" if message.voice else None,
         "edited": message.edited,
         "time": clock_time(message.edit_date or message.date, zone),
     }

@@ -12,6 +12,7 @@
 - ``POST /api/clock``: ``{"step": "day" | "week" | "month" | "next"}``
 - ``GET /api/events``: Server-Sent Events, one JSON object per change
 - ``GET /api/photos/{chat_id}/{message_id}``: a photo the bot sent
+- ``GET /api/voices/{chat_id}/{message_id}``: a voice message the bot sent (OGG/Opus)
 - ``GET /api/violations``: the requests Telegram would have refused
 - ``GET /api/languages``: every language and its catalogue's completeness
 - ``GET /api/review/{code}``: the language review of one language
@@ -21,6 +22,8 @@
 - ``POST /api/review/{code}/po``: ``{"reviewer": ..., "entries": [{"context", "english",
   "translation": [...], "review": "reviewed" | "needs work" | null}]}``, the reviewed catalogue
 - ``GET /fonts/{name}``: a Noto font for Arabic script, Ethiopic or emoji (``fonts.py``)
+- ``GET /api/voice/{code}``: the texts that can be read aloud in a language, with or without a clip
+- ``POST /api/voice/{code}``: ``{"key": "item.power", "audio": <base64 OGG/Opus>}``, upload a clip
 
 POSTs must be JSON and every request must name this server in its ``Host`` header, so another
 web site open in the same browser cannot drive the playground.
@@ -37,7 +40,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.playground import corrections, review
+from bot.playground import corrections, review, voice
 from bot.playground.core import HOST, PlaygroundEngine, PlaygroundError
 from bot.playground.demo import DEMO_STAFF
 from bot.playground.fonts import add_font_routes
@@ -62,7 +65,8 @@ PING_SECONDS = 15.0
 
 def make_app(pg: Playground) -> web.Application:
     """The page's aiohttp application."""
-    app = web.Application(middlewares=[_guard], client_max_size=64 * 1024)
+    # Large enough for a voice clip (1 MB) in base64; everything else is far smaller.
+    app = web.Application(middlewares=[_guard], client_max_size=2 * 1024 * 1024)
     app[KEY] = pg
     get, post = app.router.add_get, app.router.add_post
     get("/", _index)
@@ -78,11 +82,14 @@ def make_app(pg: Playground) -> web.Application:
     post("/api/clock", _clock)
     get("/api/events", _events)
     get("/api/photos/{chat_id}/{message_id}", _photo)
+    get("/api/voices/{chat_id}/{message_id}", _voice_message)
     get("/api/violations", _violations)
     get("/api/languages", _languages)
     get("/api/review/{code}", _review)
     post("/api/review/{code}/check", _check)
     post("/api/review/{code}/po", _reviewed_po)
+    get("/api/voice/{code}", _voice)
+    post("/api/voice/{code}", _upload_voice)
     return app
 
 
@@ -206,6 +213,15 @@ async def _photo(request: web.Request) -> web.StreamResponse:
     return web.Response(body=message.photo, content_type=kind or "image/png")
 
 
+async def _voice_message(request: web.Request) -> web.StreamResponse:
+    pg = request.app[KEY]
+    chat_id, message_id = int(request.match_info["chat_id"]), int(request.match_info["message_id"])
+    message: BotMessage | None = pg.api.state.find_message(chat_id, message_id)
+    if message is None or message.voice is None:
+        raise web.HTTPNotFound
+    return web.Response(body=message.voice, content_type="audio/ogg")
+
+
 # ---- live updates --------------------------------------------------------------------------
 async def _events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: one ``data:`` line of JSON per change, a comment line as keep-alive."""
@@ -286,3 +302,22 @@ async def _reviewed_po(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{code}-messages.po"'},
     )
+
+
+# ---- voice clips ---------------------------------------------------------------------------
+def _language(request: web.Request) -> str:
+    code = request.match_info["code"]
+    if code not in request.app[KEY].rt.catalogues.codes:
+        raise web.HTTPNotFound
+    return code
+
+
+async def _voice(request: web.Request) -> web.Response:
+    return _ok(**await voice.clips(request.app[KEY].rt, _language(request)))
+
+
+async def _upload_voice(request: web.Request) -> web.Response:
+    code = _language(request)
+    body = await _body(request)
+    saved = await voice.upload(request.app[KEY].rt, code, str(body["key"]), str(body["audio"]))
+    return _ok(**saved)

@@ -182,6 +182,7 @@ class PhoneView {
     const bubble = el("div", { class: "bubble", dir: "auto" });
     if (m.photo) bubble.append(el("img", { class: "photo", src: m.photo, alt: "Photo sent by the bot (for example a QR code)" }));
     if (m.document) bubble.append(el("p", { class: "document", text: "📄 Document" }));
+    if (m.voice) bubble.append(el("audio", { class: "voice", controls: "", preload: "none", src: m.voice, "aria-label": "Voice message" }));
     if (m.text) bubble.append(el("div", { class: "text", dir: "auto" }, renderText(m.text, m.entities, (e, href) => this.onLink(e, href))));
     bubble.append(el("span", { class: "meta", text: `${m.edited ? "edited " : ""}${m.time}` }));
     const node = el("div", { class: `msg ${m.from}`, "data-id": m.id }, bubble);
