@@ -20,10 +20,7 @@ from sqlalchemy.engine import make_url
 
 from storage.db import Database
 from tests.postgres import PostgresServer
-from tests.world import BOT_USERNAME, SPEC, START, TOKEN, World, running_world
-
-# Re-exported while older test modules still import them from here.
-__all__ = ["BOT_USERNAME", "SPEC", "START", "TOKEN", "World", "running_world"]
+from tests.world import World, running_world
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from local_bot_api import LocalBotAPI
 from storage.db import Database
-from tests.conftest import BOT_USERNAME, SPEC, TOKEN
 from tests.test_operator_start import fill_up, small_filesystem
+from tests.world import BOT_USERNAME, SPEC, TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 

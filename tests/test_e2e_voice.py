@@ -16,12 +16,12 @@ from conversations.retention import run_retention
 from local_bot_api.models import BotMessage
 from storage import voice
 from storage.db import Database
-from tests.people import add_staff, enrolled, invite, statement
+from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite, statement
 from tests.voice_files import MP3, ogg_opus, ogg_vorbis
 from tests.world import START, World
 
-YP = 1001
-KW = 900101
+YP = YOUNG_PERSON
+KW = KEY_WORKER
 ADMIN = 900200
 RECORDER = 900300
 

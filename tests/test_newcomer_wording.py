@@ -11,8 +11,8 @@ from conversations.checkpoints import EXIT, START, THREE_MONTHS, months_name
 from conversations.wording import checkin_name
 from core.i18n import LANGUAGES, Catalogues
 from core.settings import DEFAULT_LOCALES_DIR
-from tests.conftest import World
 from tests.people import add_staff
+from tests.world import World
 
 CATALOGUES = Catalogues(DEFAULT_LOCALES_DIR)
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

@@ -35,7 +35,7 @@ from core.clock import ManualClock
 from core.errors import CheckinError
 from core.settings import load_settings
 from local_bot_api import LocalBotAPI
-from tests.conftest import BOT_USERNAME, SPEC, START, TOKEN
+from tests.world import BOT_USERNAME, SPEC, START, TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 STRANGER = 4242

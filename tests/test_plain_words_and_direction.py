@@ -19,8 +19,8 @@ from conversations.safeguarding import load_risk_lists, match_risk, normalise
 from conversations.texts import PrivacyWording, support, welcome
 from core.i18n import FSI, LANGUAGES, PDI, RLM, Catalogues, Translator, bidi_fix
 from core.settings import DEFAULT_LOCALES_DIR, UK_HELPLINES
-from tests.conftest import World
 from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite
+from tests.world import World
 
 RTL = [language.code for language in LANGUAGES if language.rtl]
 CATALOGUES = Catalogues(DEFAULT_LOCALES_DIR)
