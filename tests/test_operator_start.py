@@ -12,16 +12,13 @@ root, which is just as real there.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import io
 import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,6 +27,8 @@ from bot.cli import main
 from core.errors import StorageError
 from storage import db as storage_db
 from storage.db import Database
+from tests.test_cli import Run
+from tests.test_cli import checkin_bot as cli  # in this process: bot.cli.main
 
 ROOT = Path(__file__).resolve().parents[1]
 # A failed open must not leave a database thread to fail after the event loop closed (which a
@@ -58,35 +57,7 @@ def checkin_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedP
     )
 
 
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(tmp_path: Path, *args: str, **env: str) -> Ran:
-    """``checkin-bot ARGS`` in this process (``bot.cli.main``), in ``tmp_path``, with only these
-    settings: the same code path as the real process, without starting Python again."""
-    environment = {
-        "CHECKIN_DATABASE_URL": sqlite_url(tmp_path / "cli.db"),
-        "CHECKIN_BOT_USERNAME": "checkin_test_bot",
-        "CHECKIN_TELEGRAM_TOKEN": "123:secret-token-value",
-        **env,
-    }
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in [n for n in os.environ if n.startswith("CHECKIN_")]:
-            patch.delenv(name)
-        for name, value in environment.items():
-            patch.setenv(name, value)
-        patch.chdir(tmp_path)
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = main(list(args))
-    return Ran(code, stdout.getvalue(), stderr.getvalue())
-
-
-def one_line_failure(result: subprocess.CompletedProcess[str] | Ran) -> str:
+def one_line_failure(result: subprocess.CompletedProcess[str] | Run) -> str:
     """The one line of a failed start: non-zero exit, nothing else on stderr, no traceback."""
     assert result.returncode != 0, result.stdout
     assert "Traceback" not in result.stderr, result.stderr
