@@ -15,10 +15,14 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.playground import Playground
+from core.settings import load_settings
 from storage.db import Database
+from tests.playground_client import SPEC, START, Client
 from tests.postgres import PostgresServer
 from tests.world import World, running_world
 
@@ -83,3 +87,20 @@ def postgres_template(postgres: PostgresServer) -> str:
     name = make_url(url).database
     assert name is not None
     return name
+
+
+@pytest.fixture
+async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
+    """A playground on a free port, with its own database and a clock at the tests' ``START``;
+    fails if any request broke the Bot API's rules."""
+    settings = load_settings(api_spec_path=SPEC)
+    async with Playground(settings, port=0, database=tmp_path / "playground.db", start=START) as pg:
+        yield pg
+        assert pg.api.violations == []
+
+
+@pytest.fixture
+async def client(playground: Playground) -> AsyncIterator[Client]:
+    """The playground's JSON endpoints (:class:`tests.playground_client.Client`)."""
+    async with aiohttp.ClientSession() as session:
+        yield Client(session, playground.url)

@@ -7,68 +7,24 @@ through Playwright's Python package, and saves screenshots under ``test-artifact
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.playground import Playground
 from conversations.questionnaire import DEFAULT_DIR, load_questionnaires
-from core.settings import DEFAULT_SPEC_PATH, load_settings
-
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = DEFAULT_SPEC_PATH
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-# A Monday, 11:00 in London (GMT): inside the send window.
-START = datetime(2026, 1, 5, 11, 0, tzinfo=UTC)
-KEY_WORKER = "staff-900101"
-YOUNG_PERSON = "yp-100001"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
-    """A playground on a free port, with its own database and a clock at :data:`START`."""
-    settings = load_settings(api_spec_path=SPEC)
-    async with Playground(settings, port=0, database=tmp_path / "playground.db", start=START) as pg:
-        yield pg
-        assert pg.api.violations == []
-
-
-class Client:
-    """The playground's JSON endpoints, as the page calls them."""
-
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
-        self.session, self.url = session, url.rstrip("/")
-
-    async def get(self, path: str, status: int = 200) -> Any:
-        async with self.session.get(self.url + path) as response:
-            assert response.status == status, await response.text()
-            return await response.json() if status == 200 else None
-
-    async def post(self, path: str, body: dict[str, Any], status: int = 200) -> Any:
-        async with self.session.post(self.url + path, json=body) as response:
-            assert response.status == status, await response.text()
-            return await response.json()
-
-
-@pytest.fixture
-async def client(playground: Playground) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession() as session:
-        yield Client(session, playground.url)
+from tests.playground_client import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    KEY_WORKER,
+    ROOT,
+    SPEC,
+    START,
+    YOUNG_PERSON,
+    Client,
+)
 
 
 async def test_the_state_shows_the_demo_service(client: Client) -> None:

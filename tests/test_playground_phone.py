@@ -20,7 +20,7 @@ from bot.playground import Playground
 from bot.playground.timekeeping import default_start
 from conversations.checkpoints import SendWindow
 from core.settings import load_settings
-from tests.test_playground import (
+from tests.playground_client import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -175,19 +175,3 @@ async def test_on_a_phone_sized_screen_the_page_does_not_scroll_sideways(
             await page.screenshot(path=str(ARTIFACTS / "playground-phone.png"), full_page=True)
         finally:
             await browser.close()
-
-
-@pytest.fixture
-async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
-    from tests.test_playground import START
-
-    settings = load_settings(api_spec_path=SPEC)
-    async with Playground(settings, port=0, database=tmp_path / "playground.db", start=START) as pg:
-        yield pg
-        assert pg.api.violations == []
-
-
-@pytest.fixture
-async def client(playground: Playground) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession() as session:
-        yield Client(session, playground.url)

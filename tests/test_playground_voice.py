@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy import text
 
 from bot.playground import Playground
 from conversations import buttons
-from core.settings import load_settings
-from tests.test_playground import KEY_WORKER, SPEC, START, YOUNG_PERSON, Client
+from tests.playground_client import KEY_WORKER, YOUNG_PERSON, Client
 from tests.voice_files import MP3, ogg_opus, ogg_vorbis
-
-
-@pytest.fixture
-async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
-    settings = load_settings(api_spec_path=SPEC)
-    async with Playground(settings, port=0, database=tmp_path / "playground.db", start=START) as pg:
-        yield pg
-        assert pg.api.violations == []
-
-
-@pytest.fixture
-async def client(playground: Playground) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession() as session:
-        yield Client(session, playground.url)
 
 
 def b64(data: bytes) -> str:

@@ -33,8 +33,8 @@ from bot.playground.corrections import (
 )
 from core.i18n import Catalogues
 from core.settings import DEFAULT_LOCALES_DIR, load_settings
+from tests.playground_client import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SPEC, START
 from tests.test_cli import checkin_bot
-from tests.test_playground import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SPEC, START
 
 STATEMENT = "Statement {n} of {total}"
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
