@@ -264,9 +264,9 @@ async def on_publish(update: Update, context: Context) -> None:
                 audience = await updates.audience(conn, row.team_id)
                 done = await updates.confirm(conn, row.id, [e for e, _ in audience], now)
                 if done:
-                    await audit.record(
+                    await audit.by_staff(
                         conn,
-                        actor=f"staff:{member.id}",
+                        member.id,
                         action="update_sent",
                         scope=f"update:{row.id} {scope_words(row.team_id)} "
                         f"recipients:{len(audience)}",
@@ -347,9 +347,8 @@ async def _finish_if_done(conn: AsyncConnection, update_id: int, now: datetime) 
     """Once every recipient was taken, the update is done: audited with how many it reached."""
     done = await updates.finish_if_done(conn, update_id)
     if done is not None:
-        await audit.record(
+        await audit.by_system(
             conn,
-            actor="system",
             action="update_reached",
             scope=f"update:{update_id} reached:{done.reached} of {done.recipients}",
             now=now,
