@@ -1,9 +1,10 @@
-""" "``/yousaid``: who a "you said, we did" update is for.
+"""``/yousaid``: who a "you said, we did" update is for.
 
-A manager's update is always for their own team. An admin is asked with buttons: the whole
-service, or one team (each team its own button); the press is checked again (an admin, still
-active, and a team that exists), and anyone else's press is answered like a stale button. The
-update itself (its figures, preview and sending) is conversations/updates.py.
+A manager's update is always for their own team (a manager with no team gets the answer to an
+unknown command: there is nothing they may publish for). An admin is asked with buttons: the
+whole service, or one team (each team its own button); the press is checked again (an admin,
+still active, and a team that exists), and anyone else's press is answered like a stale button.
+The update itself (its figures, preview and sending) is conversations/updates.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from conversations import buttons, updates
 from conversations.commands import ADMIN
 from conversations.presses import answer_stale, pressed
+from conversations.roles import refuse
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, tell
 from core.i18n import Translator
@@ -30,7 +32,10 @@ async def yousaid_command(
     if args:
         await updates.add_translation(rt, context, member, args[0], " ".join(args[1:]))
         return
-    if member.role != ADMIN:  # a manager: their own team
+    if member.role != ADMIN:  # a manager: their own team (one with no team has nothing)
+        if member.team_id is None:
+            await refuse(rt, update, context)
+            return
         await updates.start_draft(rt, context.bot, member, member.team_id, member.team_name)
         return
     t = rt.translator(member.language)

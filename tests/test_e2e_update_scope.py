@@ -4,6 +4,8 @@ like an unknown command) or pick a scope (a forged press is answered like a stal
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from conversations import buttons
 from tests.people import add_staff, invite, join
 from tests.test_e2e_updates import ADMIN, KW, MANAGER, YOUNG, release, rows, service
@@ -14,6 +16,7 @@ SOUTH_MANAGER = 900350
 SOUTH_YOUNG = [2001, 2002]
 VOICE = 900400
 OTHER_ADMIN = 900201
+TEAMLESS_MANAGER = 900360
 
 
 async def two_teams(world: World) -> None:
@@ -124,6 +127,19 @@ async def test_everyone_else_is_refused_exactly_like_an_unknown_command(world: W
             replies = await world.say(user, command)
             assert [m.content for m in replies] == [unknown], (user, command)
             assert all(world.api.buttons(m) == [] for m in replies)
+    assert await rows(world, "SELECT count(*) FROM updates") == [(0,)]
+
+    # A manager with no team (added from the command line without --team) has nothing to publish
+    # for: not the service's figures, nor its young people.
+    await add_staff(world, TEAMLESS_MANAGER, role="manager", team="Gone", name="Tam")
+    assert world.rt is not None
+    async with world.rt.db.transaction() as conn:
+        await conn.execute(
+            text("UPDATE staff SET team_id = NULL WHERE chat_id = :chat"),
+            {"chat": TEAMLESS_MANAGER},
+        )
+    unknown = (await world.say(TEAMLESS_MANAGER, "/nonsense"))[-1].content
+    assert [m.content for m in await world.say(TEAMLESS_MANAGER, "/yousaid")] == [unknown]
     assert await rows(world, "SELECT count(*) FROM updates") == [(0,)]
 
     # An admin deactivated (by another admin) after asking: the command and their old scope
