@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 from sqlalchemy import text
 
 from bot.playground import Playground
@@ -14,10 +15,10 @@ from conversations import buttons
 from tests.playground_client import (
     ARTIFACTS,
     CHROMIUM,
-    CHROMIUM_ARGS,
     KEY_WORKER,
     YOUNG_PERSON,
     Client,
+    browser_page,
 )
 from tests.voice_files import MP3, ogg_opus, ogg_vorbis
 
@@ -128,87 +129,75 @@ async def test_in_the_browser_a_clip_uploaded_in_the_review_is_heard_mid_check_i
 ) -> None:
     """Upload a clip for statement 1 in the Language review; a young person starts a check-in,
     sees "🔊 Listen", presses it, gets the voice message, and is still at statement 1."""
-    from playwright.async_api import async_playwright, expect
-
     clip = ogg_opus(2.0, tag=b"browser")
     upload = tmp_path / "statement-1.ogg"
     upload.write_bytes(clip)
     ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    async with browser_page(playground.url) as page:
+        # The Language review: English, statement 1, an .ogg file, Upload.
+        await page.get_by_role("tab", name="Language review").click()
+        await page.locator("#review-lang").select_option("en")
+        status = page.locator("#voice-status")
+        await expect(status).to_contain_text("Voice clips: 0/")
+        await page.locator("#voice-text").select_option("item.power")
+        await page.locator("#voice-file").set_input_files(str(upload))
+        await page.get_by_role("button", name="Upload").click()
+        await expect(status).to_contain_text("saved (2 s)")
+        await expect(status).to_contain_text("Voice clips: 1/")
+        await expect(page.locator("#voice-text")).to_have_value("item.power")
+
+        # The phones: the key worker invites, the young person joins and starts.
+        await page.get_by_role("tab", name="Phones").click()
+        key_worker = page.locator(f'.phone[data-key="{KEY_WORKER}"]')
+        young = page.locator(f'.phone[data-key="{YOUNG_PERSON}"]')
+        await key_worker.locator("textarea").fill("/invite AB")
+        await key_worker.get_by_role("button", name="Send").click()
+        await expect(key_worker.locator(".msg.bot").last).to_contain_text("Invite for AB")
+        await key_worker.get_by_role("button", name="Open on Young person 1").click()
+        await young.get_by_role("button", name="English").click()
+        await young.get_by_role("button", name="Yes, let's go").click()
+        statement = young.locator(".msg.bot", has_text="Statement 1 of 9")
+        await expect(statement).to_have_count(1)
+        listen = statement.get_by_role("button", name="🔊 Listen")
+        await expect(listen).to_be_visible()
+
+        # "🔊 Listen": the clip arrives as a voice message the page can play...
+        await listen.click()
+        audio = young.locator(".msg.bot audio.voice")
+        await expect(audio).to_have_count(1)
+        source = await audio.get_attribute("src")
+        assert source is not None
+        fetched = await page.evaluate(
+            """async (src) => {
+                const response = await fetch(src);
+                const body = new Uint8Array(await response.arrayBuffer());
+                return [response.headers.get("content-type"), Array.from(body)];
+            }""",
+            source,
         )
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(10_000)
-            await page.goto(playground.url)
+        assert fetched[0] == "audio/ogg"
+        assert bytes(fetched[1]) == clip
+        # The browser opens it as sound: its length, read from the stream, is the clip's.
+        duration = await audio.evaluate(
+            """(audio) => new Promise((resolve, reject) => {
+                audio.addEventListener("loadedmetadata", () => resolve(audio.duration));
+                audio.addEventListener("error", () => reject(new Error(
+                    `audio error ${audio.error && audio.error.code}`)));
+                audio.preload = "metadata";
+                audio.load();
+            })"""
+        )
+        assert duration == pytest.approx(2.0, abs=0.05)
+        await page.screenshot(path=str(ARTIFACTS / "playground-voice.png"))
 
-            # The Language review: English, statement 1, an .ogg file, Upload.
-            await page.get_by_role("tab", name="Language review").click()
-            await page.locator("#review-lang").select_option("en")
-            status = page.locator("#voice-status")
-            await expect(status).to_contain_text("Voice clips: 0/")
-            await page.locator("#voice-text").select_option("item.power")
-            await page.locator("#voice-file").set_input_files(str(upload))
-            await page.get_by_role("button", name="Upload").click()
-            await expect(status).to_contain_text("saved (2 s)")
-            await expect(status).to_contain_text("Voice clips: 1/")
-            await expect(page.locator("#voice-text")).to_have_value("item.power")
-
-            # The phones: the key worker invites, the young person joins and starts.
-            await page.get_by_role("tab", name="Phones").click()
-            key_worker = page.locator(f'.phone[data-key="{KEY_WORKER}"]')
-            young = page.locator(f'.phone[data-key="{YOUNG_PERSON}"]')
-            await key_worker.locator("textarea").fill("/invite AB")
-            await key_worker.get_by_role("button", name="Send").click()
-            await expect(key_worker.locator(".msg.bot").last).to_contain_text("Invite for AB")
-            await key_worker.get_by_role("button", name="Open on Young person 1").click()
-            await young.get_by_role("button", name="English").click()
-            await young.get_by_role("button", name="Yes, let's go").click()
-            statement = young.locator(".msg.bot", has_text="Statement 1 of 9")
-            await expect(statement).to_have_count(1)
-            listen = statement.get_by_role("button", name="🔊 Listen")
-            await expect(listen).to_be_visible()
-
-            # "🔊 Listen": the clip arrives as a voice message the page can play...
-            await listen.click()
-            audio = young.locator(".msg.bot audio.voice")
-            await expect(audio).to_have_count(1)
-            source = await audio.get_attribute("src")
-            assert source is not None
-            fetched = await page.evaluate(
-                """async (src) => {
-                    const response = await fetch(src);
-                    const body = new Uint8Array(await response.arrayBuffer());
-                    return [response.headers.get("content-type"), Array.from(body)];
-                }""",
-                source,
-            )
-            assert fetched[0] == "audio/ogg"
-            assert bytes(fetched[1]) == clip
-            # The browser opens it as sound: its length, read from the stream, is the clip's.
-            duration = await audio.evaluate(
-                """(audio) => new Promise((resolve, reject) => {
-                    audio.addEventListener("loadedmetadata", () => resolve(audio.duration));
-                    audio.addEventListener("error", () => reject(new Error(
-                        `audio error ${audio.error && audio.error.code}`)));
-                    audio.preload = "metadata";
-                    audio.load();
-                })"""
-            )
-            assert duration == pytest.approx(2.0, abs=0.05)
-            await page.screenshot(path=str(ARTIFACTS / "playground-voice.png"))
-
-            # ...and the check-in has not moved: statement 1 is still the live message, with
-            # its buttons usable, and answering it goes on to statement 2.
-            await expect(young.locator(".msg.bot", has_text="Statement 1 of 9")).to_have_count(1)
-            await expect(young.locator(".msg.bot", has_text="Statement 2 of 9")).to_have_count(0)
-            mostly = statement.get_by_role("button", name="Mostly")
-            await expect(mostly).to_be_enabled()
-            async with playground.rt.db.read() as conn:
-                step = (await conn.execute(text("SELECT step FROM checkins"))).scalar()
-            assert step == "power"
-            await mostly.click()
-            await expect(young.locator(".msg.bot", has_text="Statement 2 of 9")).to_have_count(1)
-        finally:
-            await browser.close()
+        # ...and the check-in has not moved: statement 1 is still the live message, with
+        # its buttons usable, and answering it goes on to statement 2.
+        await expect(young.locator(".msg.bot", has_text="Statement 1 of 9")).to_have_count(1)
+        await expect(young.locator(".msg.bot", has_text="Statement 2 of 9")).to_have_count(0)
+        mostly = statement.get_by_role("button", name="Mostly")
+        await expect(mostly).to_be_enabled()
+        async with playground.rt.db.read() as conn:
+            step = (await conn.execute(text("SELECT step FROM checkins"))).scalar()
+        assert step == "power"
+        await mostly.click()
+        await expect(young.locator(".msg.bot", has_text="Statement 2 of 9")).to_have_count(1)
