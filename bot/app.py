@@ -38,6 +38,7 @@ from conversations import (
     reports,
     staff,
     texts,
+    update_scope,
     updates,
     voice,
 )
@@ -153,6 +154,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
         (voice.on_listen, (buttons.Listen,)),
         (recording.on_keep, (buttons.KeepTake,)),
         (updates.on_publish, (buttons.Publish,)),
+        (update_scope.on_scope, (buttons.Scope,)),
     ):
         app.add_handler(CallbackQueryHandler(handler, pattern=buttons.pattern(*kinds)))
     app.add_handler(CallbackQueryHandler(presses.on_stale_button))

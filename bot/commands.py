@@ -21,6 +21,7 @@ from conversations import (
     recording,
     reports,
     staff,
+    update_scope,
     updates,
 )
 from conversations.commands import (
@@ -185,13 +186,13 @@ COMMANDS: tuple[Command, ...] = (
     ),
     staff_only(
         "yousaid",
-        updates.yousaid_command,
+        update_scope.yousaid_command,
         [MANAGER, ADMIN],
         menu=pN_("staff", "Tell young people what you did"),
         help=pN_(
             "staff",
             "/yousaid: a \u201cyou said, we did\u201d update for your young people (managers: "
-            "your team; admins: the service), previewed before it is sent",
+            "your team; admins: one team or the whole service), previewed before it is sent",
         ),
     ),
     staff_only("safeguarding", alerts.safeguarding_command, [ADMIN]),

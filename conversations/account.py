@@ -20,7 +20,14 @@ from conversations.presses import pressed
 from conversations.questionnaire import COMMENT
 from conversations.roles import refuse, who_writes
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, notify_staff, remove_buttons, send
+from conversations.sending import (
+    answer_press,
+    edit_or_send,
+    notify_staff,
+    remove_buttons,
+    send,
+    tell,
+)
 from conversations.texts import (
     not_enrolled,
     privacy,
@@ -141,7 +148,7 @@ async def on_contact_me(update: Update, context: Context) -> None:
             "directly, or use one of the helplines above."
         )
     )
-    await send(context.bot, chat_id, t.message(reply))
+    await tell(context.bot, chat_id, t, reply)
 
 
 async def stop_command(update: Update, context: Context) -> None:
@@ -154,14 +161,13 @@ async def stop_command(update: Update, context: Context) -> None:
     async with rt.db.transaction() as conn:
         await enrolments.stop(conn, enrolment.id, rt.clock.now())
     log.info("a young person stopped prompts")
-    await send(
+    await tell(
         context.bot,
         chat_id,
-        t.message(
-            t._(
-                "OK, I won't send you any more check-ins. To start again, send /start. To delete "
-                "everything about you, send /forgetme."
-            )
+        t,
+        t._(
+            "OK, I won't send you any more check-ins. To start again, send /start. To delete "
+            "everything about you, send /forgetme."
         ),
     )
 
@@ -171,7 +177,7 @@ async def forgetme_command(update: Update, context: Context) -> None:
     rt = context.runtime
     chat_id, enrolment, t = await _who(rt, update)
     if enrolment is None:
-        await send(context.bot, chat_id, t.message(t._("I don't have anything about you.")))
+        await tell(context.bot, chat_id, t, t._("I don't have anything about you."))
         return
     markup = InlineKeyboardMarkup(
         [
@@ -193,15 +199,14 @@ async def forgetme_command(update: Update, context: Context) -> None:
             ],
         ]
     )
-    await send(
+    await tell(
         context.bot,
         chat_id,
-        t.message(
-            t._(
-                "This deletes your chat number, your label and anything you wrote, straight away. "
-                "I won't be able to message you again.\n\nYour answers can stay in the anonymous "
-                "totals (nobody can link them to you), or be deleted too. What would you like?"
-            )
+        t,
+        t._(
+            "This deletes your chat number, your label and anything you wrote, straight away. "
+            "I won't be able to message you again.\n\nYour answers can stay in the anonymous "
+            "totals (nobody can link them to you), or be deleted too. What would you like?"
         ),
         markup,
     )
@@ -294,27 +299,24 @@ async def on_text(update: Update, context: Context) -> None:
         return  # the helplines were the answer; no reminder about buttons after that
     elif live is not None:
         t = rt.translator(live.language)
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t._(
-                    "Please answer with the buttons under the statement. Send /checkin to see it "
-                    "again."
-                )
+            t,
+            t._(
+                "Please answer with the buttons under the statement. Send /checkin to see it again."
             ),
         )
     else:
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t._(
-                    "Thanks for your message. This chat is not watched all the time, so I can't "
-                    "reply to messages. Send /help to see what I can do, or /support if you "
-                    "need to "
-                    "talk to someone."
-                )
+            t,
+            t._(
+                "Thanks for your message. This chat is not watched all the time, so I can't "
+                "reply to messages. Send /help to see what I can do, or /support if you "
+                "need to "
+                "talk to someone."
             ),
         )
 
@@ -336,14 +338,13 @@ async def on_other(update: Update, context: Context) -> None:
         reply = staff_text_reply(rt, member) if member is not None else not_enrolled(t)
         await send(context.bot, chat_id, reply)
         return
-    await send(
+    await tell(
         context.bot,
         chat_id,
-        t.message(
-            t._(
-                "Thank you, but I can only read button presses and text. Send /help to see what I "
-                "can do."
-            )
+        t,
+        t._(
+            "Thank you, but I can only read button presses and text. Send /help to see what I "
+            "can do."
         ),
     )
 

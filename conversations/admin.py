@@ -31,7 +31,7 @@ from telegram.error import TelegramError
 from conversations.checkin import describe
 from conversations.commands import admin_help, role_name
 from conversations.runtime import Context, Runtime
-from conversations.sending import send, send_lines
+from conversations.sending import send, send_lines, tell
 from conversations.staff import clean_label
 from core.i18n import Translator
 from storage import admin, audit, enrolments, handled, staff
@@ -57,12 +57,8 @@ async def staff_command(update: Update, context: Context, rt: Runtime, member: S
     assert update.effective_chat is not None
     async with rt.db.transaction() as conn:
         people = await staff.every_member(conn)
-        await audit.record(
-            conn,
-            actor=f"staff:{member.id}",
-            action="staff_list",
-            scope="service",
-            now=rt.clock.now(),
+        await audit.by_staff(
+            conn, member.id, action="staff_list", scope="service", now=rt.clock.now()
         )
     lines = [
         t.npgettext("staff", "{n} staff member:", "{n} staff members:", len(people)).format(
@@ -167,7 +163,7 @@ async def addstaff_command(
     chat_id = update.effective_chat.id
     parsed = parse_addstaff(" ".join(context.args or []))
     if isinstance(parsed, str):
-        await send(context.bot, chat_id, t.message(addstaff_problem(t, parsed)))
+        await tell(context.bot, chat_id, t, addstaff_problem(t, parsed))
         return
     now = rt.clock.now()
     token = new_token()
@@ -185,12 +181,8 @@ async def addstaff_command(
             now=now,
             expires_at=expires,
         )
-        await audit.record(
-            conn,
-            actor=f"staff:{member.id}",
-            action="staff_add",
-            scope=f"staff:{staff_id}",
-            now=now,
+        await audit.by_staff(
+            conn, member.id, action="staff_add", scope=f"staff:{staff_id}", now=now
         )
     await send(
         context.bot,
@@ -241,22 +233,20 @@ async def deactivate_command(
     chat_id = update.effective_chat.id
     args = list(context.args or [])
     if len(args) != 1 or not STAFF_ID.fullmatch(args[0]):
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t.pgettext("staff", "Write it like this: /deactivate 7 (the staff id from /staff)")
-            ),
+            t,
+            t.pgettext("staff", "Write it like this: /deactivate 7 (the staff id from /staff)"),
         )
         return
     staff_id = int(args[0])
     if staff_id == member.id:
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t.pgettext("staff", "You cannot deactivate yourself. Please ask another admin.")
-            ),
+            t,
+            t.pgettext("staff", "You cannot deactivate yourself. Please ask another admin."),
         )
         return
     now = rt.clock.now()
@@ -268,15 +258,11 @@ async def deactivate_command(
             await staff.deactivate(conn, staff_id)
             await admin.void_staff_invites(conn, staff_id, now)
             left = await admin.caseload_size(conn, staff_id)
-            await audit.record(
-                conn,
-                actor=f"staff:{member.id}",
-                action="staff_deactivate",
-                scope=f"staff:{staff_id}",
-                now=now,
+            await audit.by_staff(
+                conn, member.id, action="staff_deactivate", scope=f"staff:{staff_id}", now=now
             )
             reply = deactivated_text(t, target, left)
-    await send(context.bot, chat_id, t.message(reply))
+    await tell(context.bot, chat_id, t, reply)
     if target is not None and target.active:
         log.info("a staff member was deactivated")
         if target.chat_id is not None:
@@ -355,21 +341,20 @@ async def move_command(update: Update, context: Context, rt: Runtime, member: St
     chat_id = update.effective_chat.id
     request = parse_move(list(context.args or []))
     if request is None:
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t.pgettext(
-                    "staff",
-                    "Write it like this: /move AB 7 (the young person's label, then the staff id "
-                    "of their new key worker from /staff)",
-                )
+            t,
+            t.pgettext(
+                "staff",
+                "Write it like this: /move AB 7 (the young person's label, then the staff id "
+                "of their new key worker from /staff)",
             ),
         )
         return
     async with rt.db.transaction() as conn:
         reply, moved_to = await move(conn, rt, t, member, request)
-    await send(context.bot, chat_id, t.message(reply))
+    await tell(context.bot, chat_id, t, reply)
     if moved_to is not None:
         log.info("a young person was moved to another key worker")
         await tell_new_key_worker(rt, context, *moved_to)
@@ -400,9 +385,9 @@ async def move(
         ), None
     if not await admin.move_enrolment(conn, person.id, new.id, new.team_id):
         return not_found_text(t, request), None
-    await audit.record(
+    await audit.by_staff(
         conn,
-        actor=f"staff:{member.id}",
+        member.id,
         action="move",
         scope=f"enrolment:{person.id}:key_worker:{person.key_worker_id}->{new.id}",
         now=rt.clock.now(),
@@ -479,14 +464,12 @@ async def tell_new_key_worker(
     if new.chat_id is None:
         return
     t = rt.translator(new.language)
-    await send(
+    await tell(
         context.bot,
         new.chat_id,
-        t.message(
-            t.pgettext(
-                "staff",
-                "An admin made you the key worker of {who}. Send /caseload to see your young "
-                "people.",
-            ).format(who=describe(t, person))
-        ),
+        t,
+        t.pgettext(
+            "staff",
+            "An admin made you the key worker of {who}. Send /caseload to see your young people.",
+        ).format(who=describe(t, person)),
     )

@@ -26,7 +26,7 @@ from conversations.checkin import describe
 from conversations.presses import pressed
 from conversations.runtime import Context, Runtime
 from conversations.safeguarding import Match, explain, match_risk
-from conversations.sending import answer_press, send, send_lines
+from conversations.sending import answer_press, send, send_lines, tell
 from conversations.texts import risk_reply
 from core.i18n import Translator
 from storage import alerts, audit, enrolments, handled, staff
@@ -97,9 +97,8 @@ async def send_new_alert(rt: Runtime, bot: ExtBot[None], alert_id: int) -> None:
     assert alert is not None
     told = await _send_alert(rt, bot, alert, first, escalated=False)
     async with rt.db.transaction() as conn:
-        await audit.record(
+        await audit.by_system(
             conn,
-            actor="system",
             action="alert_created",
             scope=f"alert:{alert_id} {alert.category} (rule {alert.rule}), {alert.source}; "
             f"sent to {told} lead(s)",
@@ -133,9 +132,8 @@ async def _escalate(rt: Runtime, bot: ExtBot[None], alert: Alert) -> int:
         return 0
     told = await _send_alert(rt, bot, alert, second, escalated=True)
     async with rt.db.transaction() as conn:
-        await audit.record(
+        await audit.by_system(
             conn,
-            actor="system",
             action="alert_escalated",
             scope=f"alert:{alert.id}; sent to {told} lead(s)",
             now=rt.clock.now(),
@@ -276,12 +274,8 @@ async def on_acknowledge(update: Update, context: Context) -> None:
         if member is not None and rank is not None and alert is not None:
             done = await alerts.acknowledge(conn, alert.id, member.id, now)
             if done:
-                await audit.record(
-                    conn,
-                    actor=f"staff:{member.id}",
-                    action="alert_acknowledged",
-                    scope=f"alert:{alert.id}",
-                    now=now,
+                await audit.by_staff(
+                    conn, member.id, action="alert_acknowledged", scope=f"alert:{alert.id}", now=now
                 )
             alert = await alerts.by_id(conn, alert.id)
         others = await alerts.all_leads(conn)
@@ -297,13 +291,12 @@ async def on_acknowledge(update: Update, context: Context) -> None:
         )
         return
     await answer_press(query, t._("Acknowledged. Thank you."))
-    await send(
+    await tell(
         context.bot,
         press.chat_id,
-        t.message(
-            t._("You acknowledged this alert at {when}. It is recorded in the audit log.").format(
-                when=when(t, now, rt.settings.zone)
-            )
+        t,
+        t._("You acknowledged this alert at {when}. It is recorded in the audit log.").format(
+            when=when(t, now, rt.settings.zone)
         ),
     )
     log.info("a safeguarding alert was acknowledged")
@@ -313,13 +306,12 @@ async def on_acknowledge(update: Update, context: Context) -> None:
         if _rank == SECOND and alert.escalated_at is None:
             continue  # the second lead never heard of it
         ot = rt.translator(other.language)
-        await send(
+        await tell(
             context.bot,
             other.chat_id,
-            ot.message(
-                ot._("{name} acknowledged the safeguarding alert from {when}.").format(
-                    name=ot.isolate(member.name), when=when(ot, alert.created_at, rt.settings.zone)
-                )
+            ot,
+            ot._("{name} acknowledged the safeguarding alert from {when}.").format(
+                name=ot.isolate(member.name), when=when(ot, alert.created_at, rt.settings.zone)
             ),
         )
 
@@ -340,22 +332,23 @@ async def safeguarding_command(
         async with rt.db.transaction() as conn:
             changed = await alerts.set_lead(conn, int(args[0]), rank)
             if changed:
-                await audit.record(
+                await audit.by_staff(
                     conn,
-                    actor=f"staff:{member.id}",
+                    member.id,
                     action="safeguarding_lead",
                     scope=f"staff:{int(args[0])} {args[1].lower()}",
                     now=now,
                 )
         if not changed:
-            await send(
+            await tell(
                 context.bot,
                 update.effective_chat.id,
-                t.message(t._("There is no staff member with that id. Send /staff to see them.")),
+                t,
+                t._("There is no staff member with that id. Send /staff to see them."),
             )
             return
     elif args:
-        await send(context.bot, update.effective_chat.id, t.message(safeguarding_help(t)))
+        await tell(context.bot, update.effective_chat.id, t, safeguarding_help(t))
         return
     async with rt.db.read() as conn:
         leads = await alerts.all_leads(conn)

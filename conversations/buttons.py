@@ -121,6 +121,13 @@ class Publish:
     confirm: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Who an admin's "you said, we did" update is for: a team, or (None) the whole service."""
+
+    team_id: int | None
+
+
 Action = (
     Answer
     | Back
@@ -137,6 +144,7 @@ Action = (
     | Listen
     | KeepTake
     | Publish
+    | Scope
 )
 
 
@@ -153,6 +161,11 @@ _ID_FIELD = _Field(rf"{_ID}", int)
 _STEP_FIELD = _Field(_STEP, str)
 _FLAG_FIELD = _Field("[01]", lambda text: text == "1", lambda flag: str(int(flag)))
 _LANGUAGE_FIELD = _Field(r"[a-z]{2,3}(?:_[A-Z]{2})?", str)
+_SCOPE_FIELD = _Field(
+    rf"all|{_ID}",
+    lambda text: None if text == "all" else int(text),
+    lambda team_id: "all" if team_id is None else str(team_id),
+)
 _TEXT_FIELD = _Field(r"welcome|item\.[a-z][a-z0-9_]{0,31}|option\.[0-9]", str)
 
 
@@ -186,6 +199,7 @@ KINDS: tuple[_Kind, ...] = (
     _Kind("v", Listen, (_Field(r"welcome|item\.[a-z][a-z0-9_]{0,31}", str),)),
     _Kind("c", KeepTake, (_TEXT_FIELD, _LANGUAGE_FIELD, _FLAG_FIELD)),
     _Kind("u", Publish, (_ID_FIELD, _FLAG_FIELD)),
+    _Kind("y", Scope, (_SCOPE_FIELD,)),
 )
 _BY_ACTION: dict[type[Action], _Kind] = {kind.action: kind for kind in KINDS}
 _BY_LETTER: dict[str, tuple[_Kind, re.Pattern[str]]] = {k.letter: (k, k.regex) for k in KINDS}

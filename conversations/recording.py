@@ -7,14 +7,14 @@ that language without a clip. The take in progress is stored, so a restart loses
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import TelegramError
 
 from conversations import account, buttons
 from conversations.commands import ADMIN, VOICE
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, send
+from conversations.sending import answer_press, button_row, edit_or_send, send, tell
 from conversations.texts import welcome
 from conversations.voice import send_voice
 from conversations.voiceclips import MAX_BYTES, MAX_SECONDS, WELCOME, check_clip, recordable
@@ -79,26 +79,24 @@ async def record_command(
     code = args[0]
     if code not in BY_CODE or len(args) > 2:
         codes = ", ".join(lang.code for lang in LANGUAGES)
-        await send(
+        await tell(
             context.bot,
             member.chat_id,
-            t.message(
-                t.pgettext(
-                    "staff", "I don't know that language. Write its code, like /record fa: {codes}"
-                ).format(codes=codes)
-            ),
+            t,
+            t.pgettext(
+                "staff", "I don't know that language. Write its code, like /record fa: {codes}"
+            ).format(codes=codes),
         )
         return
     if len(args) == 2:
         if not args[1].isdigit() or not 1 <= int(args[1]) <= len(keys):
-            await send(
+            await tell(
                 context.bot,
                 member.chat_id,
-                t.message(
-                    t.pgettext(
-                        "staff", "There is no text {number}: the texts are numbered 1 to {total}."
-                    ).format(number=t.isolate(args[1][:10]), total=len(keys))
-                ),
+                t,
+                t.pgettext(
+                    "staff", "There is no text {number}: the texts are numbered 1 to {total}."
+                ).format(number=t.isolate(args[1][:10]), total=len(keys)),
             )
             return
         key: str | None = keys[int(args[1]) - 1]
@@ -179,26 +177,13 @@ async def on_recording(update: Update, context: Context) -> None:
         data = bytes(await found.download_as_bytearray())
     checked = check_clip(data) if size <= MAX_BYTES else check_clip(b"\0" * (MAX_BYTES + 1))
     if checked.problem is not None:
-        await send(context.bot, chat.id, t.message(_problem(t, checked.problem, size)))
+        await tell(context.bot, chat.id, t, _problem(t, checked.problem, size))
         return
     _text, what = text_to_read(rt, draft.text_key, draft.language)
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t.pgettext("staff", "✅ Keep"),
-                    callback_data=buttons.encode(
-                        buttons.KeepTake(draft.text_key, draft.language, keep=True)
-                    ),
-                ),
-                InlineKeyboardButton(
-                    t.pgettext("staff", "🔁 Redo"),
-                    callback_data=buttons.encode(
-                        buttons.KeepTake(draft.text_key, draft.language, keep=False)
-                    ),
-                ),
-            ]
-        ]
+    text_key, language = draft.text_key, draft.language
+    markup = button_row(
+        (t.pgettext("staff", "✅ Keep"), buttons.KeepTake(text_key, language, keep=True)),
+        (t.pgettext("staff", "🔁 Redo"), buttons.KeepTake(text_key, language, keep=False)),
     )
     caption = t.pgettext("staff", "This is how it sounds: {what}, {language}. Keep it?").format(
         what=what, language=language_name(draft.language)

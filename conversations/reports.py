@@ -26,7 +26,7 @@ from conversations.digest import (
 )
 from conversations.digest_text import render_text
 from conversations.runtime import Context, Runtime
-from conversations.sending import send, split_lines
+from conversations.sending import send, split_lines, tell
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
 from storage import audit, digests, ledger, staff
@@ -164,13 +164,12 @@ async def digest_command(
         name = " ".join(args)
         if name not in known:
             assert update.effective_chat is not None
-            await send(
+            await tell(
                 context.bot,
                 update.effective_chat.id,
-                t.message(
-                    t.pgettext("staff", "There is no team called {team}. Teams: {teams}").format(
-                        team=t.isolate(name), teams=", ".join(t.isolate(k) for k in known) or "-"
-                    )
+                t,
+                t.pgettext("staff", "There is no team called {team}. Teams: {teams}").format(
+                    team=t.isolate(name), teams=", ".join(t.isolate(k) for k in known) or "-"
                 ),
             )
             return
@@ -178,12 +177,8 @@ async def digest_command(
     now = rt.clock.now()
     report = await compose(rt, scope, t, now, reader=f"staff:{member.id}")
     async with rt.db.transaction() as conn:
-        await audit.record(
-            conn,
-            actor=f"staff:{member.id}",
-            action="digest",
-            scope=describe_scope(report.digest.group),
-            now=now,
+        await audit.by_staff(
+            conn, member.id, action="digest", scope=describe_scope(report.digest.group), now=now
         )
     await deliver(rt, context.bot, member, report)
 
@@ -207,15 +202,14 @@ async def _settings(
         async with rt.db.transaction() as conn:
             await digests.set_digest_frequency(conn, member.id, args[0])
     elif args:
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t.pgettext(
-                    "staff",
-                    "Please write /digest settings weekly, /digest settings monthly or "
-                    "/digest settings off.",
-                )
+            t,
+            t.pgettext(
+                "staff",
+                "Please write /digest settings weekly, /digest settings monthly or "
+                "/digest settings off.",
             ),
         )
         return
@@ -237,7 +231,7 @@ async def _settings(
             "staff",
             "You get a digest {when}. To change it, send /digest settings weekly, monthly or off.",
         ).format(when=when)
-    await send(context.bot, chat_id, t.message(reply))
+    await tell(context.bot, chat_id, t, reply)
 
 
 # --- scheduled digests ------------------------------------------------------------------------
@@ -279,12 +273,8 @@ async def send_scheduled(rt: Runtime, bot: ExtBot[None]) -> int:
                     continue  # another bot process took it
                 if previous is None:  # the schedule starts now; the first one comes next time
                     continue
-                await audit.record(
-                    conn,
-                    actor="system",
-                    action="digest_scheduled",
-                    scope=f"staff:{staff_id}",
-                    now=now,
+                await audit.by_system(
+                    conn, action="digest_scheduled", scope=f"staff:{staff_id}", now=now
                 )
             t = rt.translator(member.language)
             report = await compose(rt, scope_of(member), t, now, reader=f"staff:{staff_id}")

@@ -70,9 +70,8 @@ async def run_retention(rt: Runtime, *, force: bool = False) -> Removed | None:
         for enrolment_id in due:
             removed += await retention.remove_identifying(conn, enrolment_id, now)
         if removed != Removed():
-            await audit.record(
+            await audit.by_system(
                 conn,
-                actor="system",
                 action="retention",
                 scope=(
                     f"removed: {removed.people} people, {removed.comments} comments, "

@@ -62,8 +62,8 @@ class Runtime:
     """Updates whose handling found the database unreachable (``bot/error_handler.py``); the
     polling loop leaves such an update unconfirmed and tries it again after a pause."""
     send_steps: Callable[[str], None] | None = None
-    """Fault injection for the tests: called at each step of a prompt's send (``bot/schedule.py``,
-    ``STEPS``); raising there is the process dying at that step."""
+    """Fault injection for the tests: called at each step of a prompt's send
+    (``bot/prompt_sending.py``, ``STEPS``); raising there is the process dying at that step."""
 
     def __post_init__(self) -> None:
         self.pacer = Pacer(self.settings.send_rate)

@@ -7,10 +7,11 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from conversations import buttons
 from core.i18n import Translator
 from storage.records import StaffMember
 
@@ -35,6 +36,24 @@ async def send(
     except TelegramError as exc:
         log.warning("a message could not be sent: %s", type(exc).__name__)
     return None
+
+
+async def tell(
+    bot: ExtBot[None],
+    chat_id: int,
+    t: Translator,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send ``text``, already in ``t``'s language, as one whole message in its direction."""
+    return await send(bot, chat_id, t.message(text), markup)
+
+
+def button_row(*choices: tuple[str, buttons.Action]) -> InlineKeyboardMarkup:
+    """A keyboard of one row of buttons, each a (label, action), like "Send" and "Cancel"."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=buttons.encode(a)) for label, a in choices]]
+    )
 
 
 def split_lines(lines: Iterable[str], limit: int = MESSAGE_MAX) -> list[str]:

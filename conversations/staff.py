@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date, timedelta
 
 import segno
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
 from conversations import buttons
 from conversations.checkin import describe
@@ -23,7 +23,7 @@ from conversations.planning import plan_exit
 from conversations.presses import pressed
 from conversations.roles import entitled
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, send, send_lines
+from conversations.sending import answer_press, button_row, edit_or_send, send_lines, tell
 from conversations.texts import unknown_command
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
@@ -73,13 +73,12 @@ async def invite_command(
     now = rt.clock.now()
     label, planned_end, problem = parse_invite_args(list(context.args or []), now.date())
     if problem is not None:
-        await send(
+        await tell(
             context.bot,
             update.effective_chat.id,
-            t.message(
-                t.pgettext(
-                    "staff", "That end date is not a valid future date. Write it like 2027-03-31."
-                )
+            t,
+            t.pgettext(
+                "staff", "That end date is not a valid future date. Write it like 2027-03-31."
             ),
         )
         return
@@ -200,60 +199,47 @@ async def exit_command(update: Update, context: Context, rt: Runtime, member: St
     label = clean_label(" ".join(context.args or []))
     chat_id = update.effective_chat.id
     if label is None:
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t.pgettext("staff", "Please add the young person's label, like this: /exit AB")
-            ),
+            t,
+            t.pgettext("staff", "Please add the young person's label, like this: /exit AB"),
         )
         return
     async with rt.db.read() as conn:
         matches = await enrolments.for_key_worker_by_label(conn, member.id, label)
     if len(matches) != 1:
-        await send(
+        await tell(
             context.bot,
             chat_id,
-            t.message(
-                t.pgettext(
-                    "staff",
-                    "I can't find anyone with the label {label} in your caseload. Send /caseload "
-                    "to see your labels.",
-                ).format(label=t.isolate(label))
-                if not matches
-                else t.pgettext(
-                    "staff",
-                    "More than one young person has the label {label}. Please ask an admin "
-                    "to give them different labels.",
-                ).format(label=t.isolate(label))
-            ),
+            t,
+            t.pgettext(
+                "staff",
+                "I can't find anyone with the label {label} in your caseload. Send /caseload "
+                "to see your labels.",
+            ).format(label=t.isolate(label))
+            if not matches
+            else t.pgettext(
+                "staff",
+                "More than one young person has the label {label}. Please ask an admin "
+                "to give them different labels.",
+            ).format(label=t.isolate(label)),
         )
         return
     person = matches[0]
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t.pgettext("staff", "Yes, support has ended"),
-                    callback_data=buttons.encode(buttons.ConfirmExit(person.id, confirm=True)),
-                ),
-                InlineKeyboardButton(
-                    t.pgettext("staff", "Cancel"),
-                    callback_data=buttons.encode(buttons.ConfirmExit(person.id, confirm=False)),
-                ),
-            ]
-        ]
+    markup = button_row(
+        (t.pgettext("staff", "Yes, support has ended"), buttons.ConfirmExit(person.id, True)),
+        (t.pgettext("staff", "Cancel"), buttons.ConfirmExit(person.id, confirm=False)),
     )
-    await send(
+    await tell(
         context.bot,
         chat_id,
-        t.message(
-            t.pgettext(
-                "staff",
-                "Mark support as ended for {who}? They will get the exit check-in at the next "
-                "suitable time.",
-            ).format(who=describe(t, person))
-        ),
+        t,
+        t.pgettext(
+            "staff",
+            "Mark support as ended for {who}? They will get the exit check-in at the next "
+            "suitable time.",
+        ).format(who=describe(t, person)),
         markup,
     )
 

@@ -1,10 +1,11 @@
-""" "You said, we did": managers (their team) and admins (the service) tell young people what
-was done with their answers; young people read the last few with ``/updates``.
+""" "You said, we did": managers (their team) and admins (one team or the service) tell young
+people what was done with their answers; young people read the last few with ``/updates``.
 
-``/yousaid`` builds the "you said" part from figures already released to staff (the release
-ledger) and asks for the "we did" text; ``/yousaid CODE text`` adds a translation of it. A preview
-shows what each language will read, then "Send" confirms: one recipient row per enrolled,
-reachable young person of the scope who has not used /stop. The prompt job (bot/schedule.py)
+``/yousaid`` (conversations/update_scope.py: a manager's team, or the scope an admin picks)
+builds the "you said" part from figures already released to staff (the release ledger) and asks
+for the "we did" text; ``/yousaid CODE text`` adds a translation of it. A preview shows what
+each language will read, then "Send" confirms: one recipient row per enrolled, reachable young
+person of the scope who has not used /stop. The prompt job (bot/schedule.py)
 sends them within the send window, through the one send budget, each at most once.
 """
 
@@ -14,7 +15,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -25,7 +26,7 @@ from conversations.digest import quarter_windows
 from conversations.planning import zone_of
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
-from conversations.sending import answer_press, edit_or_send, send, send_lines
+from conversations.sending import answer_press, button_row, edit_or_send, send, send_lines, tell
 from conversations.yousaid import (
     WE_DID_MAX,
     Fact,
@@ -54,8 +55,18 @@ def decode_facts(text: str) -> list[Fact]:
     return [Fact(*part.split(":", 1)) for part in text.split(",") if ":" in part]
 
 
-def scope_words(member: StaffMember) -> str:
-    return f"team:{member.team_id}" if member.role == MANAGER else "service"
+def may_publish(member: StaffMember | None, team_id: int | None) -> bool:
+    """An admin may publish for any team or the whole service (None); a manager only for their
+    own team."""
+    if member is None:
+        return False
+    if member.role == ADMIN:
+        return True
+    return member.role == MANAGER and team_id is not None and team_id == member.team_id
+
+
+def scope_words(team_id: int | None) -> str:
+    return "service" if team_id is None else f"team:{team_id}"
 
 
 def as_read(rt: Runtime, row: UpdateRow, texts: dict[str, str], language: str | None) -> str:
@@ -75,19 +86,15 @@ def as_read(rt: Runtime, row: UpdateRow, texts: dict[str, str], language: str | 
 # --- the staff side -------------------------------------------------------------------------
 
 
-async def yousaid_command(
-    update: Update, context: Context, rt: Runtime, member: StaffMember
+async def start_draft(
+    rt: Runtime, bot: ExtBot[None], member: StaffMember, team_id: int | None, team: str | None
 ) -> None:
-    """``/yousaid``: start an update; ``/yousaid CODE text``: the "we did" part in CODE."""
+    """Start an update for ``team`` (``team_id``; None: the whole service): show its "you said"
+    part from released figures and ask for the "we did" text."""
     assert member.chat_id is not None
     t = rt.translator(member.language)
-    args = context.args or []
-    if args:
-        await _translation(rt, context, member, t, args[0], " ".join(args[1:]))
-        return
     now = rt.clock.now()
     current, previous = quarter_windows(now)
-    team = member.team_name if member.role == MANAGER else None
     async with rt.db.transaction() as conn:
         cells = await ledger.released_since(conn, [previous.since, current.since])
         facts = facts_from(cells, team, rt.questionnaire)
@@ -95,28 +102,27 @@ async def yousaid_command(
             await updates.new_draft(
                 conn,
                 author_id=member.id,
-                team_id=member.team_id if member.role == MANAGER else None,
+                team_id=team_id,
                 facts=encode_facts(facts),
                 now=now,
             )
     if not facts:
-        await send(
-            context.bot,
+        await tell(
+            bot,
             member.chat_id,
-            t.message(
-                t.pgettext(
-                    "staff",
-                    "No figures for your young people have been shown to staff yet this quarter "
-                    "or last, so there is nothing to say \u201cyou said\u201d about. Send /digest "
-                    "first; figures appear once enough young people have answered.",
-                )
+            t,
+            t.pgettext(
+                "staff",
+                "No figures for your young people have been shown to staff yet this quarter "
+                "or last, so there is nothing to say \u201cyou said\u201d about. Send /digest "
+                "first; figures appear once enough young people have answered.",
             ),
         )
         return
     young = rt.translator(rt.settings.default_language)
     said = "\n".join(f"• {line}" for line in you_said(young, rt.questionnaire, facts))
     await send(
-        context.bot,
+        bot,
         member.chat_id,
         t.message(
             t.pgettext(
@@ -148,7 +154,7 @@ async def take_we_did(rt: Runtime, context: Context, chat_id: int, text: str) ->
     t = rt.translator(member.language)
     cleaned = clean_we_did(text)
     if not cleaned or len(cleaned) > WE_DID_MAX:
-        await send(context.bot, chat_id, _too_long(t))
+        await tell(context.bot, chat_id, t, _too_long(t))
         return True
     async with rt.db.transaction() as conn:
         await updates.set_we_did(conn, draft.id, cleaned)
@@ -157,47 +163,43 @@ async def take_we_did(rt: Runtime, context: Context, chat_id: int, text: str) ->
 
 
 def _too_long(t: Translator) -> str:
-    return t.message(
-        t.pgettext(
-            "staff", "Please write it in one message of 1 to {n} characters, and send it again."
-        ).format(n=WE_DID_MAX)
-    )
+    return t.pgettext(
+        "staff", "Please write it in one message of 1 to {n} characters, and send it again."
+    ).format(n=WE_DID_MAX)
 
 
-async def _translation(
-    rt: Runtime, context: Context, member: StaffMember, t: Translator, code: str, text: str
+async def add_translation(
+    rt: Runtime, context: Context, member: StaffMember, code: str, text: str
 ) -> None:
+    """``/yousaid CODE text``: the "we did" part of the draft in language ``CODE``."""
     assert member.chat_id is not None
+    t = rt.translator(member.language)
     async with rt.db.read() as conn:
         draft = await updates.draft_of(conn, member.id)
     if draft is None or not draft.we_did:
-        await send(
+        await tell(
             context.bot,
             member.chat_id,
-            t.message(
-                t.pgettext(
-                    "staff",
-                    "Send /yousaid to start an update; once you have written what you did, "
-                    "/yousaid fa <text> adds it in Farsi (any language code).",
-                )
+            t,
+            t.pgettext(
+                "staff",
+                "Send /yousaid to start an update; once you have written what you did, "
+                "/yousaid fa <text> adds it in Farsi (any language code).",
             ),
         )
         return
     cleaned = clean_we_did(text)
     if code not in rt.catalogues.codes or code == rt.settings.default_language:
         codes = ", ".join(c for c in rt.catalogues.codes if c != rt.settings.default_language)
-        await send(
+        await tell(
             context.bot,
             member.chat_id,
-            t.message(
-                t.pgettext("staff", "Write a language code first, one of: {codes}").format(
-                    codes=codes
-                )
-            ),
+            t,
+            t.pgettext("staff", "Write a language code first, one of: {codes}").format(codes=codes),
         )
         return
     if not cleaned or len(cleaned) > WE_DID_MAX:
-        await send(context.bot, member.chat_id, _too_long(t))
+        await tell(context.bot, member.chat_id, t, _too_long(t))
         return
     async with rt.db.transaction() as conn:
         await updates.set_translation(conn, draft.id, code, cleaned)
@@ -221,31 +223,20 @@ async def preview(rt: Runtime, context: Context, member: StaffMember, update_id:
             language=f"{BY_CODE[code].english_name} ({code})"
         )
         await send_lines(context.bot, member.chat_id, t, [heading, as_read(rt, row, texts, code)])
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t.pgettext("staff", "📣 Send"),
-                    callback_data=buttons.encode(buttons.Publish(row.id, confirm=True)),
-                ),
-                InlineKeyboardButton(
-                    t.pgettext("staff", "Cancel"),
-                    callback_data=buttons.encode(buttons.Publish(row.id, confirm=False)),
-                ),
-            ]
-        ]
+    markup = button_row(
+        (t.pgettext("staff", "📣 Send"), buttons.Publish(row.id, confirm=True)),
+        (t.pgettext("staff", "Cancel"), buttons.Publish(row.id, confirm=False)),
     )
-    await send(
+    await tell(
         context.bot,
         member.chat_id,
-        t.message(
-            t.pgettext(
-                "staff",
-                "This goes to {n} young people (enrolled, reachable, not stopped), within the "
-                "send window. To add what you did in another language, send /yousaid and the "
-                "language code with the text, like /yousaid fa …",
-            ).format(n=len(audience))
-        ),
+        t,
+        t.pgettext(
+            "staff",
+            "This goes to {n} young people (enrolled, reachable, not stopped), within the "
+            "send window. To add what you did in another language, send /yousaid and the "
+            "language code with the text, like /yousaid fa …",
+        ).format(n=len(audience)),
         markup,
     )
 
@@ -261,19 +252,24 @@ async def on_publish(update: Update, context: Context) -> None:
     async with rt.db.transaction() as conn:
         member = await staff.staff_by_chat(conn, press.chat_id)
         row = await updates.by_id(conn, action.update_id)
-        mine = member is not None and member.role in PUBLISHERS and row is not None
         done = False
         audience: list[tuple[int, str | None]] = []
-        if mine and row is not None and member is not None and row.author_id == member.id:
+        if (
+            row is not None
+            and member is not None
+            and row.author_id == member.id
+            and may_publish(member, row.team_id)
+        ):
             if action.confirm:
                 audience = await updates.audience(conn, row.team_id)
                 done = await updates.confirm(conn, row.id, [e for e, _ in audience], now)
                 if done:
-                    await audit.record(
+                    await audit.by_staff(
                         conn,
-                        actor=f"staff:{member.id}",
+                        member.id,
                         action="update_sent",
-                        scope=f"update:{row.id} {scope_words(member)} recipients:{len(audience)}",
+                        scope=f"update:{row.id} {scope_words(row.team_id)} "
+                        f"recipients:{len(audience)}",
                         now=now,
                     )
                     await _finish_if_done(conn, row.id, now)  # nobody to send it to
@@ -351,9 +347,8 @@ async def _finish_if_done(conn: AsyncConnection, update_id: int, now: datetime) 
     """Once every recipient was taken, the update is done: audited with how many it reached."""
     done = await updates.finish_if_done(conn, update_id)
     if done is not None:
-        await audit.record(
+        await audit.by_system(
             conn,
-            actor="system",
             action="update_reached",
             scope=f"update:{update_id} reached:{done.reached} of {done.recipients}",
             now=now,
@@ -374,14 +369,13 @@ async def updates_command(update: Update, context: Context) -> None:
         texts = {row.id: await updates.translations(conn, row.id) for row in got}
     t = rt.translator(person.language if person else None)
     if not got:
-        await send(
+        await tell(
             context.bot,
             chat.id,
-            t.message(
-                t._(
-                    "There are no updates from your service yet. When there is one, I'll send it "
-                    "to you."
-                )
+            t,
+            t._(
+                "There are no updates from your service yet. "
+                "When there is one, I'll send it to you."
             ),
         )
         return

@@ -19,6 +19,18 @@ async def record(
     )
 
 
+async def by_staff(
+    conn: AsyncConnection, staff_id: int, *, action: str, scope: str, now: datetime
+) -> None:
+    """Append what staff member ``staff_id`` did (actor ``staff:<id>``)."""
+    await record(conn, actor=f"staff:{staff_id}", action=action, scope=scope, now=now)
+
+
+async def by_system(conn: AsyncConnection, *, action: str, scope: str, now: datetime) -> None:
+    """Append what the bot did by itself (actor ``system``): a scheduled send, retention."""
+    await record(conn, actor="system", action=action, scope=scope, now=now)
+
+
 async def entries(conn: AsyncConnection, limit: int = 100) -> list[tuple[datetime, str, str, str]]:
     rows = await conn.execute(
         select(audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.scope)

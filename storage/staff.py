@@ -29,6 +29,17 @@ async def team_id_by_name(conn: AsyncConnection, name: str) -> int | None:
     return None if found is None else int(found)
 
 
+async def teams_by_name(conn: AsyncConnection) -> list[tuple[int, str]]:
+    """Every team as (id, name), by name."""
+    rows = await conn.execute(select(teams.c.id, teams.c.name).order_by(teams.c.name))
+    return [(int(i), str(name)) for i, name in rows.all()]
+
+
+async def team_name(conn: AsyncConnection, team_id: int) -> str | None:
+    found = await conn.scalar(select(teams.c.name).where(teams.c.id == team_id))
+    return None if found is None else str(found)
+
+
 async def add_staff(
     conn: AsyncConnection, *, name: str, role: str, team_id: int | None, now: datetime
 ) -> int:

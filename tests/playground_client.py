@@ -4,11 +4,14 @@ fixtures are in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from playwright.async_api import Page, ViewportSize, async_playwright
 
 from core.settings import DEFAULT_SPEC_PATH
 
@@ -30,6 +33,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@asynccontextmanager
+async def browser_page(url: str, viewport: ViewportSize | None = None) -> AsyncIterator[Page]:
+    """Debian's chromium, headless, with one page open at ``url`` (10 s for each step)."""
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = await browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
+            page.set_default_timeout(10_000)
+            await page.goto(url)
+            yield page
+        finally:
+            await browser.close()
 
 
 class Client:

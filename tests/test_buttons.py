@@ -24,6 +24,9 @@ ACTIONS: list[buttons.Action] = [
     buttons.Forget("cancel"),
     buttons.ContactMe(),
     buttons.ConfirmExit(5, confirm=False),
+    buttons.Publish(3, confirm=True),
+    buttons.Scope(None),
+    buttons.Scope(42),
 ]
 
 
@@ -50,6 +53,9 @@ def test_round_trip_within_64_bytes(action: buttons.Action) -> None:
         "1:a:1:power:4:extra",
         "1:l:english",
         "1:k:1",
+        "1:y:0",
+        "1:y:everyone",
+        "1:y:",
         "1:" + "x" * 70,
     ],
 )

@@ -141,6 +141,8 @@ async def test_updates_wait_for_the_send_window_and_skip_stopped_and_blocked(
     world.api.block_bot(YOUNG[2])
     await world.idle()
     await world.say(ADMIN, "/yousaid")
+    chosen = await world.press(ADMIN, "The whole service")  # an admin picks the scope first
+    assert chosen[0].content == "This update is for: the whole service"
     previews = await world.say(ADMIN, "We opened on Saturdays.")
     assert "This goes to 1 young people" in previews[-1].content
     await world.press(ADMIN, "Send", previews[-1])

@@ -29,6 +29,7 @@ from bot.metrics import Metrics
 from bot.polling import running
 from bot.standin import standin_settings
 from bot.webhook import SECRET_HEADER, serving, update_path
+from conversations.commands import Handler
 from conversations.runtime import Context
 from core.clock import ManualClock
 from core.errors import CheckinError
@@ -109,6 +110,30 @@ def base(world: ServedWorld) -> str:
 # ---- one process -----------------------------------------------------------------------------
 
 
+def intercept(world: ServedWorld, pattern: str, handler: Handler) -> None:
+    """``handler`` runs first for messages matching ``pattern`` (instead of the bot's own)."""
+    assert world.app is not None
+    world.app.add_handler(MessageHandler(filters.Regex(pattern), handler), group=-1)
+
+
+def hold(world: ServedWorld, pattern: str) -> tuple[asyncio.Event, asyncio.Event]:
+    """A handler that waits for messages matching ``pattern``: (entered, release) events, set
+    once one is being handled, and set by the test to let it finish."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(update: Update, context: Context) -> None:
+        entered.set()
+        await release.wait()
+
+    intercept(world, pattern, slow)
+    return entered, release
+
+
+def statuses(world: ServedWorld, update_id: int) -> list[int | None]:
+    """The answers the webhook gave each delivery of this update, in order."""
+    return [d.status for d in world.api.webhook.deliveries if d.update_id == update_id]
+
+
 async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -120,14 +145,7 @@ async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(
         assert api.buttons(answered[-1])  # the next statement
 
         # A handler that waits: the update stays unconfirmed until it has been handled.
-        entered, release = asyncio.Event(), asyncio.Event()
-
-        async def slow(update: Update, context: Context) -> None:
-            entered.set()
-            await release.wait()
-
-        assert world.app is not None
-        world.app.add_handler(MessageHandler(filters.Regex("^slow$"), slow), group=-1)
+        entered, release = hold(world, "^slow$")
         update = api.send_text(YP, "slow")
         await asyncio.wait_for(entered.wait(), timeout=5)
         assert api.webhook.in_flight == 1  # the stand-in waits for the answer
@@ -136,8 +154,7 @@ async def test_a_check_in_by_webhook_is_confirmed_only_once_handled(
         release.set()
         await world.idle()
         assert not api.state.pending
-        delivered = [d for d in api.webhook.deliveries if d.update_id == update["update_id"]]
-        assert [d.status for d in delivered] == [200]
+        assert statuses(world, update["update_id"]) == [200]
         # Every update was delivered once and answered 200: none was delivered again.
         ids = [d.update_id for d in api.webhook.deliveries]
         assert len(ids) == len(set(ids))
@@ -152,14 +169,7 @@ async def test_a_stopping_process_finishes_the_update_it_holds(tmp_path: Path) -
     async with served(tmp_path / "g.db") as (world,):
         api = world.api
         await add_staff(world, KW)
-        entered, release = asyncio.Event(), asyncio.Event()
-
-        async def slow(update: Update, context: Context) -> None:
-            entered.set()
-            await release.wait()
-
-        assert world.app is not None
-        world.app.add_handler(MessageHandler(filters.Regex("^/invite"), slow), group=-1)
+        entered, release = hold(world, "^/invite")
         update = api.send_text(KW, "/invite GH")
         await asyncio.wait_for(entered.wait(), timeout=5)
         stopping = asyncio.create_task(world.stop())  # SIGTERM does the same
@@ -167,8 +177,7 @@ async def test_a_stopping_process_finishes_the_update_it_holds(tmp_path: Path) -
         assert not stopping.done()
         release.set()
         await asyncio.wait_for(stopping, timeout=15)
-        delivered = [d.status for d in api.webhook.deliveries if d.update_id == update["update_id"]]
-        assert delivered == [200]
+        assert statuses(world, update["update_id"]) == [200]
         assert "Invite for GH" in world.last(KW).content
 
 
@@ -194,19 +203,15 @@ async def test_a_wrong_or_missing_secret_gets_401_and_changes_nothing(tmp_path: 
         bot = world.app.bot  # type: ignore[union-attr]
         await bot.set_webhook(world.url, secret_token="not-the-secret")
         cd = api.send_text(KW, "/invite CD")["update_id"]
-
-        def tries() -> list[int | None]:
-            return [d.status for d in api.webhook.deliveries if d.update_id == cd]
-
-        await api.wait_until(lambda: len(tries()) >= 3)
-        assert set(tries()) == {401}
+        await api.wait_until(lambda: len(statuses(world, cd)) >= 3)
+        assert set(statuses(world, cd)) == {401}
         info = await bot.get_webhook_info()
         assert info.pending_update_count == 1
         assert info.last_error_message == "Wrong response from the webhook: 401"
         assert len(api.messages(KW)) == before
         await bot.set_webhook(world.url, secret_token=SECRET)
         await world.idle()
-        assert tries()[-1] == 200
+        assert statuses(world, cd)[-1] == 200
         assert "Invite for CD" in world.last(KW).content
 
 
@@ -218,13 +223,12 @@ async def test_a_failing_handler_still_answers_200_once(tmp_path: Path) -> None:
         async def boom(update: Update, context: Context) -> None:
             raise RuntimeError("a handler failed")
 
-        assert world.app is not None
-        world.app.add_handler(MessageHandler(filters.Regex("^boom$"), boom), group=-1)
+        intercept(world, "^boom$", boom)
         update = api.send_text(YP, "boom")
         await world.idle()
-        delivered = [d.status for d in api.webhook.deliveries if d.update_id == update["update_id"]]
-        assert delivered == [200]
+        assert statuses(world, update["update_id"]) == [200]
         assert count(world, YP, "Sorry, something went wrong on my side") == 1
+        assert world.app is not None
         registry = Metrics.of(world.app).registry
         assert registry.get_sample_value("checkin_handler_errors_total") == 1.0
 

@@ -12,7 +12,8 @@
 - ``POST /api/clock``: ``{"step": "day" | "week" | "month" | "next"}``
 - ``GET /api/events``: Server-Sent Events, one JSON object per change
 - ``GET /api/photos/{chat_id}/{message_id}``: a photo the bot sent
-- ``GET /api/voices/{chat_id}/{message_id}``: a voice message the bot sent (OGG/Opus)
+- ``GET /api/voices/{chat_id}/{message_id}``: a voice message the bot sent (OGG/Opus; in byte
+  ranges too, so the page's audio player knows its length)
 - ``GET /api/violations``: the requests Telegram would have refused
 - ``GET /api/languages``: every language and its catalogue's completeness
 - ``GET /api/review/{code}``: the language review of one language
@@ -219,7 +220,26 @@ async def _voice_message(request: web.Request) -> web.StreamResponse:
     message: BotMessage | None = pg.api.state.find_message(chat_id, message_id)
     if message is None or message.voice is None:
         raise web.HTTPNotFound
-    return web.Response(body=message.voice, content_type="audio/ogg")
+    return _ranged(request, message.voice, "audio/ogg")
+
+
+def _ranged(request: web.Request, data: bytes, content_type: str) -> web.Response:
+    """``data``, or the byte range the browser asked for: an audio player reads the end of an
+    OGG stream to learn its length, and shows none without ranges."""
+    headers = {"Accept-Ranges": "bytes"}
+    try:
+        wanted = request.http_range
+    except ValueError:
+        wanted = slice(len(data), len(data))  # not a range we read: nothing satisfies it
+    if wanted.start is None and wanted.stop is None:
+        return web.Response(body=data, content_type=content_type, headers=headers)
+    start, stop, _ = wanted.indices(len(data))
+    if start >= stop:
+        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{len(data)}"})
+    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+    return web.Response(
+        status=206, body=data[start:stop], content_type=content_type, headers=headers
+    )
 
 
 # ---- live updates --------------------------------------------------------------------------
