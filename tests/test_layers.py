@@ -34,6 +34,8 @@ PURE = (
     "conversations.disclosure",
     "conversations.export",
     "conversations.ledger",
+    "conversations.release_system",
+    "conversations.bounds_solver",
     "conversations.participation",
     "conversations.publication",
     "conversations.questionnaire",
