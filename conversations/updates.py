@@ -28,10 +28,12 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, send, send_lines
 from conversations.yousaid import (
     WE_DID_MAX,
-    Fact,
     clean_we_did,
+    decode_facts,
+    encode_facts,
     facts_from,
     render,
+    said_releases,
     you_said,
 )
 from core.i18n import BY_CODE, Translator
@@ -44,14 +46,6 @@ log = logging.getLogger(__name__)
 PUBLISHERS = (MANAGER, ADMIN)
 SHOWN = 3
 """How many updates ``/updates`` shows."""
-
-
-def encode_facts(facts: list[Fact]) -> str:
-    return ",".join(f"{f.item_id}:{f.level}" for f in facts)
-
-
-def decode_facts(text: str) -> list[Fact]:
-    return [Fact(*part.split(":", 1)) for part in text.split(",") if ":" in part]
 
 
 def scope_words(member: StaffMember) -> str:
@@ -269,6 +263,10 @@ async def on_publish(update: Update, context: Context) -> None:
                 audience = await updates.audience(conn, row.team_id)
                 done = await updates.confirm(conn, row.id, [e for e, _ in audience], now)
                 if done:
+                    team = member.team_name if member.role == MANAGER else None
+                    facts = decode_facts(row.facts)
+                    shown = said_releases(facts, team, now, f"update:{row.id}")
+                    await ledger.record(conn, shown)  # every figure shown to anyone
                     await audit.record(
                         conn,
                         actor=f"staff:{member.id}",
