@@ -44,44 +44,51 @@ from conversations.disclosure import (
     suppress,
     validate_k,
 )
-from conversations.release_system import Disclosure, Earlier, System
+from conversations.release_system import Cut, Disclosure, Earlier, System, as_cut
 
 __all__ = ["Disclosure", "Earlier", "System", "decide"]
 
 
-def _contains(low: Mapping[NodeId, int], high: Mapping[NodeId, int]) -> bool:
-    return all(low.get(leaf, 0) <= high.get(leaf, 0) for leaf in set(low) | set(high))
+def _contains(low: Cut, high: Cut) -> bool:
+    return all(low.get(leaf, frozenset()) <= high.get(leaf, frozenset()) for leaf in low)
+
+
+def _size(cut: Cut, segments: Mapping[NodeId, Sequence[Tally]]) -> int:
+    return sum(segments[leaf][s].total for leaf, ss in cut.items() for s in ss)
 
 
 def decide(
     segments: Mapping[NodeId, Sequence[Tally]],
-    cut: Mapping[NodeId, int],
+    cut: Mapping[NodeId, int | frozenset[int]],
     earlier: Sequence[Earlier],
     k: int,
 ) -> dict[NodeId, Shown]:
-    """What the new release (counting ``cut[leaf]`` segments of each key worker) may show.
+    """What the new release (counting the segments ``cut[leaf]`` of each key worker, or the
+    first ``cut[leaf]`` of them) may show.
 
-    *segments* are, per key worker, the tallies of the runs between consecutive cuts of all
-    releases (earlier ones and this one). The answer is :func:`suppress`'s, with more withheld
-    until a reader of every release, this one included, can deduce nothing disclosive that the
-    earlier releases alone did not already give away.
+    *segments* are, per key worker, the tallies of the atoms: people counted by exactly the same
+    releases (earlier ones and this one); only their sizes matter outside this release. The
+    answer is :func:`suppress`'s, with more withheld until a reader of every release, this one
+    included, can deduce nothing disclosive that the earlier releases alone did not already give
+    away.
     """
     k = validate_k(k)
+    mine_cut = as_cut(cut)
     leaves = {
         leaf: Tally.of_values((0, 0, 0, 0)) if _fine(segments) else Tally.binary(0, 0)
         for leaf in segments
-        if cut.get(leaf, 0)
+        if mine_cut.get(leaf)
     }
     for leaf in leaves:
-        for tally in segments[leaf][: cut[leaf]]:
-            leaves[leaf] = leaves[leaf].plus(tally)
+        for s in sorted(mine_cut[leaf]):
+            leaves[leaf] = leaves[leaf].plus(segments[leaf][s])
     shown = suppress(leaves, k)
     if not earlier or not leaves:
         return shown
     system = System(segments)
-    cuts = [dict(e.cuts) for e in earlier] + [dict(cut)]
+    cuts = [as_cut(e.cuts) for e in earlier] + [mine_cut]
     groups = [system.add_cut(c) for c in cuts]
-    ordered = sorted(range(len(cuts)), key=lambda i: (sum(cuts[i].values()), i))
+    ordered = sorted(range(len(cuts)), key=lambda i: (_size(cuts[i], segments), i))
     pairs = set(pairwise(ordered))
     pairs |= {(i, len(cuts) - 1) for i in range(len(cuts) - 1)}
     for a, b in sorted(pairs):

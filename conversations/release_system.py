@@ -1,11 +1,12 @@
 """The linear system a reader of every release works with, for one cell. Pure, no I/O.
 
-The **atoms** are, per key worker, the runs of young people between two consecutive points where
-some release stopped counting; every release's group is a sum of atoms (a key worker's a prefix, a
-team's the sum of its key workers', the service's the sum of its teams'), and between two
-releases of which one counts everyone the other does, the **difference** (the newcomers) is a
-group of its own. Each group has ``N = P + Q``, ``P = n3 + n4`` and ``Q = n1 + n2``; what was
-shown bounds ``P`` and ``n1..n4``. :mod:`conversations.ledger` decides on it.
+The **atoms** are, per key worker, the young people (or the answers they have since replaced, or
+people who have left) counted by exactly the same releases; every release's group is a sum of atoms
+(a key worker's the atoms it counted, a team's the sum of its key workers', the service's the sum of
+its teams'), and between two releases of which one counts everyone the other does, the
+**difference** (the newcomers) is a group of its own. Each group has ``N = P + Q``, ``P = n3 + n4``
+and ``Q = n1 + n2``; what was shown bounds ``P`` and ``n1..n4``. :mod:`conversations.ledger` decides
+on it.
 """
 
 from __future__ import annotations
@@ -18,20 +19,33 @@ from conversations.disclosure import NodeId, Shown, Tally
 Atom = tuple[NodeId, int]
 """A run of one key worker's young people: ``(leaf, segment index)``."""
 
+Cut = Mapping[NodeId, frozenset[int]]
+"""Which segments of each key worker a release counted."""
+
+
+def as_cut(cut: Mapping[NodeId, int | frozenset[int]]) -> dict[NodeId, frozenset[int]]:
+    """A cut given per key worker as a set of segments, or as a count (the first ones)."""
+    return {
+        leaf: frozenset(range(c)) if isinstance(c, int) else frozenset(c) for leaf, c in cut.items()
+    }
+
+
 _CONTENT = ("P", "Q", "n1", "n2", "n3", "n4")
 _FINE = ("n1", "n2", "n3", "n4")
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
 class Earlier:
     """An earlier release of a cell, mapped onto today's data.
 
-    ``cuts``: per key worker, how many of today's segments it counted (a prefix); ``shown``: what
-    it showed per group; ``slack``: per key worker, how many people it counted differ from today's
-    (people who have left the data since), by which its figures are widened.
+    ``cuts``: per key worker, which of today's segments it counted (a count: the first ones);
+    ``shown``: what it showed per group; ``slack``: per key worker, how many people it counted
+    are not accounted for by the segments (left without a trace), by which its figures are
+    widened.
     """
 
-    cuts: Mapping[NodeId, int]
+    cuts: Mapping[NodeId, int | frozenset[int]]
     shown: Mapping[NodeId, Shown]
     slack: Mapping[NodeId, int] = field(default_factory=dict)
 
@@ -95,14 +109,12 @@ class System:
     def prefix(self, leaf: NodeId, end: int) -> int | None:
         return self.group((leaf, s) for s in range(end))
 
-    def between(
-        self, node: NodeId, low: Mapping[NodeId, int], high: Mapping[NodeId, int]
-    ) -> int | None:
+    def between(self, node: NodeId, low: Cut, high: Cut) -> int | None:
         """The group of *node*'s atoms counted by the cut *high* but not by *low*."""
         return self.group(
             (leaf, s)
             for leaf in self.leaves_of(node)
-            for s in range(low.get(leaf, 0), high.get(leaf, 0))
+            for s in sorted(high.get(leaf, _NONE) - low.get(leaf, _NONE))
         )
 
     def relate(self, total: int | None, parts: Iterable[int | None]) -> None:
@@ -113,28 +125,27 @@ class System:
         for name in self.names:
             self.relations.append(((total, name), [(p, name) for p in kept]))
 
-    def add_cut(self, cut: Mapping[NodeId, int]) -> dict[NodeId, int | None]:
+    def add_cut(self, cut: Cut) -> dict[NodeId, int | None]:
         """Every group of one release (per node), related to its parts."""
         found: dict[NodeId, int | None] = {}
-        zero: dict[NodeId, int] = {}
         for node in reversed(self.nodes):  # leaves first
-            found[node] = self.between(node, zero, cut)
-            if node not in self.segments:
+            found[node] = self.between(node, {}, cut)
+            if node in self.segments:
+                self.relate(found[node], [self.atom(node, s) for s in sorted(cut.get(node, _NONE))])
+            else:
                 self.relate(found[node], [found[kid] for kid in self.kids_of(node)])
         return found
 
-    def add_difference(self, low: Mapping[NodeId, int], high: Mapping[NodeId, int]) -> None:
+    def add_difference(self, low: Cut, high: Cut) -> None:
         """The newcomers between two releases, one counting everyone the other does, per node."""
         differences: dict[NodeId, int | None] = {}
-        zero: dict[NodeId, int] = {}
         for node in reversed(self.nodes):
             differences[node] = diff = self.between(node, low, high)
-            self.relate(self.between(node, zero, high), [self.between(node, zero, low), diff])
+            self.relate(self.between(node, {}, high), [self.between(node, {}, low), diff])
             if node in self.segments:
                 leaf = node
-                self.relate(
-                    diff, [self.atom(leaf, s) for s in range(low.get(leaf, 0), high.get(leaf, 0))]
-                )
+                fresh = sorted(high.get(leaf, _NONE) - low.get(leaf, _NONE))
+                self.relate(diff, [self.atom(leaf, s) for s in fresh])
             else:
                 self.relate(diff, [differences[kid] for kid in self.kids_of(node)])
 
