@@ -344,9 +344,17 @@ def publish(
     """
     k = validate_k(k)
     by_cell: dict[CellKey, list[ReleasedCell]] = defaultdict(list)
+    departed: dict[CellKey, dict[NodeId, list[frozenset[datetime]]]] = defaultdict(dict)
     for release in earlier:
-        if release.kind == "answers" and release.since == since:
-            by_cell[(release.checkpoint, release.item_id)].append(release)
+        if release.since != since:
+            continue
+        cell = (release.checkpoint, release.item_id)
+        if release.kind == "answers":
+            by_cell[cell].append(release)
+        elif release.kind == "departed" and release.blocks:
+            first = release.blocks[0]
+            times = frozenset(b.through_at for b in release.blocks if b.through_at is not None)
+            departed[cell].setdefault((first.team, first.key_worker), []).append(times)
     for releases in by_cell.values():
         releases.sort(key=lambda r: r.released_at)
     table: Table = {}
@@ -355,7 +363,15 @@ def publish(
     replaced = replaced_versions(latest)
     for cell, per_leaf in sorted(queues(latest).items()):
         decision = decide_cell(
-            cell, per_leaf, by_cell.get(cell, []), since, now, reader, k, replaced.get(cell)
+            cell,
+            per_leaf,
+            by_cell.get(cell, []),
+            since,
+            now,
+            reader,
+            k,
+            replaced.get(cell),
+            departed.get(cell),
         )
         if any(s.total for s in decision.shown.values()):
             table[cell] = decision.shown

@@ -36,6 +36,7 @@ PURE = (
     "conversations.ledger",
     "conversations.release_system",
     "conversations.bounds_solver",
+    "conversations.departures",
     "conversations.participation",
     "conversations.publication",
     "conversations.questionnaire",
