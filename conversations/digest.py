@@ -36,6 +36,7 @@ from fractions import Fraction
 from typing import Literal
 
 from conversations.checkpoints import EXIT, THREE_MONTHS
+from conversations.comments import shared_comments_released
 from conversations.disclosure import (
     DEFAULT_K,
     CountRange,
@@ -344,6 +345,8 @@ def build_digest(
         new += old_new
     response = response_figures(people, answers, window, node, k)
     reach = reach_figures(people, node, k)
+    shared = shared_comments_released(comments, window, node, k, earlier, now=now, reader=reader)
+    new += [shared.release] if shared.release is not None else []
     return Digest(
         scope=scope,
         group=group,
@@ -355,7 +358,7 @@ def build_digest(
         previous_cells=previous,
         response=response,
         reach=reach,
-        comments=shared_comments(comments, window, node, k),
+        comments=shared.texts,
         findings=find_findings(cells, previous),
         releases=(*new, *_taking_part(response, reach, window.since, node, now, reader)),
     )

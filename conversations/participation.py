@@ -7,22 +7,17 @@ not released in blocks.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
+from conversations.comments import shared_comments_released
 from conversations.disclosure import (
     CountRange,
     NodeId,
     Shown,
     Status,
     Tally,
-    redact,
-    release_count,
     suppress,
-    validate_k,
-    visible_groups,
 )
 from conversations.windows import Window, checkpoint_order
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
@@ -85,29 +80,6 @@ def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) 
 def shared_comments(
     comments: Iterable[CommentRecord], window: Window, node: NodeId, k: int
 ) -> tuple[str, ...] | None:
-    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them.
-
-    Sharers are released in blocks of *k* per key worker (by time written, when known) and the
-    group must pass :func:`~conversations.disclosure.visible_groups`.
-    """
-    k = validate_k(k)
-    by_leaf: dict[NodeId, dict[str, list[CommentRecord]]] = defaultdict(dict)
-    for c in comments:
-        text = redact(c.text).strip()
-        if c.shared and text and (c.written_at is None or c.written_at in window):
-            kept = CommentRecord(c.respondent, c.team, c.key_worker, text, True, c.written_at)
-            by_leaf[(c.team, c.key_worker)].setdefault(c.respondent, []).append(kept)
-    released: dict[NodeId, list[CommentRecord]] = {}
-    for leaf, people in by_leaf.items():
-        order = sorted(people, key=lambda r: (_first_written(people[r], window), r))
-        chosen = order[: release_count(len(order), k)]
-        released[leaf] = [c for r in chosen for c in people[r]]
-    counts = {leaf: len({c.respondent for c in cs}) for leaf, cs in released.items()}
-    if node not in visible_groups(counts, k):
-        return None
-    texts = [c.text for leaf, cs in released.items() if leaf[: len(node)] == node for c in cs]
-    return tuple(sorted(texts, key=lambda t: (t.casefold(), t)))
-
-
-def _first_written(comments: list[CommentRecord], window: Window) -> datetime:
-    return min((c.written_at for c in comments if c.written_at is not None), default=window.since)
+    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them,
+    with no earlier release (:func:`conversations.comments.shared_comments_released`)."""
+    return shared_comments_released(comments, window, node, k).texts

@@ -100,10 +100,11 @@ async def record(conn: AsyncConnection, cells: Iterable[ReleasedCell]) -> int:
 async def released_since(
     conn: AsyncConnection,
     starts: Sequence[datetime],
-    kinds: Sequence[str] = ("answers", "departed"),
+    kinds: Sequence[str] = ("answers", "departed", "comments"),
 ) -> list[ReleasedCell]:
     """Every release of one of *kinds* for windows starting at one of *starts*, oldest first
-    (``departed``: where people whose answers were deleted had been counted)."""
+    (``departed``: where people whose answers were deleted had been counted; ``comments``: the
+    blocks of shared comments shown)."""
     if not starts:
         return []
     heads = (

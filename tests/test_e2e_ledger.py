@@ -50,7 +50,7 @@ async def test_releases_round_trip_through_the_database(db: Database) -> None:
         assert await ledger.record(conn, [cell, other]) == 2
     async with db.read() as conn:
         assert await ledger.released_since(conn, [cell.since]) == [cell]
-        assert await ledger.released_since(conn, [cell.since], kind="reach") == [other]
+        assert await ledger.released_since(conn, [cell.since], kinds=("reach",)) == [other]
         assert await ledger.released_since(conn, [NOW]) == []
 
 

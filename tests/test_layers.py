@@ -37,6 +37,7 @@ PURE = (
     "conversations.release_system",
     "conversations.bounds_solver",
     "conversations.departures",
+    "conversations.comments",
     "conversations.participation",
     "conversations.publication",
     "conversations.questionnaire",
