@@ -343,7 +343,10 @@ def build_digest(
         )
         previous = cells_for(old_table, node)
         new += old_new
-    response = response_figures(people, answers, window, node, k)
+    response, answered = response_figures(
+        people, answers, window, node, k, earlier, now=now, reader=reader
+    )
+    new += answered
     reach = reach_figures(people, node, k)
     shared = shared_comments_released(comments, window, node, k, earlier, now=now, reader=reader)
     new += [shared.release] if shared.release is not None else []
@@ -360,27 +363,15 @@ def build_digest(
         reach=reach,
         comments=shared.texts,
         findings=find_findings(cells, previous),
-        releases=(*new, *_taking_part(response, reach, window.since, node, now, reader)),
+        releases=(*new, *_reach_release(reach, window.since, node, now, reader)),
     )
 
 
-def _taking_part(
-    response: Iterable[ResponseFigures],
-    reach: ReachFigures,
-    since: datetime,
-    node: NodeId,
-    now: datetime,
-    reader: str,
+def _reach_release(
+    reach: ReachFigures, since: datetime, node: NodeId, now: datetime, reader: str
 ) -> list[ReleasedCell]:
-    """The ledger's record of the taking-part figures this digest shows."""
-    found = []
-    for r in response:
-        shown = Shown(r.status, r.prompted, r.answered)
-        figure = figure_of(node, shown)
-        found.append(ReleasedCell(since, "response", r.checkpoint, "", now, reader, (), (figure,)))
-    if reach.young_people:
-        shown = Shown(reach.status, reach.young_people, reach.unreachable)
-        found.append(
-            ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))
-        )
-    return found
+    """The ledger's record of the reach figures this digest shows."""
+    if not reach.young_people:
+        return []
+    shown = Shown(reach.status, reach.young_people, reach.unreachable)
+    return [ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))]

@@ -244,6 +244,7 @@ def decide_cell(
     k: int,
     replaced: Mapping[NodeId, Sequence[Version]] | None = None,
     departed: Mapping[NodeId, Sequence[frozenset[datetime]]] | None = None,
+    kind: str = "answers",
 ) -> Decision:
     """The figures of one cell, given the earlier releases of the same cell and window start.
 
@@ -284,7 +285,7 @@ def decide_cell(
         atoms: dict[Flags, list[int | None]] = {}
         for _, value, flags in rows:  # in queue order: atoms are numbered by their first
             atoms.setdefault(flags, []).append(value)
-        segments[leaf] = [_tally_of(values) for values in atoms.values()]
+        segments[leaf] = [_tally_of(values, kind != "answers") for values in atoms.values()]
         for i in range(len(cuts)):
             cuts[i][leaf] = frozenset(s for s, flags in enumerate(atoms) if flags[i])
     prior = [Earlier(c, _figures(r), s) for r, c, s in zip(earlier, cuts, slacks, strict=False)]
@@ -304,7 +305,7 @@ def decide_cell(
         )
     release = ReleasedCell(
         since,
-        "answers",
+        kind,
         cell[0],
         cell[1],
         now,
@@ -315,12 +316,14 @@ def decide_cell(
     return Decision(shown, release)
 
 
-def _tally_of(values: Sequence[int | None]) -> Tally:
-    """The tally of an atom; people who left count under "No" (only their number is used: they
-    are never in a new release)."""
+def _tally_of(values: Sequence[int | None], binary: bool = False) -> Tally:
+    """The tally of an atom (*binary*: yes/no, values 3 and 4 being yes); people who left count
+    under "No" (only their number is used: they are never in a new release)."""
     counts = [0, 0, 0, 0]
     for value in values:
         counts[(value or 1) - 1] += 1
+    if binary:
+        return Tally.binary(sum(counts), counts[2] + counts[3])
     return Tally.of_values(counts)
 
 
@@ -336,6 +339,7 @@ def publish(
     now: datetime,
     reader: str = "",
     k: int = DEFAULT_K,
+    kind: str = "answers",
 ) -> tuple[Table, list[ReleasedCell]]:
     """Every cell's figures for the window starting at *since*, and the new releases to record.
 
@@ -349,7 +353,7 @@ def publish(
         if release.since != since:
             continue
         cell = (release.checkpoint, release.item_id)
-        if release.kind == "answers":
+        if release.kind == kind:
             by_cell[cell].append(release)
         elif release.kind == "departed" and release.blocks:
             first = release.blocks[0]
@@ -372,6 +376,7 @@ def publish(
             k,
             replaced.get(cell),
             departed.get(cell),
+            kind,
         )
         if any(s.total for s in decision.shown.values()):
             table[cell] = decision.shown

@@ -100,11 +100,11 @@ async def record(conn: AsyncConnection, cells: Iterable[ReleasedCell]) -> int:
 async def released_since(
     conn: AsyncConnection,
     starts: Sequence[datetime],
-    kinds: Sequence[str] = ("answers", "departed", "comments"),
+    kinds: Sequence[str] = ("answers", "departed", "comments", "response"),
 ) -> list[ReleasedCell]:
     """Every release of one of *kinds* for windows starting at one of *starts*, oldest first
     (``departed``: where people whose answers were deleted had been counted; ``comments``: the
-    blocks of shared comments shown)."""
+    blocks of shared comments shown; ``response``: who answered each checkpoint)."""
     if not starts:
         return []
     heads = (

@@ -153,6 +153,7 @@ def brute_force(
     unions: bool = False,
     kinds: Sequence[str] = ("answers",),
     skipped: list[tuple[str, str]] | None = None,
+    binary: bool = False,
 ) -> list[Found]:
     """Everything a reader of every release could be sure of that discloses a small group.
 
@@ -180,6 +181,8 @@ def brute_force(
             classes.setdefault((leaf, flags), []).append(member)
         atoms = [Atom(leaf, flags, ms) for (leaf, flags), ms in classes.items()]
         comps = [_compositions(len(atom.members)) for atom in atoms]
+        if binary:
+            comps = [c[(c[:, 1] == 0) & (c[:, 2] == 0)] for c in comps]
         total = int(np.prod([len(c) for c in comps])) if comps else 1
         if total > limit:
             if skipped is None:
@@ -251,6 +254,8 @@ def brute_force(
                 "Yes, definitely": c[:, 3],
                 "positive": c[:, 2] + c[:, 3],
             }
+            if binary:  # only yes and no exist
+                figures = {"No": c[:, 0], "positive": c[:, 2] + c[:, 3]}
             for figure, seen in figures.items():
                 lo, hi = int(seen.min()), int(seen.max())
                 for what, a, b in ((figure, lo, hi), ("not " + figure, n - hi, n - lo)):
