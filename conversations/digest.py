@@ -13,17 +13,19 @@ data. How figures are protected is described, and decided, in :mod:`conversation
 - counts of answers are bands of at least *k* possible values ("5 to 10 of 10"), never "all";
 - figures are decided for the whole service at once, withholding more wherever digests could be
   combined (a team with its key workers, the service with its teams) to narrow anything down;
-- shared comments only, from at least *k* people who shared, with contact details removed
-  (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
+- shared comments only, in blocks of at least *k* people who shared, with contact details
+  removed (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
 
 Across digests, every figure shown is recorded in the release ledger and each new release is
 decided given every earlier one (:mod:`conversations.publication`, :mod:`conversations.ledger`);
 windows are calendar quarters (:func:`quarter_windows`), so releases of one quarter count a first
 stretch of each key worker's young people and releases of different quarters do not overlap.
 
-Response and reachability figures are about taking part, not answers: they are banded and their
-group sizes are protected, but they are not released in blocks, so two digests a day apart can
-show that someone newly asked has answered (staff see that on ``/caseload`` anyway).
+Response figures (who answered each checkpoint) go through the ledger too, as a yes/no answer
+in blocks (:func:`conversations.participation.response_figures`); shared comments in blocks of k
+people shown whole (:mod:`conversations.comments`). Reachability figures are banded and their
+group sizes protected within each release, and recorded, but not decided across releases (see
+the README's known limits).
 """
 
 from __future__ import annotations

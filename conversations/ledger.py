@@ -9,12 +9,12 @@ the service), and to know every group's size exactly (a key worker sees on ``/ca
 checked in). What they can deduce is worked out over one linear system
 (:class:`conversations.release_system.System`):
 
-- the **atoms** are, per key worker, the runs of young people between two consecutive points
-  where some release stopped counting (answers enter in time order, so every release counts a
-  first stretch of each key worker's young people: a prefix);
-- every release's group is a sum of atoms: a key worker's is a prefix, a team's the sum of its key
-  workers', the service's the sum of its teams'; between two releases of which one counts
-  everyone the other does, the **difference** (the newcomers) is a group of its own;
+- the **atoms** are, per key worker, the young people counted by exactly the same releases
+  (answers enter in time order, so a release counts a first stretch of each key worker's queue;
+  answers replaced since, and people who left, are members too);
+- every release's group is a sum of atoms: a key worker's the atoms it counted, a team's the
+  sum of its key workers', the service's the sum of its teams'; between two releases of which
+  one counts everyone the other does, the **difference** (the newcomers) is a group of its own;
 - each group has ``N = P + Q``, ``P = n3 + n4`` and ``Q = n1 + n2``; what was shown bounds
   ``P`` and ``n1..n4``.
 
@@ -26,8 +26,10 @@ single-release decision (:func:`conversations.disclosure.suppress`) and withhold
 release until it adds no disclosure to what earlier releases already allowed: what was released is
 a fact, the new release must be safe given it.
 
-People who left the data after a release (``/forgetme``, retention) widen that release's figures
-by the number who left (``slack``), which is always sound.
+Answers replaced since a release, and people who left (``/forgetme``: their departures in the
+ledger), stay members of the system for the releases that counted them
+(:func:`conversations.publication.members_of`); a count that is still not accounted for widens
+that release's figures by the difference (``slack``), which is sound for what is in the data.
 """
 
 from __future__ import annotations

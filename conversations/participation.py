@@ -1,8 +1,9 @@
 """Taking part: how many of those asked answered, how many can be reached, shared comments.
 
-Pure, no I/O; :mod:`conversations.digest` re-exports these. Response and reachability figures are
-about taking part, not answers: they are banded and their group sizes are protected, but they are
-not released in blocks.
+Pure, no I/O; :mod:`conversations.digest` re-exports these. Response figures go through the
+release ledger like answers (a yes/no answer per young person and checkpoint, in blocks of k);
+reachability figures are banded and their group sizes protected within each release, but not
+decided across releases.
 """
 
 from __future__ import annotations
