@@ -14,10 +14,12 @@ did. :func:`publish` decides every group's figures for the whole service at once
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from conversations.disclosure import (
     DEFAULT_K,
@@ -199,6 +201,11 @@ def _counted_by(block: ReleasedBlock | None, key: OrderKey) -> bool:
     return key <= (block.through_at, block.through_id or "")
 
 
+Row = tuple[OrderKey, list[int | None], Flags]
+"""Members in a row of the queue counted by the same releases: where the row starts, their
+values (``None``: unknown, someone who left), and the releases that counted them."""
+
+
 def members_of(
     leaf: NodeId,
     entries: Sequence[Latest],
@@ -206,7 +213,7 @@ def members_of(
     earlier: Sequence[ReleasedCell],
     replaced: Sequence[Version] = (),
     departed: Sequence[frozenset[datetime]] = (),
-) -> list[tuple[OrderKey, int | None, Flags]]:
+) -> list[Row]:
     """Everyone a release of this key worker's cell counted, or the new one (its first *count*
     entries) counts: today's answers, answers since replaced (counted while they stood) and
     people who have left (``departed``: when the releases that counted each were made; value
@@ -215,23 +222,33 @@ def members_of(
         {(b.team, b.key_worker): b for b in r.blocks} for r in earlier
     ]
     blocks = [found.get(leaf) for found in by_leaf]
-    rows: list[tuple[OrderKey, int | None, Flags]] = []
-    for position, entry in enumerate(entries):
-        flags = (*(_counted_by(b, entry.key) for b in blocks), position < count)
+    keys = [e.key for e in entries]
+    cuts = [
+        0 if b is None or b.through_at is None else bisect_right(keys, _mark(b)) for b in blocks
+    ]
+    rows: list[Row] = []
+    bounds = sorted({0, len(entries), count, *cuts})
+    for start, end in pairwise(bounds):  # today's answers: runs between where releases stopped
+        flags = (*(start < c for c in cuts), start < count)
         if any(flags):
-            rows.append((entry.key, entry.record.value, flags))
+            rows.append((keys[start], [e.record.value for e in entries[start:end]], flags))
     for version in replaced:
         flags = tuple(
             _counted_by(b, version.key) and r.released_at < version.replaced_at
             for b, r in zip(blocks, earlier, strict=True)
         )
         if any(flags):
-            rows.append((version.key, version.value, (*flags, False)))
+            rows.append((version.key, [version.value], (*flags, False)))
     for times in departed:
         flags = tuple(r.released_at in times for r in earlier)
         if any(flags):
-            rows.append(((min(times), ""), None, (*flags, False)))
+            rows.append(((min(times), ""), [None], (*flags, False)))
     return sorted(rows, key=lambda row: row[0])
+
+
+def _mark(block: ReleasedBlock) -> OrderKey:
+    assert block.through_at is not None
+    return (block.through_at, block.through_id or "")
 
 
 def decide_cell(
@@ -272,7 +289,7 @@ def decide_cell(
     for i, release in enumerate(earlier):
         for block in release.blocks:
             leaf: NodeId = (block.team, block.key_worker)
-            found = sum(1 for _, _, flags in members[leaf] if flags[i])
+            found = sum(len(values) for _, values, flags in members[leaf] if flags[i])
             if found != block.size:
                 slacks[i][leaf] = abs(block.size - found)
     for i in reversed(range(len(earlier))):
@@ -283,8 +300,8 @@ def decide_cell(
     cuts: list[dict[NodeId, frozenset[int]]] = [{} for _ in range(len(earlier) + 1)]
     for leaf, rows in members.items():
         atoms: dict[Flags, list[int | None]] = {}
-        for _, value, flags in rows:  # in queue order: atoms are numbered by their first
-            atoms.setdefault(flags, []).append(value)
+        for _, values, flags in rows:  # in queue order: atoms are numbered by their first
+            atoms.setdefault(flags, []).extend(values)
         segments[leaf] = [_tally_of(values, kind != "answers") for values in atoms.values()]
         for i in range(len(cuts)):
             cuts[i][leaf] = frozenset(s for s, flags in enumerate(atoms) if flags[i])
