@@ -13,17 +13,19 @@ data. How figures are protected is described, and decided, in :mod:`conversation
 - counts of answers are bands of at least *k* possible values ("5 to 10 of 10"), never "all";
 - figures are decided for the whole service at once, withholding more wherever digests could be
   combined (a team with its key workers, the service with its teams) to narrow anything down;
-- shared comments only, from at least *k* people who shared, with contact details removed
-  (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
+- shared comments only, in blocks of at least *k* people who shared, with contact details
+  removed (:func:`~conversations.disclosure.redact`), without dates, sorted alphabetically.
 
 Across digests, every figure shown is recorded in the release ledger and each new release is
 decided given every earlier one (:mod:`conversations.publication`, :mod:`conversations.ledger`);
 windows are calendar quarters (:func:`quarter_windows`), so releases of one quarter count a first
 stretch of each key worker's young people and releases of different quarters do not overlap.
 
-Response and reachability figures are about taking part, not answers: they are banded and their
-group sizes are protected, but they are not released in blocks, so two digests a day apart can
-show that someone newly asked has answered (staff see that on ``/caseload`` anyway).
+Response figures (who answered each checkpoint) go through the ledger too, as a yes/no answer
+in blocks (:func:`conversations.participation.response_figures`); shared comments in blocks of k
+people shown whole (:mod:`conversations.comments`). Reachability figures are banded and their
+group sizes protected within each release, and recorded, but not decided across releases (see
+the README's known limits).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from fractions import Fraction
 from typing import Literal
 
 from conversations.checkpoints import EXIT, THREE_MONTHS
+from conversations.comments import shared_comments_released
 from conversations.disclosure import (
     DEFAULT_K,
     CountRange,
@@ -342,8 +345,13 @@ def build_digest(
         )
         previous = cells_for(old_table, node)
         new += old_new
-    response = response_figures(people, answers, window, node, k)
+    response, answered = response_figures(
+        people, answers, window, node, k, earlier, now=now, reader=reader
+    )
+    new += answered
     reach = reach_figures(people, node, k)
+    shared = shared_comments_released(comments, window, node, k, earlier, now=now, reader=reader)
+    new += [shared.release] if shared.release is not None else []
     return Digest(
         scope=scope,
         group=group,
@@ -355,29 +363,17 @@ def build_digest(
         previous_cells=previous,
         response=response,
         reach=reach,
-        comments=shared_comments(comments, window, node, k),
+        comments=shared.texts,
         findings=find_findings(cells, previous),
-        releases=(*new, *_taking_part(response, reach, window.since, node, now, reader)),
+        releases=(*new, *_reach_release(reach, window.since, node, now, reader)),
     )
 
 
-def _taking_part(
-    response: Iterable[ResponseFigures],
-    reach: ReachFigures,
-    since: datetime,
-    node: NodeId,
-    now: datetime,
-    reader: str,
+def _reach_release(
+    reach: ReachFigures, since: datetime, node: NodeId, now: datetime, reader: str
 ) -> list[ReleasedCell]:
-    """The ledger's record of the taking-part figures this digest shows."""
-    found = []
-    for r in response:
-        shown = Shown(r.status, r.prompted, r.answered)
-        figure = figure_of(node, shown)
-        found.append(ReleasedCell(since, "response", r.checkpoint, "", now, reader, (), (figure,)))
-    if reach.young_people:
-        shown = Shown(reach.status, reach.young_people, reach.unreachable)
-        found.append(
-            ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))
-        )
-    return found
+    """The ledger's record of the reach figures this digest shows."""
+    if not reach.young_people:
+        return []
+    shown = Shown(reach.status, reach.young_people, reach.unreachable)
+    return [ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))]

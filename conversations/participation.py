@@ -1,31 +1,29 @@
 """Taking part: how many of those asked answered, how many can be reached, shared comments.
 
-Pure, no I/O; :mod:`conversations.digest` re-exports these. Response and reachability figures are
-about taking part, not answers: they are banded and their group sizes are protected, but they are
-not released in blocks.
+Pure, no I/O; :mod:`conversations.digest` re-exports these. Response figures go through the
+release ledger like answers (a yes/no answer per young person and checkpoint, in blocks of k);
+reachability figures are banded and their group sizes protected within each release, but not
+decided across releases.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from conversations.comments import shared_comments_released
 from conversations.disclosure import (
     CountRange,
     NodeId,
     Shown,
     Status,
     Tally,
-    redact,
-    release_count,
     suppress,
-    validate_k,
-    visible_groups,
 )
+from conversations.publication import latest_answers, publish
 from conversations.windows import Window, checkpoint_order
-from storage.records import AnswerRecord, CommentRecord, PopulationRecord
+from storage.records import AnswerRecord, CommentRecord, PopulationRecord, ReleasedCell
 
 
 @dataclass(frozen=True)
@@ -47,28 +45,72 @@ class ReachFigures:
     unreachable: CountRange | None
 
 
+RESPONSE = "response"
+"""The release ledger's kind for response figures."""
+ANSWERED = "answered"
+"""The one yes/no question of a response cell: has the young person answered the checkpoint?"""
+
+
+def response_events(
+    population: Iterable[PopulationRecord], answers: Iterable[AnswerRecord], window: Window
+) -> list[AnswerRecord]:
+    """Taking part as answers to one yes/no question per checkpoint, so that response figures
+    go through the release ledger like answers: "not yet" (value 1) when the checkpoint was sent
+    (from the window's start if before it), "answered" (value 4) when they first answered in the
+    window (skips count). The change re-enters the queue, so it shows only in a block of k."""
+    first: dict[tuple[str, str], AnswerRecord] = {}
+    for r in answers:
+        if r.answered_at in window:
+            seen = first.get((r.respondent, r.checkpoint))
+            if seen is None or r.answered_at < seen.answered_at:
+                first[(r.respondent, r.checkpoint)] = r
+    events = []
+    for p in population:
+        sent = dict(p.prompted_at)
+        for checkpoint in sorted(p.prompted_checkpoints):
+            at = max(sent.get(checkpoint, window.since), window.since)
+            events.append(
+                AnswerRecord(p.respondent, p.team, p.key_worker, checkpoint, ANSWERED, 1, at, at)
+            )
+            done = first.get((p.respondent, checkpoint))
+            if done is not None:
+                when = max(done.answered_at, at)
+                counted = max(done.counted_at or done.answered_at, when)
+                events.append(
+                    AnswerRecord(
+                        p.respondent, p.team, p.key_worker, checkpoint, ANSWERED, 4, when, counted
+                    )
+                )
+    return events
+
+
 def response_figures(
     population: Iterable[PopulationRecord],
     answers: Iterable[AnswerRecord],
     window: Window,
     node: NodeId,
     k: int,
-) -> tuple[ResponseFigures, ...]:
-    """Per checkpoint, how many prompted young people answered (skips count as answering)."""
+    earlier: Iterable[ReleasedCell] = (),
+    *,
+    now: datetime | None = None,
+    reader: str = "",
+) -> tuple[tuple[ResponseFigures, ...], list[ReleasedCell]]:
+    """Per checkpoint, how many prompted young people answered (skips count as answering), given
+    every earlier release of them; and the new releases to record first. Young people enter in
+    blocks of k per key worker, and whoever answers since re-enters (:func:`response_events`),
+    so figures are decided like answers (:func:`conversations.publication.publish`)."""
     people = list(population)
-    answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
+    events = response_events(people, answers, window)
+    latest = latest_answers(events, window.since, window.until)
+    table, new = publish(
+        latest, window.since, earlier, now=now or window.until, reader=reader, k=k, kind=RESPONSE
+    )
     checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
     figures = []
     for checkpoint in checkpoints:
-        leaves: dict[NodeId, Tally] = {}
-        for p in people:
-            if checkpoint in p.prompted_checkpoints:
-                yes = int((p.respondent, checkpoint) in answered)
-                leaf = (p.team, p.key_worker)
-                leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(Tally.binary(1, yes))
-        shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
+        shown = table.get((checkpoint, ANSWERED), {}).get(node, Shown("no_answers", 0))
         figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
-    return tuple(figures)
+    return tuple(figures), new
 
 
 def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
@@ -85,29 +127,6 @@ def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) 
 def shared_comments(
     comments: Iterable[CommentRecord], window: Window, node: NodeId, k: int
 ) -> tuple[str, ...] | None:
-    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them.
-
-    Sharers are released in blocks of *k* per key worker (by time written, when known) and the
-    group must pass :func:`~conversations.disclosure.visible_groups`.
-    """
-    k = validate_k(k)
-    by_leaf: dict[NodeId, dict[str, list[CommentRecord]]] = defaultdict(dict)
-    for c in comments:
-        text = redact(c.text).strip()
-        if c.shared and text and (c.written_at is None or c.written_at in window):
-            kept = CommentRecord(c.respondent, c.team, c.key_worker, text, True, c.written_at)
-            by_leaf[(c.team, c.key_worker)].setdefault(c.respondent, []).append(kept)
-    released: dict[NodeId, list[CommentRecord]] = {}
-    for leaf, people in by_leaf.items():
-        order = sorted(people, key=lambda r: (_first_written(people[r], window), r))
-        chosen = order[: release_count(len(order), k)]
-        released[leaf] = [c for r in chosen for c in people[r]]
-    counts = {leaf: len({c.respondent for c in cs}) for leaf, cs in released.items()}
-    if node not in visible_groups(counts, k):
-        return None
-    texts = [c.text for leaf, cs in released.items() if leaf[: len(node)] == node for c in cs]
-    return tuple(sorted(texts, key=lambda t: (t.casefold(), t)))
-
-
-def _first_written(comments: list[CommentRecord], window: Window) -> datetime:
-    return min((c.written_at for c in comments if c.written_at is not None), default=window.since)
+    """The group's shared comments, redacted and sorted, or ``None`` if it may not see them,
+    with no earlier release (:func:`conversations.comments.shared_comments_released`)."""
+    return shared_comments_released(comments, window, node, k).texts

@@ -29,10 +29,12 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, button_row, edit_or_send, send, send_lines, tell
 from conversations.yousaid import (
     WE_DID_MAX,
-    Fact,
     clean_we_did,
+    decode_facts,
+    encode_facts,
     facts_from,
     render,
+    said_releases,
     you_said,
 )
 from core.i18n import BY_CODE, Translator
@@ -45,14 +47,6 @@ log = logging.getLogger(__name__)
 PUBLISHERS = (MANAGER, ADMIN)
 SHOWN = 3
 """How many updates ``/updates`` shows."""
-
-
-def encode_facts(facts: list[Fact]) -> str:
-    return ",".join(f"{f.item_id}:{f.level}" for f in facts)
-
-
-def decode_facts(text: str) -> list[Fact]:
-    return [Fact(*part.split(":", 1)) for part in text.split(",") if ":" in part]
 
 
 def may_publish(member: StaffMember | None, team_id: int | None) -> bool:
@@ -264,6 +258,10 @@ async def on_publish(update: Update, context: Context) -> None:
                 audience = await updates.audience(conn, row.team_id)
                 done = await updates.confirm(conn, row.id, [e for e, _ in audience], now)
                 if done:
+                    team = None if row.team_id is None else await staff.team_name(conn, row.team_id)
+                    facts = decode_facts(row.facts)
+                    shown = said_releases(facts, team, now, f"update:{row.id}")
+                    await ledger.record(conn, shown)  # every figure shown to anyone
                     await audit.by_staff(
                         conn,
                         member.id,

@@ -54,7 +54,7 @@ async def population_records(
 ) -> list[PopulationRecord]:
     """Everyone enrolled at some time in [since, until), with the checkpoints they were sent."""
     sent = (
-        select(prompts.c.enrolment_id, prompts.c.checkpoint)
+        select(prompts.c.enrolment_id, prompts.c.checkpoint, prompts.c.sent_at)
         .where(prompts.c.sent_at.is_not(None), prompts.c.sent_at < until)
         .subquery()
     )
@@ -67,6 +67,7 @@ async def population_records(
             enrolments.c.reachable,
             enrolments.c.status,
             sent.c.checkpoint,
+            sent.c.sent_at,
         )
         .select_from(
             enrolments.outerjoin(teams, enrolments.c.team_id == teams.c.id).outerjoin(
@@ -80,7 +81,10 @@ async def population_records(
         )
     )
     people: dict[int, tuple[str, str, str, bool, set[str]]] = {}
-    for eid, pseudonym, team, worker, reachable, status, checkpoint in await conn.execute(query):
+    sent_at: dict[int, dict[str, datetime]] = {}
+    for eid, pseudonym, team, worker, reachable, status, checkpoint, at in await conn.execute(
+        query
+    ):
         entry = people.setdefault(
             eid,
             (
@@ -93,9 +97,14 @@ async def population_records(
         )
         if checkpoint is not None:
             entry[4].add(checkpoint)
+            first = sent_at.setdefault(eid, {})
+            if at is not None and (checkpoint not in first or at < first[checkpoint]):
+                first[checkpoint] = at
     return [
-        PopulationRecord(p, team, worker, reachable, frozenset(points))
-        for p, team, worker, reachable, points in people.values()
+        PopulationRecord(
+            p, team, worker, reachable, frozenset(points), tuple(sorted(sent_at.get(e, {}).items()))
+        )
+        for e, (p, team, worker, reachable, points) in people.items()
     ]
 
 

@@ -11,8 +11,17 @@ from datetime import datetime
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import ReleasedBlock, ReleasedCell, ReleasedFigure
-from storage.schema import release_blocks, release_figures, releases
+from storage.digests import NO_TEAM
+from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell, ReleasedFigure
+from storage.schema import (
+    answers,
+    checkins,
+    enrolments,
+    release_blocks,
+    release_figures,
+    releases,
+    teams,
+)
 
 LOCK_ID = 7007
 """PostgreSQL advisory lock taken while a release is decided and recorded."""
@@ -89,15 +98,19 @@ async def record(conn: AsyncConnection, cells: Iterable[ReleasedCell]) -> int:
 
 
 async def released_since(
-    conn: AsyncConnection, starts: Sequence[datetime], kind: str = "answers"
+    conn: AsyncConnection,
+    starts: Sequence[datetime],
+    kinds: Sequence[str] = ("answers", "departed", "comments", "response"),
 ) -> list[ReleasedCell]:
-    """Every release of *kind* for windows starting at one of *starts*, oldest first."""
+    """Every release of one of *kinds* for windows starting at one of *starts*, oldest first
+    (``departed``: where people whose answers were deleted had been counted; ``comments``: the
+    blocks of shared comments shown; ``response``: who answered each checkpoint)."""
     if not starts:
         return []
     heads = (
         await conn.execute(
             select(releases)
-            .where(releases.c.since.in_(list(starts)), releases.c.kind == kind)
+            .where(releases.c.since.in_(list(starts)), releases.c.kind.in_(list(kinds)))
             .order_by(releases.c.released_at, releases.c.id)
         )
     ).all()
@@ -140,4 +153,34 @@ async def released_since(
             tuple(figures[h.id]),
         )
         for h in heads
+    ]
+
+
+async def answers_of(conn: AsyncConnection, enrolment_id: int) -> list[AnswerRecord]:
+    """One young person's counted answers (finished or closed check-ins), as the release ledger
+    saw them: read before they are deleted, to record where releases counted them."""
+    rows = await conn.execute(
+        select(
+            enrolments.c.pseudonym,
+            teams.c.name,
+            checkins.c.key_worker_id,
+            checkins.c.checkpoint,
+            answers.c.item_id,
+            answers.c.value,
+            answers.c.answered_at,
+            checkins.c.finished_at,
+        )
+        .select_from(
+            answers.join(checkins, answers.c.checkin_id == checkins.c.id)
+            .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
+            .outerjoin(teams, checkins.c.team_id == teams.c.id)
+        )
+        .where(
+            checkins.c.enrolment_id == enrolment_id,
+            checkins.c.status.in_(("finished", "closed")),
+        )
+    )
+    return [
+        AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at, counted)
+        for pseudonym, team, worker, checkpoint, item, value, at, counted in rows
     ]

@@ -106,6 +106,8 @@ class PopulationRecord:
     key_worker: str
     reachable: bool
     prompted_checkpoints: frozenset[str]
+    prompted_at: tuple[tuple[str, datetime], ...] = ()
+    """When each checkpoint was first sent (``(checkpoint, sent_at)``); absent: unknown."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ async def test_releases_round_trip_through_the_database(db: Database) -> None:
         assert await ledger.record(conn, [cell, other]) == 2
     async with db.read() as conn:
         assert await ledger.released_since(conn, [cell.since]) == [cell]
-        assert await ledger.released_since(conn, [cell.since], kind="reach") == [other]
+        assert await ledger.released_since(conn, [cell.since], kinds=("reach",)) == [other]
         assert await ledger.released_since(conn, [NOW]) == []
 
 
@@ -84,3 +84,34 @@ async def test_headings_stand_out_and_text_is_escaped(world: World) -> None:
     bold = [e for e in message.entities if e["type"] == "bold"]
     headings = {message.content[e["offset"] : e["offset"] + e["length"]] for e in bold}
     assert {"What stands out", "The numbers", "Who answered"} <= headings
+
+
+async def test_forgetme_leaves_where_releases_counted_them_and_the_next_digest_still_works(
+    world: World,
+) -> None:
+    """A young person whose answers a digest counted deletes everything: the ledger keeps, per
+    answer a release counted, where it was counted (no pseudonym, no value), and the next
+    digest is decided with them still in the reader's system."""
+    users = await service(world, 10)
+    first = (await world.say(MANAGER, "/digest"))[-1].content
+    ask = (await world.say(users[0], "/forgetme"))[-1]
+    await world.press(users[0], "Delete everything", ask)
+    assert await rows(
+        world,
+        "SELECT count(*) FROM answers a JOIN checkins c ON c.id = a.checkin_id"
+        " JOIN enrolments e ON e.id = c.enrolment_id WHERE e.chat_id IS NULL",
+    ) == [(0,)]
+    departed = await rows(
+        world,
+        "SELECT r.reader, b.through_id, b.size, f.id FROM releases r "
+        "JOIN release_blocks b ON b.release_id = r.id "
+        "LEFT JOIN release_figures f ON f.release_id = r.id WHERE r.kind = 'departed'",
+    )
+    ((counted,),) = await rows(world, "SELECT count(*) FROM releases WHERE kind = 'answers'")
+    assert isinstance(counted, int)
+    assert counted > 0
+    assert len(departed) == counted  # one per statement the digest counted them in
+    assert all(row == ("forgetme", None, 1, None) for row in departed)
+    again = (await world.say(MANAGER, "/digest"))[-1].content
+    assert again  # decided without error given the departures
+    assert first

@@ -82,6 +82,13 @@ async def test_an_admin_publishes_for_one_team_then_for_the_whole_service(world:
         (f"update:1 team:{south} recipients:2",),
         ("update:2 service recipients:5",),
     ]
+    said = await rows(
+        world,
+        "SELECT DISTINCT c.reader, f.team FROM releases c JOIN release_figures f"
+        " ON f.release_id = c.id WHERE c.kind = 'yousaid' ORDER BY c.reader",
+    )
+    # each update's sentences are in the release ledger under the group they came from
+    assert said == [("update:1", "South"), ("update:2", None)]
 
 
 async def test_a_manager_gets_no_choice_and_cannot_pick_another_scope(world: World) -> None:

@@ -215,3 +215,37 @@ async def test_an_update_from_the_figures_a_real_digest_released(world: World) -
     assert got.startswith("📣 You said, we did")
     assert "At least half of you agreed:" in got
     assert "We meet you in the evenings now." in got
+
+
+async def test_sent_you_said_sentences_are_in_the_release_ledger(world: World) -> None:
+    """Every figure shown to anyone is recorded: the sentences young people read go into the
+    ledger when the update is sent, each as the range its words allow, which holds the band the
+    digest released for the same group, statement, checkpoint and quarter."""
+    await staff_service(world, 10, answer="Mostly")
+    await world.say(STAFF_MANAGER, "/digest")
+    await world.say(STAFF_MANAGER, "/yousaid")
+    previews = await world.say(STAFF_MANAGER, "We meet you in the evenings now.")
+    assert world.rt is not None
+    since = quarter_windows(world.clock.now())[0].since
+    async with world.rt.db.read() as conn:
+        before = await ledger.released_since(conn, [since], kinds=("yousaid",))
+    assert before == []  # a draft shows nothing to young people yet
+    await world.press(STAFF_MANAGER, "Send", previews[-1])
+    async with world.rt.db.read() as conn:
+        cells = await ledger.released_since(conn, [since], kinds=("answers", "yousaid"))
+    said = [c for c in cells if c.kind == "yousaid"]
+    assert len(said) == 3
+    for cell in said:
+        (figure,) = cell.figures
+        source = [
+            f
+            for c in cells
+            if c.kind == "answers" and (c.checkpoint, c.item_id) == (cell.checkpoint, cell.item_id)
+            for f in c.figures
+            if (f.team, f.key_worker) == (figure.team, None) and f.positive is not None
+        ][-1]
+        assert figure.size == source.size
+        assert figure.positive is not None
+        assert source.positive is not None
+        assert figure.positive[0] <= source.positive[0] <= source.positive[1] <= figure.positive[1]
+        assert cell.reader.startswith("update:")
