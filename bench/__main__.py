@@ -2,9 +2,8 @@
 
 ``python -m bench [--quick] [NAME ...]`` with names among answers, press_backends,
 fanout, digest, memory, crash, serve and safeguarding (default: all). ``--quick`` uses small
-sizes, to check the
-benchmarks themselves work; its figures are not the targets' measurements. Exit status 1 when
-any target was missed.
+sizes, to check the benchmarks themselves work; its figures are not the targets' measurements.
+Exit status 1 when any target was missed.
 """
 
 from __future__ import annotations
