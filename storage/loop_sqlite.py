@@ -67,17 +67,22 @@ class LoopConnection:
             connection = sqlite3.connect(
                 self.path, timeout=0, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA busy_timeout=0")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA wal_autocheckpoint=0")
+            try:
+                connection.execute("PRAGMA busy_timeout=0")
+                connection.execute("PRAGMA journal_mode=WAL")  # as the engine's connections
+                connection.execute("PRAGMA foreign_keys=ON")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.execute("PRAGMA wal_autocheckpoint=0")
+            except BaseException:
+                connection.close()
+                raise
             self._connection = connection
         return self._connection
 
     def begin(self) -> sqlite3.Connection:
         """Take the write lock now, or raise :class:`Busy` without waiting."""
-        connection = self.connection()
         try:
+            connection = self.connection()
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if is_busy(exc):
