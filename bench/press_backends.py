@@ -17,7 +17,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.answers import TARGET, measure, ratios, table, verdict
+from bench.answers import TARGET, cpu, measure, ratios, table, verdict
 from bench.common import machine, write_section
 from tests.postgres import PostgresServer
 
@@ -47,16 +47,13 @@ def report(
     ]
     for backend, result in results.items():
         like, one_word = ratios(result)
-        ours = result["runs"]["ours"]
-        per_press = sorted(t.cpu for t in ours)[len(ours) // 2] / presses * 1000
+        per_press = cpu(result, "ours") / presses * 1000
         judged = (
             f"{verdict(like)} (target at most {TARGET}x)"
             if backend == "SQLite"
             else "reported (the target is SQLite's)"
         )
-        parts.append(
-            f"| {backend} | {per_press:.2f} | {like:.2f}x | {one_word:.2f}x | {judged} |"
-        )
+        parts.append(f"| {backend} | {per_press:.2f} | {like:.2f}x | {one_word:.2f}x | {judged} |")
     body = "\n".join(parts) + "\n"
     for backend, result in results.items():
         body += f"\n{backend}:\n\n{table(result, presses)}\n"
