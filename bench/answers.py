@@ -325,6 +325,18 @@ GROUPS = (
 )
 
 
+def hand_overs(stats: pstats.Stats) -> int:
+    """Work handed to another thread: aiosqlite's queue puts (one a statement, a cursor, a
+    commit) and executor jobs (the loop connection's background checkpoints)."""
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    return sum(
+        calls
+        for (filename, _line, func), (_cc, calls, *_rest) in raw.items()
+        if "put_nowait' of '_queue.SimpleQueue" in func
+        or (filename.endswith("base_events.py") and func == "run_in_executor")
+    )
+
+
 def breakdown(stats: pstats.Stats) -> list[tuple[str, float]]:
     """Own time (tottime) summed by where the code lives."""
     totals = {name: 0.0 for name, _ in GROUPS}
@@ -382,6 +394,7 @@ async def measure(
         result["breakdown"] = breakdown(stats)
         result["total"] = sum(t for _, t in result["breakdown"])
         result["top"] = top_entries(stats, 25)
+        result["hand_overs"] = hand_overs(stats) / presses
     return result
 
 
@@ -443,6 +456,8 @@ def report(people: int, presses: int, trials: int, result: dict[str, Any], comma
         f"{table(result, presses)}\n\n"
         f"Ours against the like-for-like bare bot, CPU: **{like:.2f}x** (target at most "
         f"{TARGET}x): {verdict(like)}. Against the one-word bare bot: **{one_word:.2f}x**.\n\n"
+        f"Thread hand-overs a press (aiosqlite queue puts and executor jobs, counted in the "
+        f"profile): {result['hand_overs']:.2f}.\n\n"
         f"Where our time goes (one more run under cProfile, {profiled.cpu:.1f} s of CPU with "
         f"the profiler's overhead; own time by package, main thread only; a press's statements "
         f"run on the event loop's own SQLite connection, so they are in it):\n\n"

@@ -98,9 +98,16 @@ class LoopConnection:
             self._start_checkpoint()
 
     def rollback(self) -> None:
+        """End a failed transaction; a connection that cannot even roll back is closed (SQLite
+        rolls it back) and a new one opened for the next press."""
         connection = self._connection
-        if connection is not None and connection.in_transaction:
+        if connection is None or not connection.in_transaction:
+            return
+        try:
             connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            self._connection = None
+            connection.close()
 
     def _start_checkpoint(self) -> None:
         if self._checkpointing is not None and not self._checkpointing.done():
