@@ -386,7 +386,7 @@ async def measure(
             runs["ours"].append(await run_ours(Path(tmp), people, presses, database_url=url))
     result: dict[str, Any] = {"runs": runs}
     if profiled:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)  # CPU time: the machine may be busy
         with tempfile.TemporaryDirectory() as tmp:
             url = database() if database is not None else None
             result["profiled"] = await run_ours(Path(tmp), people, presses, profile, url)
@@ -458,7 +458,7 @@ def report(people: int, presses: int, trials: int, result: dict[str, Any], comma
         f"{TARGET}x): {verdict(like)}. Against the one-word bare bot: **{one_word:.2f}x**.\n\n"
         f"Thread hand-overs a press (aiosqlite queue puts and executor jobs, counted in the "
         f"profile): {result['hand_overs']:.2f}.\n\n"
-        f"Where our time goes (one more run under cProfile, {profiled.cpu:.1f} s of CPU with "
+        f"Where our time goes (one more run under cProfile timing CPU, {profiled.cpu:.1f} s with "
         f"the profiler's overhead; own time by package, main thread only; a press's statements "
         f"run on the event loop's own SQLite connection, so they are in it):\n\n"
         f"| where | own seconds | share |\n|---|---|---|\n{rows}\n\n"
