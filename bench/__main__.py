@@ -1,9 +1,9 @@
 """``python -m bench`` (``make bench``): every benchmark, results in bench/results.md.
 
-``python -m bench [--quick] [NAME ...]`` with names among answers, fanout, digest, memory,
-crash, serve and safeguarding (default: all). ``--quick`` uses small sizes, to check the
-benchmarks themselves work; its figures are not the targets' measurements. Exit status 1 when
-any target was missed.
+``python -m bench [--quick] [NAME ...]`` with names among answers, press_backends,
+fanout, digest, memory, crash, serve and safeguarding (default: all). ``--quick`` uses small
+sizes, to check the benchmarks themselves work; its figures are not the targets' measurements.
+Exit status 1 when any target was missed.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import argparse
 import time
 from collections.abc import Callable
 
-from bench import answers, crash, digest, fanout, memory, safeguarding, serve
+from bench import answers, crash, digest, fanout, memory, press_backends, safeguarding, serve
 
 FULL: dict[str, list[str]] = {
     "answers": ["--people", "200", "--presses", "2000", "--trials", "3"],
+    "press_backends": ["--people", "100", "--presses", "1000", "--trials", "3"],
     "fanout": ["--prompts", "10000", "--rate", "25", "--limit", "30"],
     "digest": ["--people", "100000", "--answers", "1000000", "--repeat", "3"],
     "memory": ["--people", "100000", "--due", "200"],
@@ -25,6 +26,7 @@ FULL: dict[str, list[str]] = {
 }
 QUICK: dict[str, list[str]] = {
     "answers": ["--people", "50", "--presses", "500", "--trials", "1"],
+    "press_backends": ["--people", "20", "--presses", "200", "--trials", "1"],
     "fanout": ["--prompts", "300", "--rate", "25", "--limit", "30"],
     "digest": ["--people", "10000", "--answers", "100000", "--repeat", "1"],
     "memory": ["--people", "10000", "--due", "20"],
@@ -34,6 +36,7 @@ QUICK: dict[str, list[str]] = {
 }
 MAINS: dict[str, Callable[[list[str]], int]] = {
     "answers": answers.main,
+    "press_backends": press_backends.main,
     "fanout": fanout.main,
     "digest": digest.main,
     "memory": memory.main,

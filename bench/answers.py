@@ -1,12 +1,19 @@
-"""Answer handling: our bot against a bare python-telegram-bot bot, same stream, same run.
+"""Answer handling: our bot against two bare python-telegram-bot bots, same stream, same run.
 
 The stream: ``presses`` answer-button presses from ``people`` young people (round-robin, each
-press valid for the step its check-in is at), queued at the local Bot API at once. Both bots poll
+press valid for the step its check-in is at), queued at the local Bot API at once. Every bot polls
 the stand-in through PTB's real HTTP stack (httpx), with the same confirm-after-handling loop. Ours
 stores the answer (compare-and-set on the step), answers the callback and edits the message to
-the next statement; the bare bot answers the callback and sends one message. Time runs from the
-first update queued until the bot is idle (every update handled, no request in flight). Trials
-alternate; medians are reported.
+the next statement. The two bare bots store nothing:
+
+- **like-for-like**: answers the callback and edits the message to the same next statement with
+  the same keyboard (the same text and buttons ours sends, built as PTB objects per press), so
+  the difference to ours is what Check-in adds: storage, checks, rendering;
+- **one word**: answers the callback and sends one word (``sendMessage``), the floor of a reply.
+
+Measured: CPU time of the whole process (every thread: the bot, SQLite's work, and the stand-in
+sharing the process) from the first update queued until the bot is idle (every update handled, no
+request in flight), and wall-clock time beside it. Trials alternate; medians are reported.
 
 Our bot runs with ``CHECKIN_SEND_RATE=1000`` (the setting's maximum) so that PTB's rate limiter
 stays in the stack without pacing the edits: at the default 25/s the edits, not the handling,
@@ -24,14 +31,15 @@ import pstats
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, CallbackQueryHandler
 
 from bench.common import NOON, ROOT, SPEC, TOKEN, machine, seed, write_section
@@ -39,12 +47,31 @@ from bot.app import build_application, build_runtime
 from bot.polling import running
 from bot.standin import standin_settings
 from conversations import buttons
-from conversations.questionnaire import first_step
+from conversations.checkin import render_step
+from conversations.questionnaire import SHARE, first_step, next_step
 from core.clock import ManualClock
 from local_bot_api import LocalBotAPI
+from storage.records import Checkin
 from storage.schema import checkins
 
 FIRST_CHAT = 10_000_000  # bench.common.seed's first chat id
+
+
+class Timing(NamedTuple):
+    """One trial: wall-clock seconds and CPU seconds (the whole process, every thread)."""
+
+    wall: float
+    cpu: float
+
+
+class Stopwatch:
+    """Wall-clock and process CPU time from :meth:`start` to :meth:`stop`."""
+
+    def start(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def stop(self) -> Timing:
+        return Timing(time.perf_counter() - self.wall, time.process_time() - self.cpu)
 
 
 async def bare_poll(app: Application) -> None:  # type: ignore[type-arg]
@@ -80,7 +107,7 @@ async def run_ours(
     presses: int,
     profile: cProfile.Profile | None = None,
     database_url: str | None = None,
-) -> float:
+) -> Timing:
     """Seconds for our bot to handle the stream (on a new SQLite file in ``tmp``, or on the
     empty database ``database_url``)."""
     clock = ManualClock(NOON)
@@ -121,7 +148,8 @@ async def run_ours(
             items = [item.id for item in q.items_for("3_months")]
             if profile is not None:
                 profile.enable()
-            started = time.perf_counter()
+            watch = Stopwatch()
+            watch.start()
             for index in range(presses):
                 step, n = divmod(index, people)
                 cid = n + 1
@@ -132,7 +160,7 @@ async def run_ours(
                 )
                 api.press_button(FIRST_CHAT + n, message[n], buttons.encode(action), verify=False)
             await api.wait_for_idle(app, timeout=600)
-            elapsed = time.perf_counter() - started
+            elapsed = watch.stop()
             if profile is not None:
                 profile.disable()
             api.assert_no_violations()
@@ -144,6 +172,7 @@ async def run_ours(
 
 
 async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The one-word bare bot: answer the callback, send one word."""
     query = update.callback_query
     assert query is not None
     assert update.effective_chat is not None
@@ -151,8 +180,87 @@ async def on_press(update: Update, context: CallbackContext[Any, Any, Any, Any])
     await context.bot.send_message(update.effective_chat.id, "ok")
 
 
-async def run_bare(people: int, presses: int) -> float:
-    """Seconds for a bare PTB bot (answer the callback, send one message) to handle the stream."""
+Rows = list[list[tuple[str, str]]]
+
+
+@dataclass
+class Screens:
+    """What the like-for-like bare bot shows: per chat, the text and buttons (label, data) after
+    each press, exactly as Check-in renders them, and how far each chat has got."""
+
+    shown: dict[int, list[tuple[str, Rows]]]
+    first: dict[int, tuple[str, Rows]]
+    pressed: dict[int, int]
+
+
+def screens(api: LocalBotAPI, people: int, presses: int) -> Screens:
+    """Check-in's own rendering of every statement the stream moves through (before timing)."""
+    rt = build_runtime(standin_settings(api, "sqlite+aiosqlite:///:memory:"))
+    q, t = rt.questionnaire, rt.translator("en")
+
+    def rendered(cid: int, step: str) -> tuple[str, Rows]:
+        checkin = Checkin(
+            id=cid,
+            enrolment_id=cid,
+            checkpoint="3_months",
+            questionnaire_id=q.id,
+            questionnaire_version=q.version,
+            language="en",
+            step=step,
+            status="open",
+            comment=None,
+            shared=False,
+            created_at=NOON,
+            finished_at=None,
+        )
+        text, markup = render_step(q, checkin, t)
+        assert markup is not None
+        rows = [[(b.text, str(b.callback_data)) for b in row] for row in markup.inline_keyboard]
+        return text, rows
+
+    items = [item.id for item in q.items_for("3_months")]
+    shown: dict[int, list[tuple[str, Rows]]] = {}
+    first: dict[int, tuple[str, Rows]] = {}
+    for n in range(people):
+        step = first_step(q, "3_months")
+        first[FIRST_CHAT + n] = rendered(n + 1, step)
+        after: list[tuple[str, Rows]] = []
+        for k in range(-(-presses // people)):
+            step = next_step(q, "3_months", step) if k < len(items) else SHARE
+            after.append(rendered(n + 1, step))
+        shown[FIRST_CHAT + n] = after
+    return Screens(shown=shown, first=first, pressed={})
+
+
+def keyboard(rows: Rows) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def on_press_like(update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """The like-for-like bare bot: answer the callback and edit the message to the next
+    statement with its keyboard, side by side, as Check-in does (nothing stored)."""
+    query = update.callback_query
+    assert query is not None
+    assert query.message is not None
+    chat = update.effective_chat
+    assert chat is not None
+    state: Screens = context.bot_data["screens"]
+    k = state.pressed.get(chat.id, 0)
+    state.pressed[chat.id] = k + 1
+    text, rows = state.shown[chat.id][k]
+    await asyncio.gather(
+        query.answer(),
+        context.bot.edit_message_text(
+            text, chat.id, query.message.message_id, reply_markup=keyboard(rows)
+        ),
+    )
+
+
+async def run_bare(people: int, presses: int, *, like_for_like: bool) -> Timing:
+    """Seconds for a bare PTB bot to handle the stream: with ``like``, the like-for-like bot
+    (answer the callback, edit the message with the same keyboard), else the one-word bot."""
     clock = ManualClock(NOON)
     async with LocalBotAPI(SPEC, token=TOKEN, clock=clock) as api:
         app = (
@@ -162,28 +270,40 @@ async def run_bare(people: int, presses: int) -> float:
             .base_file_url(api.base_file_url)
             .build()
         )
-        app.add_handler(CallbackQueryHandler(on_press))
+        like = screens(api, people, presses) if like_for_like else None
+        app.add_handler(CallbackQueryHandler(on_press if like is None else on_press_like))
+        app.bot_data["screens"] = like
         async with bare_polling(app):
             message = {}
             for n in range(people):
-                sent = await app.bot.send_message(FIRST_CHAT + n, "question")
+                if like is None:
+                    sent = await app.bot.send_message(FIRST_CHAT + n, "question")
+                else:
+                    text, rows = like.first[FIRST_CHAT + n]
+                    sent = await app.bot.send_message(
+                        FIRST_CHAT + n, text, reply_markup=keyboard(rows)
+                    )
                 message[n] = sent.message_id
-            started = time.perf_counter()
+            watch = Stopwatch()
+            watch.start()
             for index in range(presses):
                 _step, n = divmod(index, people)
                 api.press_button(FIRST_CHAT + n, message[n], f"1:a:{n + 1}:x:1", verify=False)
             await api.wait_for_idle(app, timeout=600)
-            elapsed = time.perf_counter() - started
+            elapsed = watch.stop()
             api.assert_no_violations()
             assert len(api.callback_answers) == presses
+            if like is not None:
+                assert sum(like.pressed.values()) == presses
         return elapsed
 
 
 GROUPS = (
     (
-        "idle: the event loop waiting (epoll) for SQLite's thread and the sockets",
+        "idle: the event loop waiting (epoll) for a thread or the sockets",
         ("select.epoll",),
     ),
+    ("SQLite on the event loop (sqlite3 statements)", ("sqlite3.Connection", "sqlite3.Cursor")),
     (
         "handing work to aiosqlite's thread (queue put, GIL hand-over)",
         ("_queue.SimpleQueue", "/aiosqlite/"),
@@ -203,6 +323,18 @@ GROUPS = (
     ("asyncio, sockets", ("/asyncio/", "selectors", "_socket", "_contextvars")),
     ("other (json, babel, builtins)", ("",)),
 )
+
+
+def hand_overs(stats: pstats.Stats) -> int:
+    """Work handed to another thread: aiosqlite's queue puts (one a statement, a cursor, a
+    commit) and executor jobs (the loop connection's background checkpoints)."""
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    return sum(
+        calls
+        for (filename, _line, func), (_cc, calls, *_rest) in raw.items()
+        if "put_nowait' of '_queue.SimpleQueue" in func
+        or (filename.endswith("base_events.py") and func == "run_in_executor")
+    )
 
 
 def breakdown(stats: pstats.Stats) -> list[tuple[str, float]]:
@@ -229,54 +361,106 @@ def top_entries(stats: pstats.Stats, count: int) -> str:
     return "\n".join(line.replace(str(Path.cwd()) + "/", "") for line in lines[start:] if line)
 
 
-async def measure(people: int, presses: int, trials: int) -> dict[str, Any]:
-    ours: list[float] = []
-    bare: list[float] = []
+TARGET = 1.2
+"""A press costs at most this many times the like-for-like bare bot's (CPU time)."""
+
+BOTS = ("one word", "like-for-like", "ours")
+
+
+async def measure(
+    people: int,
+    presses: int,
+    trials: int,
+    database: Callable[[], str] | None = None,
+    profiled: bool = True,
+) -> dict[str, Any]:
+    """``trials`` of each bot, alternating (one-word bare, like-for-like bare, ours); ours on a
+    new SQLite file each trial, or on a new database ``database()`` names. Then one more run
+    of ours under cProfile when ``profiled``."""
+    runs: dict[str, list[Timing]] = {bot: [] for bot in BOTS}
     for _ in range(trials):
-        bare.append(await run_bare(people, presses))
+        runs["one word"].append(await run_bare(people, presses, like_for_like=False))
+        runs["like-for-like"].append(await run_bare(people, presses, like_for_like=True))
         with tempfile.TemporaryDirectory() as tmp:
-            ours.append(await run_ours(Path(tmp), people, presses))
-    profile = cProfile.Profile()
-    with tempfile.TemporaryDirectory() as tmp:
-        profiled = await run_ours(Path(tmp), people, presses, profile)
-    stats = pstats.Stats(profile)
-    return {
-        "ours": ours,
-        "bare": bare,
-        "profiled": profiled,
-        "breakdown": breakdown(stats),
-        "total": sum(t for _, t in breakdown(stats)),
-        "top": top_entries(stats, 25),
-    }
+            url = database() if database is not None else None
+            runs["ours"].append(await run_ours(Path(tmp), people, presses, database_url=url))
+    result: dict[str, Any] = {"runs": runs}
+    if profiled:
+        profile = cProfile.Profile(time.process_time)  # CPU time: the machine may be busy
+        with tempfile.TemporaryDirectory() as tmp:
+            url = database() if database is not None else None
+            result["profiled"] = await run_ours(Path(tmp), people, presses, profile, url)
+        stats = pstats.Stats(profile)
+        result["breakdown"] = breakdown(stats)
+        result["total"] = sum(t for _, t in result["breakdown"])
+        result["top"] = top_entries(stats, 25)
+        result["hand_overs"] = hand_overs(stats) / presses
+    return result
+
+
+def cpu(result: dict[str, Any], bot: str) -> float:
+    """The median CPU seconds of ``bot``'s trials."""
+    return float(statistics.median(t.cpu for t in result["runs"][bot]))
+
+
+def ratios(result: dict[str, Any]) -> tuple[float, float]:
+    """Ours against the like-for-like bare bot, and against the one-word bare bot (CPU)."""
+    ours = cpu(result, "ours")
+    return ours / cpu(result, "like-for-like"), ours / cpu(result, "one word")
+
+
+LABELS = {
+    "one word": "bare PTB, one word (answerCallbackQuery + sendMessage)",
+    "like-for-like": "bare PTB, like-for-like (answerCallbackQuery + editMessageText, same "
+    "text and keyboard)",
+    "ours": "Check-in (store the answer, answerCallbackQuery + editMessageText)",
+}
+
+
+def table(result: dict[str, Any], presses: int) -> str:
+    """One row per bot: median CPU and wall time, per press, and every trial."""
+    lines = [
+        "| bot | CPU s (median) | CPU ms a press | wall s (median) | presses/s (wall) | "
+        "trials, CPU s / wall s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for bot in BOTS:
+        runs = result["runs"][bot]
+        wall = statistics.median(t.wall for t in runs)
+        trials = ", ".join(f"{t.cpu:.2f} / {t.wall:.2f}" for t in runs)
+        lines.append(
+            f"| {LABELS[bot]} | {cpu(result, bot):.2f} | {cpu(result, bot) / presses * 1000:.2f} "
+            f"| {wall:.2f} | {presses / wall:.0f} | {trials} |"
+        )
+    return "\n".join(lines)
+
+
+def verdict(like: float) -> str:
+    return f"**{'met' if like <= TARGET else 'missed'}**"
 
 
 def report(people: int, presses: int, trials: int, result: dict[str, Any], command: str) -> str:
-    ours = statistics.median(result["ours"])
-    bare = statistics.median(result["bare"])
-    ratio = ours / bare
-    met = ratio <= 1.5
+    like, one_word = ratios(result)
     rows = "\n".join(
         f"| {name} | {seconds:.2f} | {seconds / result['total']:.0%} |"
         for name, seconds in result["breakdown"]
     )
-    trials_ours = ", ".join(f"{s:.2f}" for s in result["ours"])
-    trials_bare = ", ".join(f"{s:.2f}" for s in result["bare"])
+    profiled: Timing = result["profiled"]
     return (
         f"Command: `{command}`  \nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"
         f"Machine: {machine()}\n\n"
         f"{presses} answer-button presses from {people} young people, queued at once; "
-        f"{trials} trials of each bot, alternating (bare first).\n\n"
-        f"| bot | median seconds | ms per update | updates/s | trials (s) |\n"
-        f"|---|---|---|---|---|\n"
-        f"| bare PTB (answerCallbackQuery + sendMessage) | {bare:.2f} | "
-        f"{bare / presses * 1000:.2f} | {presses / bare:.0f} | {trials_bare} |\n"
-        f"| Check-in (store answer, answerCallbackQuery, editMessageText) | {ours:.2f} | "
-        f"{ours / presses * 1000:.2f} | {presses / ours:.0f} | {trials_ours} |\n\n"
-        f"Ratio of time per update, ours / bare: **{ratio:.2f}** (target at most 1.5): "
-        f"**{'met' if met else 'missed'}**.\n\n"
-        f"Where our time goes (one more run under cProfile, {result['profiled']:.1f} s with "
-        f"the profiler's overhead; own time by package, main thread only: aiosqlite runs "
-        f"SQLite in its own thread, which cProfile does not see):\n\n"
+        f"{trials} trials of each bot, alternating (one-word bare, like-for-like bare, ours). "
+        f"CPU time is the whole process's (every thread; the stand-in shares the process) from "
+        f"the first press queued until the bot is idle.\n\n"
+        f"{table(result, presses)}\n\n"
+        f"Ours against the like-for-like bare bot, CPU: **{like:.2f}x** (target at most "
+        f"{TARGET}x): {verdict(like)}. Against the one-word bare bot: **{one_word:.2f}x**.\n\n"
+        f"Thread hand-overs a press (aiosqlite queue puts and executor jobs, counted in the "
+        f"profile): {result['hand_overs']:.2f}.\n\n"
+        f"Where our time goes (one more run under cProfile timing CPU, {profiled.cpu:.1f} s with "
+        f"the profiler's overhead; own time by package, main thread only; a press's statements "
+        f"run on the event loop's own SQLite connection, so they are in it):\n\n"
         f"| where | own seconds | share |\n|---|---|---|\n{rows}\n\n"
         f"Top entries by own time:\n\n```\n{result['top']}\n```\n"
     )
@@ -296,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     body = report(args.people, args.presses, args.trials, result, command)
     write_section("Answer handling against a bare PTB bot", body)
     print(body)
-    return 0 if statistics.median(result["ours"]) / statistics.median(result["bare"]) <= 1.5 else 1
+    return 0 if ratios(result)[0] <= TARGET else 1
 
 
 if __name__ == "__main__":

@@ -203,12 +203,15 @@ KINDS: tuple[_Kind, ...] = (
 )
 _BY_ACTION: dict[type[Action], _Kind] = {kind.action: kind for kind in KINDS}
 _BY_LETTER: dict[str, tuple[_Kind, re.Pattern[str]]] = {k.letter: (k, k.regex) for k in KINDS}
+_NAMES: dict[type[Action], tuple[str, ...]] = {
+    k.action: tuple(f.name for f in fields(k.action)) for k in KINDS
+}
 
 
 def encode(action: Action) -> str:
     """The callback data for ``action``; raises ValueError if it would not fit in 64 bytes."""
     kind = _BY_ACTION[type(action)]
-    values = [getattr(action, f.name) for f in fields(action)]
+    values = [getattr(action, name) for name in _NAMES[type(action)]]
     data = ":".join([kind.letter, *(f.write(v) for f, v in zip(kind.fields, values, strict=True))])
     encoded = f"{VERSION}:{data}"
     if len(encoded.encode()) > MAX_BYTES:

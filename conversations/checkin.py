@@ -9,6 +9,7 @@ it only read the update, call storage, and reply.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,6 +38,7 @@ from conversations.voiceclips import item_key
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
 from storage import checkins, enrolments, prompts, staff, voice
+from storage.press_store import PressStore, run_press
 from storage.records import Checkin, Enrolment
 
 # --- pure rendering -------------------------------------------------------------------------
@@ -356,15 +358,21 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     rt = context.runtime
     press = press_of(update)
     query, chat_id, message_id, action = press.query, press.chat_id, press.message_id, press.action
-    async with rt.db.transaction() as conn:
-        checkin = await checkins.owned(conn, getattr(action, "checkin_id", 0), chat_id)
+
+    async def store(db: PressStore) -> tuple[Checkin | None, bool, Checkin | None, Shown]:
+        checkin = await db.owned(getattr(action, "checkin_id", 0), chat_id)
         current = checkin is not None and _is_newest(checkin.message_id, message_id)
-        changed = await _apply(conn, rt, action, checkin) if checkin and current else None
-        previous, listen = None, False
+        changed = await _apply(db, rt, action, checkin) if checkin and current else None
+        shown = Shown()
         if changed is not None and changed.step not in (COMMENT, SHARE, DONE):
-            previous = await checkins.answer_of(conn, changed.id, changed.step)
-            listen = await voice.has_clip(conn, item_key(changed.step), changed.language)
-        after = await _after(conn, rt, changed) if changed and changed.step == DONE else NEXT
+            shown.previous = await db.answer_of(changed.id, changed.step)
+            shown.listen = await db.has_clip(item_key(changed.step), changed.language)
+        if changed is not None and changed.step == DONE:
+            shown.after = await _after(db, rt, changed)
+        return checkin, current, changed, shown
+
+    checkin, current, changed, shown_next = await run_press(rt.db, store)
+    previous, listen, after = shown_next.previous, shown_next.listen, shown_next.after
     if checkin is None:
         await answer_stale(rt, press)
         return
@@ -385,7 +393,7 @@ async def on_checkin_button(update: Update, context: Context) -> None:
     _, shown = await asyncio.gather(
         answer_press(query), edit_or_send(context.bot, chat_id, message_id, text, markup)
     )
-    if markup is not None:
+    if markup is not None and shown != checkin.message_id:  # else it carries them already
         await hand_over(rt, context.bot, chat_id, checkin.id, shown)
     if checkin.step == DONE and checkin.shared:
         async with rt.db.read() as conn:
@@ -417,18 +425,25 @@ async def _not_now(
     await answer_press(press.query, reply)
 
 
-async def _after(conn: AsyncConnection, rt: Runtime, checkin: Checkin) -> str:
+@dataclass
+class Shown:
+    """What a press's transaction read for the reply: the answer given before to the statement
+    now shown (after Back), whether it can be listened to, and what comes after the last step."""
+
+    previous: int | None = None
+    listen: bool = False
+    after: str = NEXT
+
+
+async def _after(db: PressStore, rt: Runtime, checkin: Checkin) -> str:
     """What the thank-you can truthfully say comes next for this young person."""
-    planned = any(
-        p.status == "due" and p.checkin_id != checkin.id
-        for p in await prompts.of_enrolment(conn, checkin.enrolment_id)
-    )
+    planned = await db.another_prompt_due(checkin.enrolment_id, checkin.id)
     rule = rt.schedule.rule(EXIT)
     return what_comes_next(checkin.checkpoint, planned, rule is not None and rule.enabled)
 
 
 async def _apply(
-    conn: AsyncConnection, rt: Runtime, action: buttons.Action | None, checkin: Checkin
+    db: PressStore, rt: Runtime, action: buttons.Action | None, checkin: Checkin
 ) -> Checkin | None:
     """Store what the button asked for and return the check-in as it is now; None when it was
     not where the button was shown (an old button, a double tap, tampered data)."""
@@ -438,8 +453,7 @@ async def _apply(
         case buttons.Answer(cid, item_id, value) if item_id in {
             i.id for i in q.items_for(checkin.checkpoint)
         } and (value == SKIPPED or q.option(value) is not None):
-            return await checkins.record_answer(
-                conn,
+            return await db.record_answer(
                 cid,
                 item_id=item_id,
                 item_version=q.item(item_id).version,
@@ -451,20 +465,20 @@ async def _apply(
             back = previous_step(q, checkin.checkpoint, step)
             if back is None:
                 return None
-            return await checkins.move(conn, cid, expected_step=step, new_step=back)
+            return await db.move(cid, expected_step=step, new_step=back)
         case buttons.Pause(cid, step):
-            done = await checkins.pause(conn, cid, expected_step=step)
+            done = await db.pause(cid, expected_step=step)
         case buttons.NoComment(cid):
-            done = await checkins.save_comment(conn, cid, text=None, new_step=SHARE)
+            done = await db.skip_comment(cid, new_step=SHARE)
         case buttons.Share(cid, share):
-            done = await checkins.finish(conn, cid, shared=share, now=now)
+            done = await db.finish(cid, shared=share, now=now)
             if done:
-                await prompts.mark_answered(conn, cid, now)
+                await db.mark_prompt_answered(cid, now)
         case buttons.Resume(cid):
             done = checkin.status in checkins.LIVE
         case _:
             done = False
-    return await checkins.by_id(conn, checkin.id) if done else None
+    return await db.by_id(checkin.id) if done else None
 
 
 async def _tell_key_worker(

@@ -122,12 +122,17 @@ def pN_(context: str, message: str) -> str:
     return message
 
 
+SMALL_NUMBERS = 100
+"""Whole numbers below this are formatted once per language and kept."""
+
+
 class Translator:
     """Translates, formats and isolates text for one language."""
 
     def __init__(self, language: Language, translations: NullTranslations) -> None:
         self.language = language
         self._translations = translations
+        self._small_numbers: dict[int, str] = {}  # "Statement 3 of 9": formatted once
 
     @property
     def code(self) -> str:
@@ -177,7 +182,13 @@ class Translator:
         return f"{RLM}{text}" if self.rtl and not text.startswith(RLM) else text
 
     def number(self, value: float) -> str:
-        return self.isolate(format_decimal(value, locale=self.language.babel_locale))
+        small = type(value) is int and 0 <= value < SMALL_NUMBERS
+        if small and value in self._small_numbers:
+            return self._small_numbers[int(value)]
+        shown = self.isolate(format_decimal(value, locale=self.language.babel_locale))
+        if small:
+            self._small_numbers[int(value)] = shown
+        return shown
 
     def percent(self, share: float) -> str:
         return self.isolate(format_percent(share, locale=self.language.babel_locale))

@@ -31,6 +31,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.errors import DatabaseUnavailable, StorageError
+from storage.loop_sqlite import LoopConnection
 from storage.problems import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -277,6 +278,7 @@ class Database:
         busy_timeout_ms: int | None = None,
         lock_attempts: int | None = None,
         lock_backoff_s: float | None = None,
+        presses_on_loop: bool = True,
     ) -> None:
         self.url = url
         self.where = describe_url(url)
@@ -289,6 +291,10 @@ class Database:
             raise self.start_up_error(problem) from None
         self.lock_attempts = max(1, lock_attempts or LOCK_ATTEMPTS)
         self.lock_backoff_s = LOCK_BACKOFF_S if lock_backoff_s is None else lock_backoff_s
+        path = sqlite_path(url) if presses_on_loop else None
+        self.loop = None if path is None else LoopConnection(path)
+        """The event loop's own connection to a SQLite file, for button presses
+        (:mod:`storage.press_store`); None on PostgreSQL, in memory, or when turned off."""
 
     def start_up_error(self, problem: str) -> StorageError:
         """A problem met while opening the database, as the one line an operator reads."""
@@ -347,6 +353,8 @@ class Database:
         return _Transaction(self, read_only=True)
 
     async def close(self) -> None:
+        if self.loop is not None:
+            await self.loop.close()
         await self.engine.dispose()
 
 
@@ -374,7 +382,7 @@ class _Transaction:
                     )
                     await asyncio.sleep(db.lock_backoff_s * 2**attempt)
                     continue
-                _raise_mapped(exc, db.url)
+                raise_mapped(exc, db.url)
                 raise
             self._connection = connection
             return connection
@@ -391,21 +399,21 @@ class _Transaction:
                 await connection.rollback()
         except (DBAPIError, OSError) as failure:
             await _discard(connection)
-            _raise_mapped(failure, self._db.url)
+            raise_mapped(failure, self._db.url)
             raise
         except BaseException:
             await _discard(connection)
             raise
         await connection.close()
         if isinstance(exc, BaseException):
-            _raise_mapped(exc, self._db.url)
+            raise_mapped(exc, self._db.url)
 
 
 async def _connect(db: Database) -> AsyncConnection:
     try:
         return await db.engine.connect()
     except (DBAPIError, OSError) as exc:
-        _raise_mapped(exc, db.url)
+        raise_mapped(exc, db.url)
         raise
 
 
@@ -417,7 +425,7 @@ async def _discard(connection: AsyncConnection) -> None:
         await connection.close()
 
 
-def _raise_mapped(exc: BaseException, url: str = "") -> None:
+def raise_mapped(exc: BaseException, url: str = "") -> None:
     """Raise a :class:`StorageError` with an operator's message for a known problem
     (:class:`DatabaseUnavailable` when a PostgreSQL server cannot be reached)."""
     unreachable = connection_problem(exc, url) if url else None

@@ -25,6 +25,7 @@ from sqlalchemy import event, text
 from core.errors import StorageError
 from storage import db as storage_db
 from storage.db import Database
+from storage.press_store import SqlitePressStore
 from tests.people import YOUNG_PERSON, enrolled
 from tests.world import World
 
@@ -246,8 +247,42 @@ async def test_a_locked_database_during_a_checkin_answers_kindly_and_keeps_it_wh
     assert "I feel understood and respected" in replies[-1].content
 
 
+async def test_a_press_meeting_another_writer_completes_on_the_worker_thread(world: World) -> None:
+    """A press runs on the event loop's own SQLite connection, which never waits for a lock:
+    with another process's writer holding it, the press goes to the worker thread (which waits
+    there) and the event loop carries on meanwhile (it is what lets the other writer finish
+    here). The press completes once the lock is free, stored exactly once."""
+    first = (await enrolled(world))[-1]
+    assert world.rt is not None
+    loop = world.rt.db.loop
+    assert loop is not None
+    holder = sqlite3.connect(database_file(world), isolation_level=None, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        pressing = asyncio.create_task(world.press(YP, "Mostly", first))
+        for _ in range(100_000):  # until the press has met the lock (not a wait for time)
+            if loop.fallbacks:
+                break
+            await asyncio.sleep(0)
+        assert loop.fallbacks == 1
+        assert not pressing.done()  # waiting on the worker thread, not on the event loop
+        holder.execute("COMMIT")  # the other writer finishes, on this event loop
+        replies = await pressing
+    finally:
+        if holder.in_transaction:
+            holder.execute("ROLLBACK")
+        holder.close()
+    assert not any(SORRY in m.content for m in replies)
+    assert "I feel understood and respected" in replies[-1].content
+    assert await answers(world) == [("power", 3)]
+    assert await step(world) == "respected"
+    await world.press(YP, "Mostly", replies[-1])  # the next press: back on the event loop
+    assert loop.fallbacks == 1
+    assert await answers(world) == [("power", 3), ("respected", 3)]
+
+
 async def test_a_full_disk_while_storing_an_answer_rolls_back_the_whole_step(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = (await enrolled(world))[-1]
     assert world.rt is not None
@@ -257,10 +292,20 @@ async def test_a_full_disk_while_storing_an_answer_rolls_back_the_whole_step(
         if statement.startswith("INSERT INTO answers"):
             raise sqlite3.OperationalError("database or disk is full")
 
+    # A press runs on the event loop's own connection (storage/press_store.py), other writes
+    # through the engine: the statement fails on either.
+    on_loop = SqlitePressStore._change
+
+    def disk_full_on_loop(store: SqlitePressStore, sql: str, parameters: Any) -> int:
+        disk_full(None, None, sql)
+        return on_loop(store, sql, parameters)
+
+    monkeypatch.setattr(SqlitePressStore, "_change", disk_full_on_loop)
     event.listen(engine, "before_cursor_execute", disk_full)
     with caplog.at_level(logging.ERROR):
         replies = await world.press(YP, "Yes, definitely", first)
     event.remove(engine, "before_cursor_execute", disk_full)
+    monkeypatch.undo()
     assert any(SORRY in m.content for m in replies)
     assert any("the disk is full" in r.getMessage() for r in caplog.records)
     assert await answers(world) == []
