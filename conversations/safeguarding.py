@@ -16,7 +16,8 @@ Matching stays explainable to a safeguarding lead, and fast (everything is compi
    they match, so no risk rule can fire inside "they beat me at football";
 3. the first category (in :data:`CATEGORIES` order) with a rule that matches wins. The rule
    language (words in a row, ``*`` endings, ``|`` choices, terms in any order with a few words
-   between, per-language affixes) is described in :mod:`conversations.risk_rules`.
+   between, per-language affixes, ``@concept`` lexicons shared by many rules, ``!`` for "a word
+   other than") is described in :mod:`conversations.risk_rules`.
 
 The :class:`Match` names the rule by id (``en.self_harm.3fa2b1``, never the message's words): it
 is logged with the category, stored with the alert and shown to the lead. A young person's
@@ -43,12 +44,14 @@ from conversations.risk_rules import (
     RuleError,
     combined,
     compile_rules,
+    example,
     spelling_table,
 )
 
 CATEGORIES = ("self_harm", "abuse", "exploitation", "missing", "danger")
 FILE_NAME = "risk_phrases.yaml"
 MAX_PHRASE = 300  # a rule with many choices is long
+MAX_CONCEPT = 2000  # one line of a concept's words
 
 # Arabic-script letters written differently across Arabic, Persian, Dari, Pashto and Sorani
 # keyboards, folded to one form (applied after diacritics and hamza seats are removed).
@@ -162,6 +165,7 @@ class PhraseList:
     harmless: tuple[str, ...] = ()
     spellings: Mapping[str, str] = field(default_factory=dict)
     affixes: Affixes = field(default_factory=Affixes)
+    concepts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     rules: tuple[Rule, ...] = field(init=False, compare=False, repr=False)
     _spelling: tuple[re.Pattern[str] | None, dict[str, str]] = field(
         init=False, compare=False, repr=False
@@ -178,9 +182,11 @@ class PhraseList:
         word = self._prepare_words
         setattr_(self, "_spelling", spelling_table(self.spellings, word))
         ordered = {c: tuple(self.phrases.get(c, ())) for c in CATEGORIES}
-        rules = compile_rules(self.language, ordered, word, self.affixes)
+        rules = compile_rules(self.language, ordered, word, self.affixes, self.concepts)
         setattr_(self, "rules", tuple(rules))
-        harmless = compile_rules(self.language, {"harmless": self.harmless}, word, self.affixes)
+        harmless = compile_rules(
+            self.language, {"harmless": self.harmless}, word, self.affixes, self.concepts
+        )
         setattr_(self, "_harmless", combined(harmless))
         by_category = []
         for category in CATEGORIES:
@@ -218,6 +224,10 @@ class PhraseList:
                 return Match(rule.category, self.language, rule.id, rule.source)
         return None
 
+    def example(self, source: str) -> str:
+        """A plain sentence that one of this list's rules must match (see ``risk_rules``)."""
+        return example(source, self.concepts)
+
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id (to explain an alert), or None when the list has changed."""
         return next((rule for rule in self.rules if rule.id == rule_id), None)
@@ -246,8 +256,16 @@ class RiskListError(ValueError):
     """A risk phrase file that cannot be used, with its path and what is wrong."""
 
 
-def parse_list(data: Any, language: str, source: str, *, extension: bool = False) -> PhraseList:
-    """One file's contents as a :class:`PhraseList`; :class:`RiskListError` names the problem."""
+def parse_list(
+    data: Any,
+    language: str,
+    source: str,
+    *,
+    extension: bool = False,
+    known_concepts: Mapping[str, tuple[str, ...]] | None = None,
+) -> PhraseList:
+    """One file's contents as a :class:`PhraseList`; :class:`RiskListError` names the problem.
+    A service's file may use (and add words to) the packaged list's concepts (``known_concepts``)."""
     if not isinstance(data, dict):
         raise RiskListError(f"{source}: must be a mapping with review_status and categories")
     status = data.get("review_status")
@@ -267,6 +285,9 @@ def parse_list(data: Any, language: str, source: str, *, extension: bool = False
     harmless = _phrases(data.get("harmless") or [], f"{source}: harmless")
     spellings = _spellings(data.get("spellings") or {}, f"{source}: spellings")
     affixes = _affixes(data.get("affixes") or {}, f"{source}: affixes")
+    concepts = _concepts(data.get("concepts") or {}, f"{source}: concepts")
+    for name, words in (known_concepts or {}).items():
+        concepts[name] = tuple(dict.fromkeys((*words, *concepts.get(name, ()))))
     return _compiled(
         source,
         language,
@@ -277,6 +298,7 @@ def parse_list(data: Any, language: str, source: str, *, extension: bool = False
         harmless,
         spellings,
         affixes,
+        concepts,
     )
 
 
@@ -287,12 +309,12 @@ def _compiled(source: str, *args: Any) -> PhraseList:
         raise RiskListError(f"{source}: {exc}") from None
 
 
-def _phrases(items: Any, where: str) -> tuple[str, ...]:
+def _phrases(items: Any, where: str, longest: int = MAX_PHRASE) -> tuple[str, ...]:
     if not isinstance(items, list):
         raise RiskListError(f"{where}: must be a list of phrases")
     for item in items:
-        if not isinstance(item, str) or not item.strip() or len(item) > MAX_PHRASE:
-            raise RiskListError(f"{where}: {item!r} is not a phrase of 1-{MAX_PHRASE} characters")
+        if not isinstance(item, str) or not item.strip() or len(item) > longest:
+            raise RiskListError(f"{where}: {item!r} is not a phrase of 1-{longest} characters")
     return tuple(item.strip() for item in items)
 
 
@@ -303,6 +325,14 @@ def _spellings(items: Any, where: str) -> dict[str, str]:
     ):
         raise RiskListError(f"{where}: must map each variant to the word it stands for")
     return {str(k): str(v) for k, v in items.items()}
+
+
+def _concepts(items: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(items, dict) or not all(
+        isinstance(name, str) and re.fullmatch(r"\w+", name) for name in items
+    ):
+        raise RiskListError(f"{where}: must map each concept's name (one word) to its words")
+    return {name: _phrases(words, f"{where}.{name}", MAX_CONCEPT) for name, words in items.items()}
 
 
 def _affixes(items: Any, where: str) -> Affixes:
@@ -331,6 +361,10 @@ def merge(base: PhraseList, extra: PhraseList) -> PhraseList:
         base.affixes.prefixes + extra.affixes.prefixes,
         base.affixes.suffixes + extra.affixes.suffixes,
     )
+    concepts = {
+        name: tuple(dict.fromkeys((*base.concepts.get(name, ()), *extra.concepts.get(name, ()))))
+        for name in (*base.concepts, *extra.concepts)
+    }
     return _compiled(
         extra.sources[0] if extra.sources else base.language,
         base.language,
@@ -341,6 +375,7 @@ def merge(base: PhraseList, extra: PhraseList) -> PhraseList:
         tuple(dict.fromkeys((*base.harmless, *extra.harmless))),
         {**base.spellings, **extra.spellings},
         affixes,
+        concepts,
     )
 
 
@@ -359,7 +394,10 @@ def load_risk_lists(
         found = _parsed(path, code, extension=False)
         extra = extra_dir / code / FILE_NAME if extra_dir else None
         if extra is not None and extra.is_file():
-            found = merge(found, _parsed(extra, code, extension=True))
+            addition = parse_list(
+                _read(extra), code, str(extra), extension=True, known_concepts=found.concepts
+            )
+            found = merge(found, addition)
         lists[code] = found
     return lists
 
