@@ -19,9 +19,10 @@ normalised, repeated letters squeezed, the list's ``spellings`` applied):
 - ``want + die``: both *terms*, in either order, with at most :data:`GAP` other words between
   (``I don't really want to live``; ``خودمو میکشم`` / ``میکشم خودمو``);
 - ``beat* .. me``: the terms in this order, with at most :data:`GAP` words between;
-- ``owe* & work*|sell*``: both terms anywhere in the message, in either order, however far apart
-  (for two ideas that together say the risk: a debt and being made to work). A harmless span
-  masked between them separates them, as it does for the other joins.
+- ``owe* & work*|sell*``: both parts anywhere in the message, in either order, however far apart
+  (for two ideas that together say the risk: a debt and being made to work). ``&`` binds
+  loosest, so a part may itself be terms joined by ``+`` or ``..`` (``keep* .. passport & leave``).
+  A harmless span masked between them separates them, as it does for the other joins.
 
 A list's ``affixes`` (``prefixes:`` and ``suffixes:``) may come on any word that is not marked
 ``=``: the Arabic present-tense ``ب`` (``بموت``), the Persian object ``و``/``رو``, attached
@@ -134,19 +135,37 @@ def _term(term: str, prepare: Prepare, affixes: Affixes, concepts: Concepts) -> 
 def rule_regex(
     source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts = _NO_CONCEPTS
 ) -> str:
-    """The regex (without boundaries) for one rule line; :class:`RuleError` when unusable."""
+    """The regex (without boundaries) for one rule line; :class:`RuleError` when unusable.
+
+    ``&`` binds loosest: ``a .. b & c`` is the group ``a .. b`` and the term ``c``, both
+    anywhere in the message. Inside a group the terms are joined by ``+`` or ``..``, not both.
+    """
     text = " ".join(source.split())
-    joins = [join for join in (" + ", " .. ", " & ") if join in text]
-    if len(joins) > 1:
+    groups = text.split(" & ")
+    if len(groups) > MAX_TERMS:
+        raise RuleError(f"{source!r}: at most {MAX_TERMS} parts joined by ' & '")
+    parts = [_group(group, source, prepare, affixes, concepts) for group in groups]
+    if len(parts) == 1:
+        return parts[0]
+    anywhere = r" (?:[^#]*? )??"
+    return "|".join(
+        sorted({anywhere.join(f"(?:{p})" for p in order) for order in itertools.permutations(parts)})
+    )
+
+
+def _group(
+    text: str, source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts
+) -> str:
+    ordered = " .. " in text
+    if ordered and " + " in text:
         raise RuleError(
-            f"{source!r}: use one of ' + ' (any order), ' .. ' (in order) or ' & ' (anywhere)"
+            f"{source!r}: inside one part use either ' + ' (any order) or ' .. ' (in order)"
         )
-    join = joins[0] if joins else " + "
-    terms = [_term(t, prepare, affixes, concepts) for t in text.split(join)]
+    terms = [_term(t, prepare, affixes, concepts) for t in text.split(" .. " if ordered else " + ")]
     if len(terms) > MAX_TERMS:
         raise RuleError(f"{source!r}: at most {MAX_TERMS} terms")
-    gap = rf" (?:[^\s#]+ ){{0,{GAP}}}" if join != " & " else r" (?:[^#]*? )??"
-    orders = [terms] if join == " .. " else list(itertools.permutations(terms))
+    gap = rf" (?:[^\s#]+ ){{0,{GAP}}}"
+    orders = [terms] if ordered else list(itertools.permutations(terms))
     return "|".join(sorted({gap.join(order) for order in orders}))
 
 
@@ -204,10 +223,10 @@ def spelling_table(
 def example(source: str, concepts: Concepts = _NO_CONCEPTS) -> str:
     """A plain sentence a rule must match (first choice of every slot, a word between terms):
     how a reviewer, and the tests, check that every rule of a list still works."""
-    text = " ".join(source.split())
-    join = next((j for j in (" .. ", " & ") if j in text), " + ")
-    terms = text.split(join)
-    words = [" ".join(_first(slot, concepts) for slot in t.split()) for t in terms]
+    words = []
+    for group in " ".join(source.split()).split(" & "):
+        terms = group.split(" .. ") if " .. " in group else group.split(" + ")
+        words += [" ".join(_first(slot, concepts) for slot in t.split()) for t in terms]
     return " really ".join(words).replace("_", " ")
 
 

@@ -228,7 +228,7 @@ def test_a_service_adds_rules_harmless_uses_and_spellings_and_removes_by_id(
 @pytest.mark.parametrize(
     ("categories", "problem"),
     [
-        ("  danger: ['a + b .. c']\n", "use one of"),
+        ("  danger: ['a + b .. c']\n", "inside one part"),
         ("  danger: ['a + b + c + d']\n", "at most 3 terms"),
         ("  danger: ['!!!']\n", "empty once normalised"),
     ],
