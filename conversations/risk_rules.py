@@ -82,21 +82,19 @@ def _alternation(items: Iterable[str]) -> str:
 def _word(choice: str, prepare: Prepare, affixes: Affixes) -> str:
     """One choice of one word slot as a regex (it may prepare to several words)."""
     exact = choice.startswith("=")
-    choice = choice.lstrip("=")
-    ending = choice.endswith("*")
-    beginning = choice.startswith("*")
-    words = prepare(choice.strip("*")).split()
-    if not words:
-        return ""
-    parts = []
-    for i, word in enumerate(words):
-        core = re.escape(word)
-        if ending and i == len(words) - 1:
-            core += r"\w*"
-        if beginning and i == 0:
-            core = r"\w*" + core
-        parts.append(core if exact else affixes.around(core))
-    return " ".join(parts)
+    words = prepare(choice.lstrip("=").strip("*")).split()
+    parts = [_core(choice.lstrip("="), word, i, len(words)) for i, word in enumerate(words)]
+    return " ".join(part if exact else affixes.around(part) for part in parts)
+
+
+def _core(choice: str, word: str, index: int, count: int) -> str:
+    """One prepared word as a regex, with ``*`` at the choice's start or end."""
+    core = re.escape(word)
+    if choice.endswith("*") and index == count - 1:
+        core += r"\w*"
+    if choice.startswith("*") and index == 0:
+        core = r"\w*" + core
+    return core
 
 
 def _choices(slot: str, concepts: Concepts) -> list[str]:
@@ -115,10 +113,21 @@ def _choices(slot: str, concepts: Concepts) -> list[str]:
 
 def _slot(slot: str, prepare: Prepare, affixes: Affixes, concepts: Concepts, term: str) -> str:
     negated = slot.startswith("!")
-    choices = {_word(c, prepare, affixes) for c in _choices(slot.lstrip("!"), concepts)} - {""}
-    if not choices:
+    single: set[str] = set()  # one-word choices share one pair of affix groups (compiles faster)
+    other: set[str] = set()
+    for choice in _choices(slot.lstrip("!"), concepts):
+        words = prepare(choice.lstrip("=").strip("*")).split()
+        if len(words) == 1 and not choice.startswith("="):
+            single.add(_core(choice, words[0], 0, 1))
+        elif words:
+            other.add(_word(choice, prepare, affixes))
+    if single:
+        ordered_single = sorted(single, key=len, reverse=True)
+        joined = ordered_single[0] if len(single) == 1 else f"(?:{'|'.join(ordered_single)})"
+        other.add(affixes.around(joined))
+    if not other:
         raise RuleError(f"{term!r}: a word slot is empty once normalised")
-    ordered = sorted(choices, key=len, reverse=True)
+    ordered = sorted(other, key=len, reverse=True)
     alternation = ordered[0] if len(ordered) == 1 else f"(?:{'|'.join(ordered)})"
     if negated:  # one word (no mask) that is none of the choices
         return rf"(?!{alternation}(?!\w))[^\s#]+"

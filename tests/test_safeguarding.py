@@ -97,7 +97,7 @@ def test_every_phrase_of_every_language_matches_inside_a_sentence(code: str) -> 
     """Every rule, written out as a plain sentence (its first choices, a word between terms)."""
     for phrases in LISTS[code].phrases.values():
         for phrase in phrases:
-            found = match_risk(f"... {example(phrase)}, really.", code, LISTS)
+            found = match_risk(f"... {LISTS[code].example(phrase)}, really.", code, LISTS)
             assert found is not None, (code, phrase)
 
 

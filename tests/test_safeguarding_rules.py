@@ -192,7 +192,9 @@ def test_a_match_names_its_rule_by_an_id_that_holds_no_words() -> None:
     assert rule.source == found.source
     en = LISTS["en"]  # compiled again from the same rules: the same ids
     again = {
-        "en": PhraseList("en", "again", en.phrases, (), (), en.harmless, en.spellings, en.affixes)
+        "en": PhraseList(
+            "en", "again", en.phrases, (), (), en.harmless, en.spellings, en.affixes, en.concepts
+        )
     }
     assert match_risk("i really dont want to live any more", "en", again) == found  # stable
     assert explain("en.self_harm.000000", LISTS) is None
