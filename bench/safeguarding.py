@@ -8,10 +8,11 @@ English). It prints, and writes to bench/results.md, per language: risky caught,
 fired (false alarms), and the mean time to check one message. Targets for every language: at
 least 95% caught and at most 5% false alarms. The lists were extended against that corpus, so its
 figures are in-sample. Smaller sets are reported beside it without a target (:data:`EXTRA`):
-four development sets, every one used to change the lists, so none of them is held out any more:
+five development sets, every one used to change the lists, so none of them is held out any more:
 ``dev/`` and ``dev2/`` (each written as a held-out set, then used to widen the lists),
 ``held_out/`` (held out until 2026-12-03, used for development from then on; the directory keeps
-its name) and ``dev3/`` (a self-check written before the lists were rebuilt as concept lexicons).
+its name), ``dev3/`` (a self-check written before the lists were rebuilt as concept lexicons) and
+``dev4/`` (probes and a second blind check written during the rebuild).
 A new held-out set is kept outside this repository by whoever measures the lists, so that nobody
 tunes them to it.
 ``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
@@ -34,7 +35,9 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3 = (CORPUS / name for name in ("dev", "dev2", "held_out", "dev3"))
+DEV, DEV2, HELD_OUT, DEV3, DEV4 = (
+    CORPUS / name for name in ("dev", "dev2", "held_out", "dev3", "dev4")
+)
 # The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
 EXTRA = (
     (
@@ -61,7 +64,15 @@ EXTRA = (
         DEV3,
         "`dev3/` (10 risky, 5 harmless per language): written on 2026-12-03 before the lists "
         "were rebuilt as concept lexicons, to see whether the rebuild generalises; used for "
-        "development from then on. A new held-out set is kept outside the repository.",
+        "development from then on (83/130 caught, 1/65 fired before it).",
+    ),
+    (
+        "Probes and second blind check",
+        DEV4,
+        "`dev4/` (15-38 risky, 13-48 harmless per language): everyday harmless uses and risky "
+        "phrasings written during the rebuild, with a second blind check written before the "
+        "rules for its concepts (40/104 caught before them); used for development. A new "
+        "held-out set is kept outside the repository.",
     ),
 )
 CODES = [language.code for language in LANGUAGES]

@@ -158,13 +158,13 @@ def rule_regex(
         return parts[0]
     anywhere = r" (?:[^#]*? )??"
     return "|".join(
-        sorted({anywhere.join(f"(?:{p})" for p in order) for order in itertools.permutations(parts)})
+        sorted(
+            {anywhere.join(f"(?:{p})" for p in order) for order in itertools.permutations(parts)}
+        )
     )
 
 
-def _group(
-    text: str, source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts
-) -> str:
+def _group(text: str, source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts) -> str:
     ordered = " .. " in text
     if ordered and " + " in text:
         raise RuleError(

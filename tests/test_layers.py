@@ -38,6 +38,7 @@ PURE = (
     "conversations.publication",
     "conversations.questionnaire",
     "conversations.risk_rules",
+    "conversations.risk_text",
     "conversations.safeguarding",
     "conversations.windows",
     "conversations.wording",

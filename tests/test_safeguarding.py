@@ -10,7 +10,6 @@ import pytest
 
 from conversations.questionnaire import load_questionnaires
 from conversations.retention import removal_due
-from conversations.risk_rules import example
 from conversations.safeguarding import (
     CATEGORIES,
     PhraseList,
