@@ -69,7 +69,7 @@ EXTRA = (
     (
         "Probes and second blind check",
         DEV4,
-        "`dev4/` (23-46 risky, 16-51 harmless per language): everyday harmless uses and risky "
+        "`dev4/` (23-46 risky, 28-70 harmless per language): everyday harmless uses and risky "
         "phrasings written during the rebuild, with a second and a third blind check written "
         "before the rules for their concepts (40/104 and 17/104 caught before them); used for "
         "development. A new held-out set is kept outside the repository.",

@@ -9,15 +9,16 @@ Matching stays explainable to a safeguarding lead, and fast (everything is compi
 
 1. the message and every rule go through the same :func:`prepare`: :func:`normalise` (case,
    accents and harakat, keyboard variants of Arabic-script letters, digits, zero-width characters
-   and punctuation folded; in :mod:`conversations.risk_text`), repeated letters squeezed (``dieeee``, ``kill`` and ``kil`` agree),
-   then the list's ``spellings`` (text-speak and spelling variants, whole words: ``wanna`` ->
-   ``want to``, ``k`` -> ``khong``);
+   and punctuation folded; in :mod:`conversations.risk_text`), repeated letters squeezed
+   (``dieeee``, ``kill`` and ``kil`` agree), then the list's ``spellings`` (text-speak and
+   spelling variants, whole words: ``wanna`` -> ``want to``, ``k`` -> ``khong``);
 2. the list's ``harmless`` rules (known harmless uses: sport, school, an asylum story) mask what
    they match, so no risk rule can fire inside "they beat me at football";
 3. the first category (in :data:`CATEGORIES` order) with a rule that matches wins. The rule
    language (words in a row, ``*`` endings, ``|`` choices, terms in any order with a few words
    between, per-language affixes, ``@concept`` lexicons shared by many rules, ``!`` for "a word
-   other than", ``&`` for two ideas anywhere in the message) is described in :mod:`conversations.risk_rules`.
+   other than", ``&`` for two ideas anywhere in the message) is described in
+   :mod:`conversations.risk_rules`.
 
 The :class:`Match` names the rule by id (``en.self_harm.3fa2b1``, never the message's words): it
 is logged with the category, stored with the alert and shown to the lead. A young person's
