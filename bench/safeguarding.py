@@ -8,11 +8,12 @@ English). It prints, and writes to bench/results.md, per language: risky caught,
 fired (false alarms), and the mean time to check one message. Targets for every language: at
 least 95% caught and at most 5% false alarms. The lists were extended against that corpus, so its
 figures are in-sample. Smaller sets are reported beside it without a target (:data:`EXTRA`):
-five development sets, every one used to change the lists, so none of them is held out any more:
+six development sets, every one used to change the lists, so none of them is held out any more:
 ``dev/`` and ``dev2/`` (each written as a held-out set, then used to widen the lists),
 ``held_out/`` (held out until 2026-12-03, used for development from then on; the directory keeps
 its name), ``dev3/`` (a self-check written before the lists were rebuilt as concept lexicons) and
-``dev4/`` (probes and a second blind check written during the rebuild).
+``dev4/`` (probes and blind checks written during the rebuild) and ``dev5/`` (a last blind
+check, 33/104 caught untuned).
 A new held-out set is kept outside this repository by whoever measures the lists, so that nobody
 tunes them to it.
 ``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
@@ -35,8 +36,8 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3, DEV4 = (
-    CORPUS / name for name in ("dev", "dev2", "held_out", "dev3", "dev4")
+DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5 = (
+    CORPUS / name for name in ("dev", "dev2", "held_out", "dev3", "dev4", "dev5")
 )
 # The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
 EXTRA = (
@@ -72,7 +73,14 @@ EXTRA = (
         "`dev4/` (23-46 risky, 28-70 harmless per language): everyday harmless uses and risky "
         "phrasings written during the rebuild, with a second and a third blind check written "
         "before the rules for their concepts (40/104 and 17/104 caught before them); used for "
-        "development. A new held-out set is kept outside the repository.",
+        "development.",
+    ),
+    (
+        "Blind check, then development",
+        DEV5,
+        "`dev5/` (8 risky, 4 harmless per language): indirect wording written after the lists' "
+        "last change of the day and measured once untuned (33/104 caught, 0/52 fired), then used "
+        "to widen the lists. A new held-out set is kept outside the repository.",
     ),
 )
 CODES = [language.code for language in LANGUAGES]
