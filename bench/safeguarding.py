@@ -68,7 +68,7 @@ EXTRA = (
         "development from then on (83/130 caught, 1/65 fired before it).",
     ),
     (
-        "Probes and second blind check",
+        "Probes and blind checks",
         DEV4,
         "`dev4/` (23-46 risky, 28-70 harmless per language): everyday harmless uses and risky "
         "phrasings written during the rebuild, with a second and a third blind check written "
