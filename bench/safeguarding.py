@@ -8,9 +8,14 @@ English). It prints, and writes to bench/results.md, per language: risky caught,
 fired (false alarms), and the mean time to check one message. Targets for every language: at
 least 95% caught and at most 5% false alarms. The lists were extended against that corpus, so its
 figures are in-sample. Smaller sets are reported beside it without a target (:data:`EXTRA`):
-two development sets (each written as a held-out set, then used to widen the lists) and
-``held_out/`` (written before the last widening, never used to change the lists): the honest
-estimate of how the lists do on writing they have not seen.
+six development sets, every one used to change the lists, so none of them is held out any more:
+``dev/`` and ``dev2/`` (each written as a held-out set, then used to widen the lists),
+``held_out/`` (held out until 2026-12-03, used for development from then on; the directory keeps
+its name), ``dev3/`` (a self-check written before the lists were rebuilt as concept lexicons) and
+``dev4/`` (probes and blind checks written during the rebuild) and ``dev5/`` (a last blind
+check, 33/104 caught untuned).
+A new held-out set is kept outside this repository by whoever measures the lists, so that nobody
+tunes them to it.
 ``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
 main corpus only; never run it on real messages).
 """
@@ -31,7 +36,9 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT = CORPUS / "dev", CORPUS / "dev2", CORPUS / "held_out"
+DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5 = (
+    CORPUS / name for name in ("dev", "dev2", "held_out", "dev3", "dev4", "dev5")
+)
 # The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
 EXTRA = (
     (
@@ -47,11 +54,33 @@ EXTRA = (
         "second widening, then used for the third, so tuned on too.",
     ),
     (
-        "Held out",
+        "Third development set (formerly held out)",
         HELD_OUT,
-        "`held_out/` (8 risky, 5 harmless per language): written before the last widening and "
-        "never used to change the lists. The honest estimate of how the lists do on writing "
-        "they have not seen; no target is set on it, so that nobody tunes the lists to it.",
+        "`held_out/` (8 risky, 5 harmless per language): written before the third widening and "
+        "held out until 2026-12-03 (37/104 caught then); used for development from 2026-12-03, "
+        "when the lists were rebuilt as concept lexicons, so tuned on too.",
+    ),
+    (
+        "Self-check set",
+        DEV3,
+        "`dev3/` (10 risky, 5 harmless per language): written on 2026-12-03 before the lists "
+        "were rebuilt as concept lexicons, to see whether the rebuild generalises; used for "
+        "development from then on (83/130 caught, 1/65 fired before it).",
+    ),
+    (
+        "Probes and blind checks",
+        DEV4,
+        "`dev4/` (23-46 risky, 28-70 harmless per language): everyday harmless uses and risky "
+        "phrasings written during the rebuild, with a second and a third blind check written "
+        "before the rules for their concepts (40/104 and 17/104 caught before them); used for "
+        "development.",
+    ),
+    (
+        "Blind check, then development",
+        DEV5,
+        "`dev5/` (8 risky, 4 harmless per language): indirect wording written after the lists' "
+        "last change of the day and measured once untuned (33/104 caught, 0/52 fired), then used "
+        "to widen the lists. A new held-out set is kept outside the repository.",
     ),
 )
 CODES = [language.code for language in LANGUAGES]

@@ -5,18 +5,30 @@ into a regular expression over *prepared* text (see :func:`conversations.safegua
 normalised, repeated letters squeezed, the list's ``spellings`` applied):
 
 - ``kill myself``: words in a row, in this order, whole words;
-- ``suicid*``: a word and any ending (``suicide``, ``suicidal``);
+- ``suicid*``: a word and any ending (``suicide``, ``suicidal``); ``*کشم``: any beginning
+  (``میکشم``, ``بکشم``), ``*ደበድብ*``: the word anywhere inside a longer one (for languages that
+  build a verb's person and tense around its stem);
 - ``want|wanna die|dead``: ``|`` gives the choices for one word; ``_`` joins words inside a
   choice (``going_to|gonna``);
 - ``=bi``: this word exactly, without the language's ``affixes``;
+- ``@die``: any word of the list's *concept* ``die`` (``concepts: {die: [die, dying, dead,
+  death, suicid*]}``): a concept is a lexicon of one idea, written once and used by many rules
+  (``@want + @die``, ``@me .. @cut``); it may be one choice among others (``@die|gone``);
+- ``!world|this``: one word that is *not* any of these (mostly in ``harmless`` rules: "want to
+  live in !this|the_world" keeps "I want to live in Leeds" quiet, not "in this world");
 - ``want + die``: both *terms*, in either order, with at most :data:`GAP` other words between
   (``I don't really want to live``; ``خودمو میکشم`` / ``میکشم خودمو``);
-- ``beat* .. me``: the terms in this order, with at most :data:`GAP` words between.
+- ``beat* .. me``: the terms in this order, with at most :data:`GAP` words between;
+- ``owe* & work*|sell*``: both parts anywhere in the message, in either order, however far apart
+  (for two ideas that together say the risk: a debt and being made to work). ``&`` binds
+  loosest, so a part may itself be terms joined by ``+`` or ``..`` (``keep* .. passport & leave``).
+  A harmless span masked between them separates them, as it does for the other joins.
 
 A list's ``affixes`` (``prefixes:`` and ``suffixes:``) may come on any word that is not marked
 ``=``: the Arabic present-tense ``ب`` (``بموت``), the Persian object ``و``/``رو``, attached
-pronouns. A rule's id (``en.self_harm.3fa2b1``) is its language, category and a short hash of its
-prepared form: stable while the rule is unchanged, and holding none of its words.
+pronouns. A rule's id (``en.self_harm.3fa2b1``) is its language, category and a short hash of the
+rule as written: stable while the line is unchanged (also when a concept it uses grows), and
+holding none of its words.
 """
 
 from __future__ import annotations
@@ -32,6 +44,8 @@ MAX_TERMS = 3
 MASK = " # "  # what a harmless span becomes: no word, so no rule matches across it
 
 Prepare = Callable[[str], str]
+Concepts = Mapping[str, tuple[str, ...]]
+_NO_CONCEPTS: Concepts = {}
 
 
 class RuleError(ValueError):
@@ -68,37 +82,95 @@ def _alternation(items: Iterable[str]) -> str:
 def _word(choice: str, prepare: Prepare, affixes: Affixes) -> str:
     """One choice of one word slot as a regex (it may prepare to several words)."""
     exact = choice.startswith("=")
-    prefix = choice.endswith("*")
-    words = prepare(choice.strip("=*")).split()
-    if not words:
-        return ""
-    parts = []
-    for i, word in enumerate(words):
-        core = re.escape(word) + (r"\w*" if prefix and i == len(words) - 1 else "")
-        parts.append(core if exact else affixes.around(core))
-    return " ".join(parts)
+    words = prepare(choice.lstrip("=").strip("*")).split()
+    parts = [_core(choice.lstrip("="), word, i, len(words)) for i, word in enumerate(words)]
+    return " ".join(part if exact else affixes.around(part) for part in parts)
 
 
-def _term(term: str, prepare: Prepare, affixes: Affixes) -> str:
-    slots = []
-    for slot in term.split():
-        choices = {_word(choice, prepare, affixes) for choice in slot.split("|") if choice} - {""}
-        if not choices:
-            raise RuleError(f"{term!r}: a word slot is empty once normalised")
-        ordered = sorted(choices, key=len, reverse=True)
-        slots.append(ordered[0] if len(ordered) == 1 else f"(?:{'|'.join(ordered)})")
+def _core(choice: str, word: str, index: int, count: int) -> str:
+    """One prepared word as a regex, with ``*`` at the choice's start or end."""
+    core = re.escape(word)
+    if choice.endswith("*") and index == count - 1:
+        core += r"\w*"
+    if choice.startswith("*") and index == 0:
+        core = r"\w*" + core
+    return core
+
+
+def _choices(slot: str, concepts: Concepts) -> list[str]:
+    """A slot's choices, with every ``@concept`` replaced by its words."""
+    found: list[str] = []
+    for choice in slot.split("|"):
+        if choice.startswith("@"):
+            name = choice[1:]
+            if name not in concepts:
+                raise RuleError(f"{slot!r}: no concept named {name!r}")
+            found += [word for item in concepts[name] for word in item.split("|")]
+        elif choice:
+            found.append(choice)
+    return found
+
+
+def _slot(slot: str, prepare: Prepare, affixes: Affixes, concepts: Concepts, term: str) -> str:
+    negated = slot.startswith("!")
+    single: set[str] = set()  # one-word choices share one pair of affix groups (compiles faster)
+    other: set[str] = set()
+    for choice in _choices(slot.lstrip("!"), concepts):
+        words = prepare(choice.lstrip("=").strip("*")).split()
+        if len(words) == 1 and not choice.startswith("="):
+            single.add(_core(choice, words[0], 0, 1))
+        elif words:
+            other.add(_word(choice, prepare, affixes))
+    if single:
+        ordered_single = sorted(single, key=len, reverse=True)
+        joined = ordered_single[0] if len(single) == 1 else f"(?:{'|'.join(ordered_single)})"
+        other.add(affixes.around(joined))
+    if not other:
+        raise RuleError(f"{term!r}: a word slot is empty once normalised")
+    ordered = sorted(other, key=len, reverse=True)
+    alternation = ordered[0] if len(ordered) == 1 else f"(?:{'|'.join(ordered)})"
+    if negated:  # one word (no mask) that is none of the choices
+        return rf"(?!{alternation}(?!\w))[^\s#]+"
+    return alternation
+
+
+def _term(term: str, prepare: Prepare, affixes: Affixes, concepts: Concepts) -> str:
+    slots = [_slot(slot, prepare, affixes, concepts, term) for slot in term.split()]
     if not slots:
         raise RuleError("an empty term")
     return " ".join(slots)
 
 
-def rule_regex(source: str, prepare: Prepare, affixes: Affixes) -> str:
-    """The regex (without boundaries) for one rule line; :class:`RuleError` when unusable."""
+def rule_regex(
+    source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts = _NO_CONCEPTS
+) -> str:
+    """The regex (without boundaries) for one rule line; :class:`RuleError` when unusable.
+
+    ``&`` binds loosest: ``a .. b & c`` is the group ``a .. b`` and the term ``c``, both
+    anywhere in the message. Inside a group the terms are joined by ``+`` or ``..``, not both.
+    """
     text = " ".join(source.split())
+    groups = text.split(" & ")
+    if len(groups) > MAX_TERMS:
+        raise RuleError(f"{source!r}: at most {MAX_TERMS} parts joined by ' & '")
+    parts = [_group(group, source, prepare, affixes, concepts) for group in groups]
+    if len(parts) == 1:
+        return parts[0]
+    anywhere = r" (?:[^#]*? )??"
+    return "|".join(
+        sorted(
+            {anywhere.join(f"(?:{p})" for p in order) for order in itertools.permutations(parts)}
+        )
+    )
+
+
+def _group(text: str, source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts) -> str:
     ordered = " .. " in text
     if ordered and " + " in text:
-        raise RuleError(f"{source!r}: use either ' + ' (any order) or ' .. ' (in order), not both")
-    terms = [_term(t, prepare, affixes) for t in text.split(" .. " if ordered else " + ")]
+        raise RuleError(
+            f"{source!r}: inside one part use either ' + ' (any order) or ' .. ' (in order)"
+        )
+    terms = [_term(t, prepare, affixes, concepts) for t in text.split(" .. " if ordered else " + ")]
     if len(terms) > MAX_TERMS:
         raise RuleError(f"{source!r}: at most {MAX_TERMS} terms")
     gap = rf" (?:[^\s#]+ ){{0,{GAP}}}"
@@ -110,8 +182,10 @@ def bounded(regex: str) -> str:
     return rf"(?<!\w)(?:{regex})(?!\w)"
 
 
-def rule_id(language: str, category: str, regex: str) -> str:
-    digest = hashlib.sha1(regex.encode("utf-8"), usedforsecurity=False).hexdigest()[:6]
+def rule_id(language: str, category: str, source: str) -> str:
+    """``<language>.<category>.<hash of the rule as written>``: no words of the rule or message."""
+    line = " ".join(source.split())
+    digest = hashlib.sha1(line.encode("utf-8"), usedforsecurity=False).hexdigest()[:6]
     return f"{language}.{category}.{digest}"
 
 
@@ -120,17 +194,18 @@ def compile_rules(
     rules: Mapping[str, tuple[str, ...]],
     prepare: Prepare,
     affixes: Affixes,
+    concepts: Concepts = _NO_CONCEPTS,
 ) -> list[Rule]:
     """Every rule of every category (in the given order), compiled; duplicates once."""
     compiled: list[Rule] = []
     seen: set[str] = set()
     for category, sources in rules.items():
         for source in sources:
-            regex = rule_regex(source, prepare, affixes)
+            regex = rule_regex(source, prepare, affixes, concepts)
             if regex in seen:
                 continue
             seen.add(regex)
-            compiled.append(Rule(rule_id(language, category, regex), category, source, regex))
+            compiled.append(Rule(rule_id(language, category, source), category, source, regex))
     return compiled
 
 
@@ -154,10 +229,17 @@ def spelling_table(
     return re.compile(bounded("|".join(re.escape(k) for k in keys))), table
 
 
-def example(source: str) -> str:
+def example(source: str, concepts: Concepts = _NO_CONCEPTS) -> str:
     """A plain sentence a rule must match (first choice of every slot, a word between terms):
     how a reviewer, and the tests, check that every rule of a list still works."""
-    text = " ".join(source.split())
-    terms = text.split(" .. ") if " .. " in text else text.split(" + ")
-    words = [" ".join(slot.split("|")[0].strip("=*") for slot in t.split()) for t in terms]
+    words = []
+    for group in " ".join(source.split()).split(" & "):
+        terms = group.split(" .. ") if " .. " in group else group.split(" + ")
+        words += [" ".join(_first(slot, concepts) for slot in t.split()) for t in terms]
     return " really ".join(words).replace("_", " ")
+
+
+def _first(slot: str, concepts: Concepts) -> str:
+    if slot.startswith("!"):
+        return "something"
+    return _choices(slot, concepts)[0].strip("=*") if _choices(slot, concepts) else ""

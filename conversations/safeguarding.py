@@ -9,14 +9,16 @@ Matching stays explainable to a safeguarding lead, and fast (everything is compi
 
 1. the message and every rule go through the same :func:`prepare`: :func:`normalise` (case,
    accents and harakat, keyboard variants of Arabic-script letters, digits, zero-width characters
-   and punctuation folded), repeated letters squeezed (``dieeee``, ``kill`` and ``kil`` agree),
-   then the list's ``spellings`` (text-speak and spelling variants, whole words: ``wanna`` ->
-   ``want to``, ``k`` -> ``khong``);
+   and punctuation folded; in :mod:`conversations.risk_text`), repeated letters squeezed
+   (``dieeee``, ``kill`` and ``kil`` agree), then the list's ``spellings`` (text-speak and
+   spelling variants, whole words: ``wanna`` -> ``want to``, ``k`` -> ``khong``);
 2. the list's ``harmless`` rules (known harmless uses: sport, school, an asylum story) mask what
    they match, so no risk rule can fire inside "they beat me at football";
 3. the first category (in :data:`CATEGORIES` order) with a rule that matches wins. The rule
    language (words in a row, ``*`` endings, ``|`` choices, terms in any order with a few words
-   between, per-language affixes) is described in :mod:`conversations.risk_rules`.
+   between, per-language affixes, ``@concept`` lexicons shared by many rules, ``!`` for "a word
+   other than", ``&`` for two ideas anywhere in the message) is described in
+   :mod:`conversations.risk_rules`.
 
 The :class:`Match` names the rule by id (``en.self_harm.3fa2b1``, never the message's words): it
 is logged with the category, stored with the alert and shown to the lead. A young person's
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,92 +44,16 @@ from conversations.risk_rules import (
     RuleError,
     combined,
     compile_rules,
+    example,
     spelling_table,
 )
+from conversations.risk_text import SPACES, squeeze
+from conversations.risk_text import normalise as normalise  # re-exported: callers import it here
 
 CATEGORIES = ("self_harm", "abuse", "exploitation", "missing", "danger")
 FILE_NAME = "risk_phrases.yaml"
 MAX_PHRASE = 300  # a rule with many choices is long
-
-# Arabic-script letters written differently across Arabic, Persian, Dari, Pashto and Sorani
-# keyboards, folded to one form (applied after diacritics and hamza seats are removed).
-_ARABIC_FOLD = str.maketrans(
-    {
-        "ى": "ي",  # alef maksura
-        "ی": "ي",  # Farsi yeh
-        "ې": "ي",  # Pashto yeh (often typed as a plain yeh)
-        "ۍ": "ي",  # Pashto feminine yeh
-        "ك": "ک",  # Arabic kaf -> keheh
-        "ة": "ه",  # teh marbuta
-        "ۀ": "ه",  # heh with yeh above
-        "ە": "ه",  # Sorani ae (typed as heh on many keyboards)
-        "ٱ": "ا",  # alef wasla
-        "ٲ": "ا",
-        "ٳ": "ا",
-        "ء": "",  # a lone hamza
-        "ـ": "",  # tatweel
-        # Sorani letters that many keyboards lack, typed as their plain neighbours.
-        "ڕ": "ر",
-        "ڵ": "ل",
-        "ۆ": "و",
-        "ێ": "ي",
-        "ۊ": "و",
-        # Pashto letters typed on Persian keyboards with the nearest Persian letter.
-        "ګ": "گ",
-        "ټ": "ت",
-        "ډ": "د",
-        "ړ": "ر",
-        "ڼ": "ن",
-        "ښ": "ش",
-        "ږ": "ژ",
-        "ځ": "ز",
-        "څ": "چ",
-    }
-)
-# Digits of every script the service meets, to ASCII.
-_DIGITS = str.maketrans({chr(base + i): str(i) for base in (0x0660, 0x06F0) for i in range(10)})
-# Invisible characters that change nothing a reader sees: zero-width, direction marks, BOM.
-_INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
-    None,
-) | {0xFEFF: None, 0x00AD: None}
-_APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʼ"), None)
-# Ethiopic letters that are written interchangeably (same sound in modern use): each series of
-# seven orders folded onto one. ``ሐ``/``ዐ`` only for Amharic, where they also sound the same.
-_ETHIOPIC_ALL = ((0x1220, 0x1230), (0x1340, 0x1338), (0x1280, 0x1200))
-_ETHIOPIC_AMHARIC = ((0x1210, 0x1200), (0x12D0, 0x12A0))
-# Persian and Dari verb prefixes, typed joined, with a space or with a zero-width non-joiner.
-_PERSIAN_PREFIX = re.compile(r"(?<!\w)(ن?مي) (?=\w)")
-_SPACES = re.compile(r"\s+")
-_NOT_WORD = re.compile(r"[^\w]+|_")
-
-
-def _ethiopic_table(pairs: Iterable[tuple[int, int]]) -> dict[int, int]:
-    return {src + i: dst + i for src, dst in pairs for i in range(7)}
-
-
-_ETHIOPIC = {
-    "am": str.maketrans(_ethiopic_table(_ETHIOPIC_ALL + _ETHIOPIC_AMHARIC)),
-    "other": str.maketrans(_ethiopic_table(_ETHIOPIC_ALL)),
-}
-
-
-def normalise(text: str, language: str | None = None) -> str:
-    """``text`` folded for matching: lower case, no accents or harakat, one form per letter.
-
-    Words are separated by single spaces; punctuation becomes a space (apostrophes vanish, so
-    "I'm" and "im" are the same). The same function prepares the phrases, so both sides agree.
-    """
-    text = text.translate(_INVISIBLE).replace("\u200c", "")  # ZWNJ joins Persian word parts
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("đ", "d").replace("ı", "i").translate(_ARABIC_FOLD).translate(_DIGITS)
-    text = text.translate(_ETHIOPIC["am" if language == "am" else "other"])
-    text = text.translate(_APOSTROPHES)
-    text = _SPACES.sub(" ", _NOT_WORD.sub(" ", text)).strip()
-    if language in ("fa", "fa_AF"):
-        text = _PERSIAN_PREFIX.sub(r"\1", text)
-    return unicodedata.normalize("NFC", text)
+MAX_CONCEPT = 2000  # one line of a concept's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +65,6 @@ class Match:
     language: str
     rule: str
     source: str
-
-
-_REPEATS = re.compile(r"(\w)\1+")
-
-
-def squeeze(text: str) -> str:
-    """Repeated letters as one: "dieeee" and "die", "kill" and "kil" become the same."""
-    return _REPEATS.sub(r"\1", text)
 
 
 @dataclass(frozen=True)
@@ -162,6 +79,7 @@ class PhraseList:
     harmless: tuple[str, ...] = ()
     spellings: Mapping[str, str] = field(default_factory=dict)
     affixes: Affixes = field(default_factory=Affixes)
+    concepts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     rules: tuple[Rule, ...] = field(init=False, compare=False, repr=False)
     _spelling: tuple[re.Pattern[str] | None, dict[str, str]] = field(
         init=False, compare=False, repr=False
@@ -178,9 +96,11 @@ class PhraseList:
         word = self._prepare_words
         setattr_(self, "_spelling", spelling_table(self.spellings, word))
         ordered = {c: tuple(self.phrases.get(c, ())) for c in CATEGORIES}
-        rules = compile_rules(self.language, ordered, word, self.affixes)
+        rules = compile_rules(self.language, ordered, word, self.affixes, self.concepts)
         setattr_(self, "rules", tuple(rules))
-        harmless = compile_rules(self.language, {"harmless": self.harmless}, word, self.affixes)
+        harmless = compile_rules(
+            self.language, {"harmless": self.harmless}, word, self.affixes, self.concepts
+        )
         setattr_(self, "_harmless", combined(harmless))
         by_category = []
         for category in CATEGORIES:
@@ -203,7 +123,7 @@ class PhraseList:
         """``text`` as the rules see it: prepared, with known harmless uses masked."""
         prepared = self._prepare_words(text)
         if self._harmless is not None:
-            prepared = _SPACES.sub(" ", self._harmless.sub(MASK, prepared)).strip()
+            prepared = SPACES.sub(" ", self._harmless.sub(MASK, prepared)).strip()
         return prepared
 
     def find(self, text: str) -> Match | None:
@@ -217,6 +137,10 @@ class PhraseList:
                 rule = rules[int(found.lastgroup[1:])]
                 return Match(rule.category, self.language, rule.id, rule.source)
         return None
+
+    def example(self, source: str) -> str:
+        """A plain sentence that one of this list's rules must match (see ``risk_rules``)."""
+        return example(source, self.concepts)
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id (to explain an alert), or None when the list has changed."""
@@ -246,8 +170,16 @@ class RiskListError(ValueError):
     """A risk phrase file that cannot be used, with its path and what is wrong."""
 
 
-def parse_list(data: Any, language: str, source: str, *, extension: bool = False) -> PhraseList:
-    """One file's contents as a :class:`PhraseList`; :class:`RiskListError` names the problem."""
+def parse_list(
+    data: Any,
+    language: str,
+    source: str,
+    *,
+    extension: bool = False,
+    known_concepts: Mapping[str, tuple[str, ...]] | None = None,
+) -> PhraseList:
+    """One file's contents as a :class:`PhraseList`; :class:`RiskListError` names the problem.
+    A service's file may use (and add words to) the packaged list's ``known_concepts``."""
     if not isinstance(data, dict):
         raise RiskListError(f"{source}: must be a mapping with review_status and categories")
     status = data.get("review_status")
@@ -267,6 +199,9 @@ def parse_list(data: Any, language: str, source: str, *, extension: bool = False
     harmless = _phrases(data.get("harmless") or [], f"{source}: harmless")
     spellings = _spellings(data.get("spellings") or {}, f"{source}: spellings")
     affixes = _affixes(data.get("affixes") or {}, f"{source}: affixes")
+    concepts = _concepts(data.get("concepts") or {}, f"{source}: concepts")
+    for name, words in (known_concepts or {}).items():
+        concepts[name] = tuple(dict.fromkeys((*words, *concepts.get(name, ()))))
     return _compiled(
         source,
         language,
@@ -277,6 +212,7 @@ def parse_list(data: Any, language: str, source: str, *, extension: bool = False
         harmless,
         spellings,
         affixes,
+        concepts,
     )
 
 
@@ -287,12 +223,12 @@ def _compiled(source: str, *args: Any) -> PhraseList:
         raise RiskListError(f"{source}: {exc}") from None
 
 
-def _phrases(items: Any, where: str) -> tuple[str, ...]:
+def _phrases(items: Any, where: str, longest: int = MAX_PHRASE) -> tuple[str, ...]:
     if not isinstance(items, list):
         raise RiskListError(f"{where}: must be a list of phrases")
     for item in items:
-        if not isinstance(item, str) or not item.strip() or len(item) > MAX_PHRASE:
-            raise RiskListError(f"{where}: {item!r} is not a phrase of 1-{MAX_PHRASE} characters")
+        if not isinstance(item, str) or not item.strip() or len(item) > longest:
+            raise RiskListError(f"{where}: {item!r} is not a phrase of 1-{longest} characters")
     return tuple(item.strip() for item in items)
 
 
@@ -303,6 +239,14 @@ def _spellings(items: Any, where: str) -> dict[str, str]:
     ):
         raise RiskListError(f"{where}: must map each variant to the word it stands for")
     return {str(k): str(v) for k, v in items.items()}
+
+
+def _concepts(items: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(items, dict) or not all(
+        isinstance(name, str) and re.fullmatch(r"\w+", name) for name in items
+    ):
+        raise RiskListError(f"{where}: must map each concept's name (one word) to its words")
+    return {name: _phrases(words, f"{where}.{name}", MAX_CONCEPT) for name, words in items.items()}
 
 
 def _affixes(items: Any, where: str) -> Affixes:
@@ -331,6 +275,10 @@ def merge(base: PhraseList, extra: PhraseList) -> PhraseList:
         base.affixes.prefixes + extra.affixes.prefixes,
         base.affixes.suffixes + extra.affixes.suffixes,
     )
+    concepts = {
+        name: tuple(dict.fromkeys((*base.concepts.get(name, ()), *extra.concepts.get(name, ()))))
+        for name in (*base.concepts, *extra.concepts)
+    }
     return _compiled(
         extra.sources[0] if extra.sources else base.language,
         base.language,
@@ -341,6 +289,7 @@ def merge(base: PhraseList, extra: PhraseList) -> PhraseList:
         tuple(dict.fromkeys((*base.harmless, *extra.harmless))),
         {**base.spellings, **extra.spellings},
         affixes,
+        concepts,
     )
 
 
@@ -359,7 +308,10 @@ def load_risk_lists(
         found = _parsed(path, code, extension=False)
         extra = extra_dir / code / FILE_NAME if extra_dir else None
         if extra is not None and extra.is_file():
-            found = merge(found, _parsed(extra, code, extension=True))
+            addition = parse_list(
+                _read(extra), code, str(extra), extension=True, known_concepts=found.concepts
+            )
+            found = merge(found, addition)
         lists[code] = found
     return lists
 

@@ -15,7 +15,6 @@ from sqlalchemy import text
 
 from bot.app import run_periodic
 from conversations.checkpoints import add_months
-from conversations.risk_rules import example
 from conversations.safeguarding import CATEGORIES, match_risk
 from core.i18n import LANGUAGES, RLM, Language
 from tests.people import KEY_WORKER, YOUNG_PERSON, add_staff, enrolled, invite, join
@@ -60,9 +59,9 @@ async def to_comment_step(world: World, user: int = YP) -> None:
 def phrase_for(world: World, code: str, index: int) -> str:
     """A phrase of this language's list, from a different category for each language."""
     assert world.rt is not None
-    phrases = world.rt.risk_lists[code].phrases
+    risk_list = world.rt.risk_lists[code]
     category = CATEGORIES[index % len(CATEGORIES)]
-    return example(phrases[category][0])
+    return risk_list.example(risk_list.phrases[category][0])
 
 
 @pytest.mark.parametrize("index", range(len(LANGUAGES)), ids=[lang.code for lang in LANGUAGES])

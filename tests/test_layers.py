@@ -42,6 +42,7 @@ PURE = (
     "conversations.publication",
     "conversations.questionnaire",
     "conversations.risk_rules",
+    "conversations.risk_text",
     "conversations.safeguarding",
     "conversations.windows",
     "conversations.wording",
