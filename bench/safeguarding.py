@@ -36,8 +36,8 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5 = (
-    CORPUS / name for name in ("dev", "dev2", "held_out", "dev3", "dev4", "dev5")
+DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, HELD_OUT_2 = (
+    CORPUS / name for name in ("dev", "dev2", "held_out", "dev3", "dev4", "dev5", "held_out_2")
 )
 # The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
 EXTRA = (
@@ -80,7 +80,16 @@ EXTRA = (
         DEV5,
         "`dev5/` (8 risky, 4 harmless per language): indirect wording written after the lists' "
         "last change of the day and measured once untuned (33/104 caught, 0/52 fired), then used "
-        "to widen the lists. A new held-out set is kept outside the repository.",
+        "to widen the lists.",
+    ),
+    (
+        "Held-out set (the honest estimate)",
+        HELD_OUT_2,
+        "`held_out_2/` (25-26 risky, 14 hard harmless per language): written on 2026-12-03 by "
+        "another engineer who never opened the lists, the matcher or the other sets, while the "
+        "lists were rebuilt, and never used to change them (see its README). Measured with the "
+        "lists before the rebuild (main at 64e834a): 158/329 caught (48.0%), 13/182 fired "
+        "(7.1%). Read its misses, never tune on it: a set used that way must be replaced.",
     ),
 )
 CODES = [language.code for language in LANGUAGES]

@@ -22,6 +22,7 @@ from bench.safeguarding import (
     DEV4,
     DEV5,
     HELD_OUT,
+    HELD_OUT_2,
     evaluate,
     load_corpus,
 )
@@ -43,23 +44,25 @@ LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 # catches fewer or fires on more fails; raise a floor when the lists get better. The corpus also
 # carries the targets (at least 95% caught, at most 5% false alarms); the development sets
 # (dev, dev2, held_out - a development set since 2026-12-03 -, dev3, dev4, dev5) carry none (see
-# bench/safeguarding.py), only these floors.
-FLOORS: dict[str, tuple[tuple[int, int], ...]] = {  # corpus, dev, dev2, held_out, dev3, dev4, dev5
-    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0)),
-    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0)),
-    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0)),
-    "fa_AF": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0)),
-    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0)),
-    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0)),
-    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0)),
-    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0)),
-    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0)),
-    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0)),
-    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0)),
-    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0)),
-    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (7, 0)),
+# bench/safeguarding.py), only these floors. held_out_2 (measured 2026-12-03, 228/329 caught,
+# 15/182 fired) is held out: its floors only catch a regression; never tune the lists on it.
+# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, held_out_2.
+FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
+    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0), (24, 1)),
+    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0), (18, 1)),
+    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (19, 1)),
+    "fa_AF": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (13, 1)),
+    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0), (20, 0)),
+    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (18, 1)),
+    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (13, 1)),
+    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (15, 1)),
+    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0), (17, 2)),
+    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (15, 1)),
+    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (20, 1)),
+    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0), (18, 3)),
+    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (7, 0), (18, 1)),
 }
-SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5)
+SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, HELD_OUT_2)
 
 
 def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
