@@ -71,7 +71,7 @@ def as_read(rt: Runtime, row: UpdateRow, texts: dict[str, str], language: str | 
     we_did = texts.get(code) or row.we_did or ""
     untranslated = None
     if code != default and code not in texts:
-        untranslated = BY_CODE[default].native_name
+        untranslated = t.language_name(default)
     return render(
         t, rt.questionnaire, decode_facts(row.facts), we_did, untranslated_from=untranslated
     )

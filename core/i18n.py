@@ -196,6 +196,12 @@ class Translator:
     def date(self, value: date | datetime) -> str:
         return self.isolate(format_date(value, format="medium", locale=self.language.babel_locale))
 
+    def language_name(self, code: str) -> str:
+        """The name of the language *code* in this translator's language ("الإنجليزية" for
+        English read in Arabic), from Babel's CLDR data; its own name where CLDR has none."""
+        named = _parsed_locale(code).get_display_name(self.language.babel_locale)
+        return named or BY_CODE[code].native_name
+
 
 def _same_in_both(message: str) -> bool:
     """Texts that are the same in every language (emoji only, numbers)."""

@@ -88,7 +88,7 @@ async def test_a_manager_publishes_an_update_and_each_language_reads_it(world: W
     assert all("07700" not in t and "example.org" not in t for t in texts)
     farsi = next(t for t in texts if "(fa)" in t.split("\n")[0])
     assert "We now answer within a day." in farsi  # the default language, marked as such
-    assert "English" in farsi.split("\n")[-1]
+    assert "انگلیسی" in farsi.split("\n")[-1]  # "English", named in Persian
     confirm = previews[-1]
     assert "This goes to 3 young people" in confirm.content
 
@@ -113,7 +113,7 @@ async def test_a_manager_publishes_an_update_and_each_language_reads_it(world: W
     assert "We now answer within a day." in english
     assert "ظرف یک روز" in farsi_yp
     assert "We now answer within a day." in arabic  # untranslated: the default language...
-    assert "English" in arabic.split("\n")[-1]  # ...marked as such, in Arabic
+    assert "الإنجليزية" in arabic.split("\n")[-1]  # ...marked as such, "English" in Arabic
     assert "Most of you agreed" not in arabic  # the templated part is in Arabic
     audit = await rows(world, "SELECT action, scope FROM audit_log WHERE action = 'update_reached'")
     assert audit == [("update_reached", "update:1 reached:3 of 3")]
