@@ -7,8 +7,9 @@ closed check-ins only, so an open check-in never moves a figure while it is bein
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
@@ -18,11 +19,10 @@ _DONE = ("finished", "closed")
 NO_TEAM = "(no team)"
 
 
-async def answer_records(
-    conn: AsyncConnection, until: datetime, since: datetime | None = None
-) -> list[AnswerRecord]:
-    """Every answer given in [since, until) in a finished or closed check-in, service-wide."""
-    query = (
+def counted_answers() -> Select[tuple[Any, ...]]:
+    """Answers in finished or closed check-ins, with what an :class:`AnswerRecord` holds; callers
+    narrow it (by time for digests, by young person for the release ledger)."""
+    return (
         select(
             enrolments.c.pseudonym,
             teams.c.name,
@@ -38,15 +38,27 @@ async def answer_records(
             .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
             .outerjoin(teams, checkins.c.team_id == teams.c.id)
         )
-        .where(checkins.c.status.in_(_DONE), answers.c.answered_at < until)
+        .where(checkins.c.status.in_(_DONE))
     )
-    if since is not None:
-        query = query.where(answers.c.answered_at >= since)
+
+
+async def read_answers(conn: AsyncConnection, query: Select[tuple[Any, ...]]) -> list[AnswerRecord]:
+    """Run a narrowed :func:`counted_answers` query."""
     result = await conn.execute(query)
     return [
         AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at, counted)
         for pseudonym, team, worker, checkpoint, item, value, at, counted in result
     ]
+
+
+async def answer_records(
+    conn: AsyncConnection, until: datetime, since: datetime | None = None
+) -> list[AnswerRecord]:
+    """Every answer given in [since, until) in a finished or closed check-in, service-wide."""
+    query = counted_answers().where(answers.c.answered_at < until)
+    if since is not None:
+        query = query.where(answers.c.answered_at >= since)
+    return await read_answers(conn, query)
 
 
 async def population_records(

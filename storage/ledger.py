@@ -11,16 +11,13 @@ from datetime import datetime
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.digests import NO_TEAM
+from storage.digests import counted_answers, read_answers
 from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell, ReleasedFigure
 from storage.schema import (
-    answers,
     checkins,
-    enrolments,
     release_blocks,
     release_figures,
     releases,
-    teams,
 )
 
 LOCK_ID = 7007
@@ -159,28 +156,5 @@ async def released_since(
 async def answers_of(conn: AsyncConnection, enrolment_id: int) -> list[AnswerRecord]:
     """One young person's counted answers (finished or closed check-ins), as the release ledger
     saw them: read before they are deleted, to record where releases counted them."""
-    rows = await conn.execute(
-        select(
-            enrolments.c.pseudonym,
-            teams.c.name,
-            checkins.c.key_worker_id,
-            checkins.c.checkpoint,
-            answers.c.item_id,
-            answers.c.value,
-            answers.c.answered_at,
-            checkins.c.finished_at,
-        )
-        .select_from(
-            answers.join(checkins, answers.c.checkin_id == checkins.c.id)
-            .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
-            .outerjoin(teams, checkins.c.team_id == teams.c.id)
-        )
-        .where(
-            checkins.c.enrolment_id == enrolment_id,
-            checkins.c.status.in_(("finished", "closed")),
-        )
-    )
-    return [
-        AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at, counted)
-        for pseudonym, team, worker, checkpoint, item, value, at, counted in rows
-    ]
+    query = counted_answers().where(checkins.c.enrolment_id == enrolment_id)
+    return await read_answers(conn, query)
