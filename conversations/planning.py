@@ -1,6 +1,6 @@
 """Planning a young person's checkpoints: which prompt rows exist, and when they fall due.
 
-The pure decisions are in :mod:`conversations.checkpoints`; this writes what they decide as
+The pure decisions are in :mod:`conversations.due_dates`; this writes what they decide as
 prompt rows, which the periodic job (``bot/schedule.py``) later claims and sends.
 """
 
@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations.checkpoints import EXIT, checkpoint_due_dates
+from conversations.checkpoints import EXIT
+from conversations.due_dates import checkpoint_due_dates
 from conversations.runtime import Runtime
 from storage import prompts
 from storage.records import Enrolment
