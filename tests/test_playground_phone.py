@@ -29,6 +29,7 @@ from tests.playground_client import (
     YOUNG_PERSON,
     Client,
     browser_page,
+    join,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -68,23 +69,6 @@ def test_the_demo_clock_starts_inside_the_send_window() -> None:
         assert local.strftime("%H:%M") == "11:00"
     late = SendWindow.model_validate({"start": "18:30", "end": "19:00"})
     assert default_start(LONDON, late, EVENING).astimezone(LONDON).strftime("%H:%M") == "18:30"
-
-
-async def join(client: Client, pg: Playground, label: str = "AB") -> None:
-    """The key worker invites; the young person opens the link, picks English and agrees."""
-    await client.post(f"/api/phones/{KEY_WORKER}/send", {"text": f"/invite {label}"})
-    await pg.idle()
-    invite = (await client.get(f"/api/phones/{KEY_WORKER}"))["messages"][-1]
-    link = re.search(r"https://t\.me/\S+", invite["text"])
-    assert link is not None
-    await client.post(f"/api/phones/{YOUNG_PERSON}/open", {"link": link[0]})
-    await pg.idle()
-    for label_text in ("English", "Yes, let's go"):
-        last = (await client.get(f"/api/phones/{YOUNG_PERSON}"))["messages"][-1]
-        button = next(b for row in last["buttons"] for b in row if label_text in b["text"])
-        body = {"message_id": last["id"], "data": button["data"]}
-        await client.post(f"/api/phones/{YOUNG_PERSON}/press", body)
-        await pg.idle()
 
 
 async def test_the_clock_note_says_when_a_checkin_waits_for_the_send_window(
