@@ -136,8 +136,8 @@ class Shown:
 async def _after(db: PressStore, rt: Runtime, checkin: Checkin) -> str:
     """What the thank-you can truthfully say comes next for this young person."""
     planned = await db.another_prompt_due(checkin.enrolment_id, checkin.id)
-    rule = rt.schedule.rule(EXIT)
-    return what_comes_next(checkin.checkpoint, planned, rule is not None and rule.enabled)
+    exit_to_come = rt.schedule.switched_on(EXIT) is not None
+    return what_comes_next(checkin.checkpoint, planned, exit_to_come)
 
 
 async def _apply(

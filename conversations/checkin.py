@@ -156,8 +156,7 @@ async def coming_up(conn: AsyncConnection, rt: Runtime, enrolment: Enrolment) ->
     """What comes next for a young person with no check-in open: a planned one, the exit
     check-in when support ends, or nothing more."""
     planned = any(p.status == "due" for p in await prompts.of_enrolment(conn, enrolment.id))
-    rule = rt.schedule.rule(EXIT)
-    exit_to_come = rule is not None and rule.enabled and enrolment.exit_at is None
+    exit_to_come = rt.schedule.switched_on(EXIT) is not None and enrolment.exit_at is None
     return NEXT if planned else END_OF_SUPPORT if exit_to_come else LAST
 
 

@@ -156,6 +156,11 @@ class ScheduleConfig(_Frozen):
         """The configured rule called ``name``, if any."""
         return next((rule for rule in self.checkpoints if rule.name == name), None)
 
+    def switched_on(self, name: str) -> CheckpointRule | None:
+        """The rule called ``name`` when it is configured and enabled, else None."""
+        rule = self.rule(name)
+        return rule if rule is not None and rule.enabled else None
+
     @property
     def questionnaire_ids(self) -> frozenset[str]:
         """Every questionnaire the schedule uses (to check against those loaded at start-up)."""

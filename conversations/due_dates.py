@@ -103,7 +103,7 @@ def checkpoint_due_dates(
     plan.extend(_repeats(config, enrol_day, tz, end, now))
     if end is not None:
         plan = [checkpoint for checkpoint in plan if checkpoint.due_at < end]
-        exit_rule = config.rule(EXIT)
-        if exit_rule is not None and exit_rule.enabled:
+        exit_rule = config.switched_on(EXIT)
+        if exit_rule is not None:
             plan.append(PlannedCheckpoint(EXIT, exit_rule.questionnaire, end))
     return sorted(plan, key=lambda checkpoint: checkpoint.due_at)

@@ -346,9 +346,9 @@ async def begin(rt: Runtime, context: Context, enrolment_id: int) -> None:
         joined = await enrolments.by_id(conn, enrolment_id)
     assert joined is not None
     assert joined.enrolled_at is not None
-    rule = rt.schedule.rule(START)
+    rule = rt.schedule.switched_on(START)
     checkin = None
-    if rule is not None and rule.enabled:
+    if rule is not None:
         checkin = await open_and_send(rt, context, joined, START)
     now = rt.clock.now()
     async with rt.db.transaction() as conn:

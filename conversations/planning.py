@@ -49,7 +49,7 @@ async def plan_enrolment(
 async def plan_exit(conn: AsyncConnection, rt: Runtime, enrolment_id: int) -> None:
     """Support has ended now: later checkpoints are dropped and the exit one falls due."""
     now = rt.clock.now()
-    rule = rt.schedule.rule(EXIT)
+    rule = rt.schedule.switched_on(EXIT)
     await prompts.drop_unsent_from(conn, enrolment_id, now)
-    if rule is not None and rule.enabled:
+    if rule is not None:
         await prompts.bring_forward_exit(conn, enrolment_id, rule.questionnaire, now)
