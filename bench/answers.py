@@ -47,8 +47,8 @@ from bot.app import build_application, build_runtime
 from bot.polling import running
 from bot.standin import standin_settings
 from conversations import buttons
-from conversations.checkin import render_step
 from conversations.questionnaire import SHARE, first_step, next_step
+from conversations.steps import render_step
 from core.clock import ManualClock
 from local_bot_api import LocalBotAPI
 from storage.records import Checkin

@@ -30,8 +30,8 @@ from bot.schedule import release_fan_out, tick
 from conversations import (
     account,
     alerts,
+    answers,
     buttons,
-    checkin,
     enrolment,
     presses,
     recording,
@@ -146,7 +146,7 @@ def build_application(rt: Runtime, *, tick_seconds: float | None = TICK_SECONDS)
     for handler, kinds in (
         (enrolment.on_language, (buttons.ChooseLanguage,)),
         (enrolment.on_consent, (buttons.Consent,)),
-        (checkin.on_checkin_button, checkin.BUTTON_KINDS),
+        (answers.on_checkin_button, answers.BUTTON_KINDS),
         (account.on_forget, (buttons.Forget,)),
         (account.on_contact_me, (buttons.ContactMe,)),
         (staff.on_confirm_exit, (buttons.ConfirmExit,)),

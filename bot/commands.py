@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from conversations import (
     account,
-    admin,
     alerts,
     checkin,
     enrolment,
+    moves,
     mydata,
     recording,
     reports,
+    roster,
     staff,
     update_scope,
     updates,
@@ -142,14 +143,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     staff_only(
         "staff",
-        admin.staff_command,
+        roster.staff_command,
         [ADMIN],
         menu=pN_("staff", "Staff list"),
         help=pN_("staff", "/staff: everyone on the staff list, with their ids"),
     ),
     staff_only(
         "addstaff",
-        admin.addstaff_command,
+        roster.addstaff_command,
         [ADMIN],
         menu=pN_("staff", "Add a staff member"),
         help=pN_(
@@ -161,14 +162,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     staff_only(
         "deactivate",
-        admin.deactivate_command,
+        roster.deactivate_command,
         [ADMIN],
         menu=pN_("staff", "Deactivate a staff member"),
         help=pN_("staff", "/deactivate id: end a staff member's access, like /deactivate 7"),
     ),
     staff_only(
         "move",
-        admin.move_command,
+        moves.move_command,
         [ADMIN],
         menu=pN_("staff", "Move a young person to another key worker"),
         help=pN_(

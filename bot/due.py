@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conversations.checkpoints import (
+from conversations.planning import zone_of
+from conversations.prompts import (
     ActionKind,
     PromptState,
     PromptStatus,
     decide,
     resolve_collision,
 )
-from conversations.planning import zone_of
 from conversations.runtime import Runtime
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt

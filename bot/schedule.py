@@ -2,7 +2,7 @@
 
 One job (PTB's JobQueue, which runs APScheduler) calls :func:`tick`. Each tick claims the prompt
 rows whose ``next_check_at`` has come (storage/prompts.py), asks the pure
-:func:`conversations.checkpoints.decide` what to do with each, and does it:
+:func:`conversations.prompts.decide` what to do with each, and does it:
 
 - send the prompt (a new check-in, with a "Start" button), a reminder, or nothing yet;
 - mark it expired when its window has closed (never dropped without trace);
@@ -37,14 +37,14 @@ from telegram.ext import ExtBot
 
 from bot.prompt_sending import STEPS, TickReport, at_step, deliver
 from conversations.checkin import checkin_language
-from conversations.checkpoints import (
+from conversations.planning import zone_of
+from conversations.prompts import (
     ActionKind,
     PromptState,
     PromptStatus,
     decide,
     resolve_collision,
 )
-from conversations.planning import zone_of
 from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
 from conversations.sending import remove_buttons

@@ -1,7 +1,7 @@
 """A Babel extractor for questionnaire YAML: items are translated in the same ``.po`` files.
 
 Each text gets the context ``<questionnaire id>.<item id>`` (``.title`` and ``.scale`` for the
-title and the answer labels), which is what :mod:`conversations.checkin` asks the catalogue for.
+title and the answer labels), which is what :mod:`conversations.steps` asks the catalogue for.
 Registered as the Babel extractor ``questionnaire`` (a pyproject entry point; see babel.cfg).
 """
 

@@ -15,14 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
-from conversations.checkin import (
-    NEXT,
-    checkin_language,
-    coming_up,
-    nothing_open,
-    open_and_send,
-    show,
-)
+from conversations.checkin import checkin_language, coming_up, nothing_open, open_and_send, show
 from conversations.checkpoints import START
 from conversations.commands import staff_help, staff_welcome, young_person_help
 from conversations.menu import set_chat_menu
@@ -30,6 +23,7 @@ from conversations.planning import plan_enrolment
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime
 from conversations.sending import answer_press, edit_or_send, remove_buttons, send
+from conversations.steps import NEXT
 from conversations.texts import not_enrolled, welcome
 from conversations.voice import listen_row
 from conversations.voiceclips import WELCOME
@@ -352,9 +346,9 @@ async def begin(rt: Runtime, context: Context, enrolment_id: int) -> None:
         joined = await enrolments.by_id(conn, enrolment_id)
     assert joined is not None
     assert joined.enrolled_at is not None
-    rule = rt.schedule.rule(START)
+    rule = rt.schedule.switched_on(START)
     checkin = None
-    if rule is not None and rule.enabled:
+    if rule is not None:
         checkin = await open_and_send(rt, context, joined, START)
     now = rt.clock.now()
     async with rt.db.transaction() as conn:

@@ -1,6 +1,6 @@
 """Planning a young person's checkpoints: which prompt rows exist, and when they fall due.
 
-The pure decisions are in :mod:`conversations.checkpoints`; this writes what they decide as
+The pure decisions are in :mod:`conversations.due_dates`; this writes what they decide as
 prompt rows, which the periodic job (``bot/schedule.py``) later claims and sends.
 """
 
@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations.checkpoints import EXIT, checkpoint_due_dates
+from conversations.checkpoints import EXIT
+from conversations.due_dates import checkpoint_due_dates
 from conversations.runtime import Runtime
 from storage import prompts
 from storage.records import Enrolment
@@ -48,7 +49,7 @@ async def plan_enrolment(
 async def plan_exit(conn: AsyncConnection, rt: Runtime, enrolment_id: int) -> None:
     """Support has ended now: later checkpoints are dropped and the exit one falls due."""
     now = rt.clock.now()
-    rule = rt.schedule.rule(EXIT)
+    rule = rt.schedule.switched_on(EXIT)
     await prompts.drop_unsent_from(conn, enrolment_id, now)
-    if rule is not None and rule.enabled:
+    if rule is not None:
         await prompts.bring_forward_exit(conn, enrolment_id, rule.questionnaire, now)

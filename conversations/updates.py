@@ -20,9 +20,9 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from conversations import buttons
-from conversations.checkpoints import is_within_window
 from conversations.commands import ADMIN, MANAGER
 from conversations.digest import quarter_windows
+from conversations.local_time import is_within_window
 from conversations.planning import zone_of
 from conversations.presses import answer_stale, pressed
 from conversations.runtime import Context, Runtime

@@ -5,11 +5,14 @@ Point python-telegram-bot at it with ``ApplicationBuilder().base_url(api.base_ur
 multipart or JSON bodies; answers are ``{"ok": true, "result": ...}`` or Telegram's error
 shape. Every request is checked against Telegram's limits and, when ``spec_path`` is given,
 against the Bot API spec; a failed check answers 400 and is recorded in :attr:`violations`.
+A client that goes away mid-request (a bot process killed, a request timed out) is a normal
+event: one debug line, no answer, no traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections import Counter
 from pathlib import Path
@@ -26,6 +29,8 @@ from local_bot_api.spec import ApiSpec, decode_params
 from local_bot_api.state import TelegramState
 from local_bot_api.users import UserSimulator
 from local_bot_api.webhook import WebhookDelivery
+
+log = logging.getLogger(__name__)
 
 _MAX_BODY = 64 * 1024 * 1024
 
@@ -182,6 +187,9 @@ class LocalBotAPI(UserSimulator):
                 method, exc.error_code, exc.description, violation=exc.violation
             )
             return web.json_response(exc.to_json(), status=exc.error_code)
+        except ConnectionResetError:  # aiohttp's "Connection lost", while the body was read
+            log.debug("a client went away during %s", method)
+            return web.Response(status=499)  # never sent: the connection is gone
         finally:
             self.state.inflight -= counted
             self.state.activity.notify()

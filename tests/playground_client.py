@@ -1,9 +1,10 @@
 """What the playground tests share: its JSON endpoints as the page calls them, its clock's
-start, and how the browser tests start Debian's chromium. The ``playground`` and ``client``
-fixtures are in ``tests/conftest.py``."""
+start, how the browser tests start Debian's chromium, and a young person joining. The
+``playground`` and ``client`` fixtures are in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Any
 import aiohttp
 from playwright.async_api import Page, ViewportSize, async_playwright
 
+from bot.playground import Playground
 from core.settings import DEFAULT_SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,3 +68,20 @@ class Client:
         async with self.session.post(self.url + path, json=body) as response:
             assert response.status == status, await response.text()
             return await response.json()
+
+
+async def join(client: Client, pg: Playground, label: str = "AB") -> None:
+    """The key worker invites; the young person opens the link, picks English and agrees."""
+    await client.post(f"/api/phones/{KEY_WORKER}/send", {"text": f"/invite {label}"})
+    await pg.idle()
+    invite = (await client.get(f"/api/phones/{KEY_WORKER}"))["messages"][-1]
+    link = re.search(r"https://t\.me/\S+", invite["text"])
+    assert link is not None
+    await client.post(f"/api/phones/{YOUNG_PERSON}/open", {"link": link[0]})
+    await pg.idle()
+    for label_text in ("English", "Yes, let's go"):
+        last = (await client.get(f"/api/phones/{YOUNG_PERSON}"))["messages"][-1]
+        button = next(b for row in last["buttons"] for b in row if label_text in b["text"])
+        body = {"message_id": last["id"], "data": button["data"]}
+        await client.post(f"/api/phones/{YOUNG_PERSON}/press", body)
+        await pg.idle()

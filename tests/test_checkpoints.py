@@ -13,28 +13,27 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from conversations.checkpoints import (
+    CheckpointRule,
+    RepeatRule,
+    ScheduleConfig,
+    ScheduleError,
+    SendWindow,
+    add_months,
+    load_schedule,
+    parse_schedule,
+)
+from conversations.due_dates import PlannedCheckpoint, checkpoint_due_dates
+from conversations.local_time import is_within_window, local_instant, next_send_time
+from conversations.prompts import (
     EXPIRE,
     NOTHING,
     REMIND_NOW,
     SEND_NOW,
     Action,
     ActionKind,
-    CheckpointRule,
-    PlannedCheckpoint,
     PromptState,
     PromptStatus,
-    RepeatRule,
-    ScheduleConfig,
-    ScheduleError,
-    SendWindow,
-    add_months,
-    checkpoint_due_dates,
     decide,
-    is_within_window,
-    load_schedule,
-    local_instant,
-    next_send_time,
-    parse_schedule,
     resolve_collision,
 )
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from conversations.admin import NewStaff, parse_addstaff
+from conversations.roster import NewStaff, parse_addstaff
 from conversations.sending import MESSAGE_MAX, split_lines
 from storage.invites import token_hash
 from storage.schema import metadata

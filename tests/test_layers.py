@@ -29,6 +29,9 @@ MAY_IMPORT = {
 PURE = (
     "conversations.buttons",
     "conversations.checkpoints",
+    "conversations.due_dates",
+    "conversations.local_time",
+    "conversations.prompts",
     "conversations.digest",
     "conversations.digest_text",
     "conversations.disclosure",

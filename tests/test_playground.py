@@ -11,19 +11,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 
 from bot.playground import Playground
 from conversations.questionnaire import DEFAULT_DIR, load_questionnaires
 from tests.playground_client import (
     ARTIFACTS,
     CHROMIUM,
-    CHROMIUM_ARGS,
     KEY_WORKER,
     ROOT,
     SPEC,
     START,
     YOUNG_PERSON,
     Client,
+    browser_page,
 )
 
 
@@ -153,71 +154,54 @@ async def test_requests_from_other_sites_are_refused(client: Client) -> None:
 async def test_a_young_person_joins_checks_in_and_gets_the_3_month_prompt(
     playground: Playground,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
-
     ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(10_000)
-            await page.goto(playground.url)
-            key_worker = page.locator(f'.phone[data-key="{KEY_WORKER}"]')
-            young = page.locator(f'.phone[data-key="{YOUNG_PERSON}"]')
+    async with browser_page(playground.url) as page:
+        key_worker = page.locator(f'.phone[data-key="{KEY_WORKER}"]')
+        young = page.locator(f'.phone[data-key="{YOUNG_PERSON}"]')
 
-            # The key worker invites; the young person opens the invite with one click.
-            await key_worker.locator("textarea").fill("/invite AB")
-            await key_worker.get_by_role("button", name="Send").click()
-            await expect(key_worker.locator("img.photo")).to_be_visible()
-            await expect(key_worker.locator(".msg.bot").last).to_contain_text("Invite for AB")
-            await key_worker.get_by_role("button", name="Open on Young person 1").click()
+        # The key worker invites; the young person opens the invite with one click.
+        await key_worker.locator("textarea").fill("/invite AB")
+        await key_worker.get_by_role("button", name="Send").click()
+        await expect(key_worker.locator("img.photo")).to_be_visible()
+        await expect(key_worker.locator(".msg.bot").last).to_contain_text("Invite for AB")
+        await key_worker.get_by_role("button", name="Open on Young person 1").click()
 
-            # Language, consent, nine statements, no comment, keep private.
-            await young.get_by_role("button", name="English").click()
-            await young.get_by_role("button", name="Yes, let's go").click()
-            for n in range(1, 10):
-                last = young.locator(".msg.bot").last
-                await expect(last).to_contain_text(f"Statement {n} of 9")
-                await last.get_by_role("button", name="Mostly").click()
-            await (
-                young.locator(".msg.bot").last.get_by_role("button", name="Nothing to add").click()
-            )
-            await (
-                young.locator(".msg.bot")
-                .last.get_by_role("button", name="Keep them private")
-                .click()
-            )
-            await expect(young.locator(".msg.bot").last).to_contain_text("Thank you!")
+        # Language, consent, nine statements, no comment, keep private.
+        await young.get_by_role("button", name="English").click()
+        await young.get_by_role("button", name="Yes, let's go").click()
+        for n in range(1, 10):
+            last = young.locator(".msg.bot").last
+            await expect(last).to_contain_text(f"Statement {n} of 9")
+            await last.get_by_role("button", name="Mostly").click()
+        await young.locator(".msg.bot").last.get_by_role("button", name="Nothing to add").click()
+        await young.locator(".msg.bot").last.get_by_role("button", name="Keep them private").click()
+        await expect(young.locator(".msg.bot").last).to_contain_text("Thank you!")
 
-            # Three months later, the 3-month check-in arrives.
-            month = page.get_by_role("button", name="+1 month")
-            for expected in ("Thu, Feb 5, 2026", "Thu, Mar 5, 2026", "Sun, Apr 5, 2026"):
-                await month.click()
-                await expect(page.locator("#clock")).to_contain_text(expected)
-                await expect(month).to_be_enabled()  # the scheduler has run at the new time
-            prompt = young.locator(".msg.bot").last
-            await expect(prompt).to_contain_text("It's time for your 3-month check-in")
-            await expect(prompt.get_by_role("button", name="Start")).to_be_visible()
-            await expect(page.locator("#violations")).to_be_hidden()
-            await page.screenshot(path=str(ARTIFACTS / "playground.png"))
+        # Three months later, the 3-month check-in arrives.
+        month = page.get_by_role("button", name="+1 month")
+        for expected in ("Thu, Feb 5, 2026", "Thu, Mar 5, 2026", "Sun, Apr 5, 2026"):
+            await month.click()
+            await expect(page.locator("#clock")).to_contain_text(expected)
+            await expect(month).to_be_enabled()  # the scheduler has run at the new time
+        prompt = young.locator(".msg.bot").last
+        await expect(prompt).to_contain_text("It's time for your 3-month check-in")
+        await expect(prompt.get_by_role("button", name="Start")).to_be_visible()
+        await expect(page.locator("#violations")).to_be_hidden()
+        await page.screenshot(path=str(ARTIFACTS / "playground.png"))
 
-            # Right-to-left: the bot's messages in Arabic read right to left.
-            await young.locator("textarea").fill("/language")
-            await young.locator("textarea").press("Enter")
-            await young.locator(".msg.bot").last.get_by_role("button", name="العربية").click()
-            done = young.locator(".msg.bot .text", has_text="العربية").last
-            await expect(done).to_contain_text("العربية")
-            await expect(done).to_have_css("direction", "rtl")
+        # Right-to-left: the bot's messages in Arabic read right to left.
+        await young.locator("textarea").fill("/language")
+        await young.locator("textarea").press("Enter")
+        await young.locator(".msg.bot").last.get_by_role("button", name="العربية").click()
+        done = young.locator(".msg.bot .text", has_text="العربية").last
+        await expect(done).to_contain_text("العربية")
+        await expect(done).to_have_css("direction", "rtl")
 
-            # The language review, in the same page.
-            await page.get_by_role("tab", name="Language review").click()
-            await page.locator("#review-lang").select_option("en")
-            await expect(page.locator("#phones-view")).to_be_hidden()
-            table = page.locator("table.review").first
-            await expect(table).to_contain_text("I feel my key worker cares about how I'm doing.")
-            await expect(page.locator("#review-summary")).to_contain_text("translated")
-            await page.screenshot(path=str(ARTIFACTS / "playground-review.png"))
-        finally:
-            await browser.close()
+        # The language review, in the same page.
+        await page.get_by_role("tab", name="Language review").click()
+        await page.locator("#review-lang").select_option("en")
+        await expect(page.locator("#phones-view")).to_be_hidden()
+        table = page.locator("table.review").first
+        await expect(table).to_contain_text("I feel my key worker cares about how I'm doing.")
+        await expect(page.locator("#review-summary")).to_contain_text("translated")
+        await page.screenshot(path=str(ARTIFACTS / "playground-review.png"))

@@ -10,11 +10,12 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from playwright.async_api import ViewportSize, expect
 
 from bot.playground import Playground
 from bot.playground.timekeeping import default_start
@@ -23,15 +24,13 @@ from core.settings import load_settings
 from tests.playground_client import (
     ARTIFACTS,
     CHROMIUM,
-    CHROMIUM_ARGS,
     KEY_WORKER,
     SPEC,
     YOUNG_PERSON,
     Client,
+    browser_page,
+    join,
 )
-
-if TYPE_CHECKING:
-    from playwright.async_api import ViewportSize
 
 LONDON = ZoneInfo("Europe/London")
 # A Monday evening, 21:51 in London: outside the 10:00-19:00 send window.
@@ -70,23 +69,6 @@ def test_the_demo_clock_starts_inside_the_send_window() -> None:
         assert local.strftime("%H:%M") == "11:00"
     late = SendWindow.model_validate({"start": "18:30", "end": "19:00"})
     assert default_start(LONDON, late, EVENING).astimezone(LONDON).strftime("%H:%M") == "18:30"
-
-
-async def join(client: Client, pg: Playground, label: str = "AB") -> None:
-    """The key worker invites; the young person opens the link, picks English and agrees."""
-    await client.post(f"/api/phones/{KEY_WORKER}/send", {"text": f"/invite {label}"})
-    await pg.idle()
-    invite = (await client.get(f"/api/phones/{KEY_WORKER}"))["messages"][-1]
-    link = re.search(r"https://t\.me/\S+", invite["text"])
-    assert link is not None
-    await client.post(f"/api/phones/{YOUNG_PERSON}/open", {"link": link[0]})
-    await pg.idle()
-    for label_text in ("English", "Yes, let's go"):
-        last = (await client.get(f"/api/phones/{YOUNG_PERSON}"))["messages"][-1]
-        button = next(b for row in last["buttons"] for b in row if label_text in b["text"])
-        body = {"message_id": last["id"], "data": button["data"]}
-        await client.post(f"/api/phones/{YOUNG_PERSON}/press", body)
-        await pg.idle()
 
 
 async def test_the_clock_note_says_when_a_checkin_waits_for_the_send_window(
@@ -130,48 +112,37 @@ async def test_the_young_persons_bubble_shows_start_and_the_icon_is_served(
 async def test_on_a_phone_sized_screen_the_page_does_not_scroll_sideways(
     playground: Playground,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
-
     ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    async with browser_page(playground.url, PHONE) as page:
+        key_worker = page.locator(f'.phone[data-key="{KEY_WORKER}"]')
+        young = page.locator(f'.phone[data-key="{YOUNG_PERSON}"]')
+        await expect(page.locator("#clock")).to_contain_text("2026")
+
+        async def fits() -> None:
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], width
+            for part in ("header.topbar", ".clock-buttons", "#phones"):
+                box = await page.locator(part).bounding_box()
+                assert box is not None
+                assert box["x"] >= 0
+                assert box["x"] + box["width"] <= PHONE["width"], part
+
+        await fits()
+        await key_worker.locator("textarea").fill("/invite AB")
+        await key_worker.get_by_role("button", name="Send").click()
+        await expect(key_worker.locator(".msg.bot").last).to_contain_text("Invite for AB")
+        await fits()
+        openers = key_worker.locator(".opener")
+        await expect(openers).to_have_text(
+            ["Open on Young person 1", "On a new young person's phone"]
         )
-        try:
-            page = await browser.new_page(viewport=PHONE)
-            page.set_default_timeout(10_000)
-            await page.goto(playground.url)
-            key_worker = page.locator(f'.phone[data-key="{KEY_WORKER}"]')
-            young = page.locator(f'.phone[data-key="{YOUNG_PERSON}"]')
-            await expect(page.locator("#clock")).to_contain_text("2026")
-
-            async def fits() -> None:
-                width = await page.evaluate("document.documentElement.scrollWidth")
-                assert width <= PHONE["width"], width
-                for part in ("header.topbar", ".clock-buttons", "#phones"):
-                    box = await page.locator(part).bounding_box()
-                    assert box is not None
-                    assert box["x"] >= 0
-                    assert box["x"] + box["width"] <= PHONE["width"], part
-
-            await fits()
-            await key_worker.locator("textarea").fill("/invite AB")
-            await key_worker.get_by_role("button", name="Send").click()
-            await expect(key_worker.locator(".msg.bot").last).to_contain_text("Invite for AB")
-            await fits()
-            openers = key_worker.locator(".opener")
-            await expect(openers).to_have_text(
-                ["Open on Young person 1", "On a new young person's phone"]
-            )
-            await key_worker.get_by_role("button", name="Open on Young person 1").click()
-            await young.get_by_role("button", name="English").click()
-            await expect(young.locator(".msg.user").first).to_have_text(re.compile(r"^/start"))
-            await expect(young.locator(".msg.user .text").first).to_have_text("/start")
-            # Young person 1 has joined: the invite no longer offers their phone.
-            await expect(openers).to_have_text(["On a new young person's phone"])
-            await young.get_by_role("button", name="Yes, let's go").click()
-            await expect(young.locator(".msg.bot").last).to_contain_text("Statement 1 of 9")
-            await fits()
-            await page.screenshot(path=str(ARTIFACTS / "playground-phone.png"), full_page=True)
-        finally:
-            await browser.close()
+        await key_worker.get_by_role("button", name="Open on Young person 1").click()
+        await young.get_by_role("button", name="English").click()
+        await expect(young.locator(".msg.user").first).to_have_text(re.compile(r"^/start"))
+        await expect(young.locator(".msg.user .text").first).to_have_text("/start")
+        # Young person 1 has joined: the invite no longer offers their phone.
+        await expect(openers).to_have_text(["On a new young person's phone"])
+        await young.get_by_role("button", name="Yes, let's go").click()
+        await expect(young.locator(".msg.bot").last).to_contain_text("Statement 1 of 9")
+        await fits()
+        await page.screenshot(path=str(ARTIFACTS / "playground-phone.png"), full_page=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from tests.playground_client import (
     YOUNG_PERSON,
     Client,
     browser_page,
+    join,
 )
 from tests.voice_files import MP3, ogg_opus, ogg_vorbis
 
@@ -46,20 +46,7 @@ async def test_a_clip_uploaded_in_the_review_is_heard_by_a_young_person(
 
     # The demo young person joins; their first statement now has "🔊 Listen"; pressing it sends
     # the clip, uploaded to Telegram from the stored audio (the playground gave it no file id).
-    await client.post(f"/api/phones/{KEY_WORKER}/send", {"text": "/invite AB"})
-    await playground.idle()
-    invite = (await client.get(f"/api/phones/{KEY_WORKER}"))["messages"][-1]
-    link = re.search(r"https://t\.me/\S+", invite["text"])
-    assert link is not None
-    await client.post(f"/api/phones/{YOUNG_PERSON}/open", {"link": link[0]})
-    await playground.idle()
-    for label in ("English", "✅ Yes, let's go"):
-        last = (await client.get(f"/api/phones/{YOUNG_PERSON}"))["messages"][-1]
-        button = next(b for row in last["buttons"] for b in row if b["text"] == label)
-        await client.post(
-            f"/api/phones/{YOUNG_PERSON}/press", {"message_id": last["id"], "data": button["data"]}
-        )
-        await playground.idle()
+    await join(client, playground)
     first = (await client.get(f"/api/phones/{YOUNG_PERSON}"))["messages"][-1]
     assert first["text"].startswith("Statement 1")
     assert first["buttons"][0][0]["text"] == "🔊 Listen"

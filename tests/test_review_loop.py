@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from babel.messages.pofile import read_po
+from playwright.async_api import expect
 
 from bot.locales import (
     completeness,
@@ -33,7 +34,7 @@ from bot.playground.corrections import (
 )
 from core.i18n import Catalogues
 from core.settings import DEFAULT_LOCALES_DIR, load_settings
-from tests.playground_client import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SPEC, START
+from tests.playground_client import ARTIFACTS, CHROMIUM, SPEC, START, browser_page
 from tests.test_cli import checkin_bot
 
 STATEMENT = "Statement {n} of {total}"
@@ -264,100 +265,89 @@ GLYPHS = """async ([family, text]) => {
 async def test_a_fluent_speaker_reviews_tigrinya_in_the_browser(
     playground: Playground, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
-
     expect.set_options(timeout=15_000)  # the machine may be busy: 308 rows per language
     total = completeness("ti").total
     folder_for(ARTIFACTS / "review-ti.png")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    async with browser_page(playground.url + "#review", {"width": 1400, "height": 1000}) as page:
+        # Right to left, the reviewer edits the catalogue's text and sees it as sent too.
+        await page.locator("#review-lang").select_option("ar")
+        help_row = page.locator(f'tr[data-key="\u0004{SUPPORT_HELP}"]')
+        await expect(help_row.locator("textarea")).to_have_value(
+            translations_of("ar")[SUPPORT_HELP]
         )
-        try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(10_000)
-            await page.goto(playground.url + "#review")
-            # Right to left, the reviewer edits the catalogue's text and sees it as sent too.
-            await page.locator("#review-lang").select_option("ar")
-            help_row = page.locator(f'tr[data-key="\u0004{SUPPORT_HELP}"]')
-            await expect(help_row.locator("textarea")).to_have_value(
-                translations_of("ar")[SUPPORT_HELP]
-            )
-            await expect(help_row.locator(".shown .string")).to_have_text(
-                Catalogues(DEFAULT_LOCALES_DIR).get("ar")._(SUPPORT_HELP)
-            )
-            await page.locator("#review-lang").select_option("ti")
-            await expect(page.locator("#review-summary")).to_contain_text("Tigrinya")
-            await expect(page.locator("#review-progress")).to_contain_text("0 of")
-            # The questionnaire comes first.
-            first = page.locator("table.review").first
-            await expect(first.locator("tr[data-key] code").first).to_have_text("title")
+        await expect(help_row.locator(".shown .string")).to_have_text(
+            Catalogues(DEFAULT_LOCALES_DIR).get("ar")._(SUPPORT_HELP)
+        )
+        await page.locator("#review-lang").select_option("ti")
+        await expect(page.locator("#review-summary")).to_contain_text("Tigrinya")
+        await expect(page.locator("#review-progress")).to_contain_text("0 of")
+        # The questionnaire comes first.
+        first = page.locator("table.review").first
+        await expect(first.locator("tr[data-key] code").first).to_have_text("title")
 
-            # Ethiopic is drawn with the served Noto font: real, different glyphs, not boxes.
-            ethiopic = await page.evaluate(GLYPHS, ["Checkin Ethiopic", "ሰላም ትግርኛ"])
-            assert ethiopic["loaded"] >= 1, ethiopic
-            assert ethiopic["check"] is True, ethiopic
-            assert ethiopic["distinct"] >= 4, ethiopic  # .notdef boxes would all be alike
-            assert abs(ethiopic["text"] - ethiopic["notdef"]) > 1, ethiopic
-            arabic = await page.evaluate(GLYPHS, ["Checkin Arabic", "مرحبا"])
-            assert arabic["loaded"] >= 1, arabic
+        # Ethiopic is drawn with the served Noto font: real, different glyphs, not boxes.
+        ethiopic = await page.evaluate(GLYPHS, ["Checkin Ethiopic", "ሰላም ትግርኛ"])
+        assert ethiopic["loaded"] >= 1, ethiopic
+        assert ethiopic["check"] is True, ethiopic
+        assert ethiopic["distinct"] >= 4, ethiopic  # .notdef boxes would all be alike
+        assert abs(ethiopic["text"] - ethiopic["notdef"]) > 1, ethiopic
+        arabic = await page.evaluate(GLYPHS, ["Checkin Arabic", "مرحبا"])
+        assert arabic["loaded"] >= 1, arabic
 
-            # A command inside Arabic text: as written in the catalogue, the browser shows
-            # "support/"; as the bot sends it (isolated), "/support".
-            raw = translations_of("ar")[SUPPORT_HELP]
-            shown = Catalogues(DEFAULT_LOCALES_DIR).get("ar")._(SUPPORT_HELP)
-            backwards = await page.evaluate(SLASH_PLACE, raw)
-            assert backwards["slash"] > backwards["last"], backwards
-            right = await page.evaluate(SLASH_PLACE, shown)
-            assert right["slash"] < right["last"], right
+        # A command inside Arabic text: as written in the catalogue, the browser shows
+        # "support/"; as the bot sends it (isolated), "/support".
+        raw = translations_of("ar")[SUPPORT_HELP]
+        shown = Catalogues(DEFAULT_LOCALES_DIR).get("ar")._(SUPPORT_HELP)
+        backwards = await page.evaluate(SLASH_PLACE, raw)
+        assert backwards["slash"] > backwards["last"], backwards
+        right = await page.evaluate(SLASH_PLACE, shown)
+        assert right["slash"] < right["last"], right
 
-            # "Only what needs work" shows every text not yet reviewed: here, all of them.
-            await page.locator("#review-todo").check()
-            await expect(page.locator("tr[data-key]").first).to_be_visible()
-            await expect(page.get_by_text("Nothing to do here")).to_have_count(0)
-            await page.locator("#review-todo").uncheck()
+        # "Only what needs work" shows every text not yet reviewed: here, all of them.
+        await page.locator("#review-todo").check()
+        await expect(page.locator("tr[data-key]").first).to_be_visible()
+        await expect(page.get_by_text("Nothing to do here")).to_have_count(0)
+        await page.locator("#review-todo").uncheck()
 
-            # Correct a text; a broken placeholder is caught as it is typed.
-            row = page.locator(f'tr[data-key="\u0004{STATEMENT}"]')
-            box = row.locator("textarea")
-            await box.fill("መግለጺ {n} ካብ {totl}")
-            await expect(row.locator(".problems")).to_contain_text("keep {total}")
-            await page.locator("#review-name").fill("Abeba T")
-            await expect(page.locator("#review-download")).to_be_disabled()
-            await box.fill("መግለጺ {n} ካብ {total}")
-            await expect(row.locator(".problems")).to_be_empty()
-            await row.get_by_role("button", name="✓ Reviewed").click()
-            scale = page.locator('tr[data-key="quality_experience.scale\u0004Mostly"]')
-            await scale.get_by_role("button", name="✓ Reviewed").click()
-            skip = page.locator('tr[data-key="\u0004Skip"]')
-            await skip.get_by_role("button", name="Needs work").click()
-            await expect(page.locator("#review-progress")).to_contain_text(
-                f"2 of {total} reviewed, 1 need work, 1 corrected"
-            )
+        # Correct a text; a broken placeholder is caught as it is typed.
+        row = page.locator(f'tr[data-key="\u0004{STATEMENT}"]')
+        box = row.locator("textarea")
+        await box.fill("መግለጺ {n} ካብ {totl}")
+        await expect(row.locator(".problems")).to_contain_text("keep {total}")
+        await page.locator("#review-name").fill("Abeba T")
+        await expect(page.locator("#review-download")).to_be_disabled()
+        await box.fill("መግለጺ {n} ካብ {total}")
+        await expect(row.locator(".problems")).to_be_empty()
+        await row.get_by_role("button", name="✓ Reviewed").click()
+        scale = page.locator('tr[data-key="quality_experience.scale\u0004Mostly"]')
+        await scale.get_by_role("button", name="✓ Reviewed").click()
+        skip = page.locator('tr[data-key="\u0004Skip"]')
+        await skip.get_by_role("button", name="Needs work").click()
+        await expect(page.locator("#review-progress")).to_contain_text(
+            f"2 of {total} reviewed, 1 need work, 1 corrected"
+        )
 
-            # Only what needs work: the reviewed texts go, the one that needs work stays.
-            await page.locator("#review-todo").check()
-            await expect(page.locator(f'tr[data-key="\u0004{STATEMENT}"]')).to_have_count(0)
-            await expect(skip).to_be_visible()
-            await page.locator("#review-todo").uncheck()
-            await page.screenshot(path=str(ARTIFACTS / "review-ti.png"))
+        # Only what needs work: the reviewed texts go, the one that needs work stays.
+        await page.locator("#review-todo").check()
+        await expect(page.locator(f'tr[data-key="\u0004{STATEMENT}"]')).to_have_count(0)
+        await expect(skip).to_be_visible()
+        await page.locator("#review-todo").uncheck()
+        await page.screenshot(path=str(ARTIFACTS / "review-ti.png"))
 
-            # The work survives a reload (kept in this browser until downloaded).
-            await page.reload()
-            await page.locator("#review-lang").select_option("ti")
-            await expect(page.locator("#review-progress")).to_contain_text(
-                f"2 of {total} reviewed", timeout=20_000
-            )
-            await expect(page.locator("#review-name")).to_have_value("Abeba T")
+        # The work survives a reload (kept in this browser until downloaded).
+        await page.reload()
+        await page.locator("#review-lang").select_option("ti")
+        await expect(page.locator("#review-progress")).to_contain_text(
+            f"2 of {total} reviewed", timeout=20_000
+        )
+        await expect(page.locator("#review-name")).to_have_value("Abeba T")
 
-            async with page.expect_download() as waiting:
-                await page.locator("#review-download").click()
-            download = await waiting.value
-            assert download.suggested_filename == "ti-messages.po"
-            saved = folder_for(po_path("ti", tmp_path / "override"))
-            await download.save_as(saved)
-        finally:
-            await browser.close()
+        async with page.expect_download() as waiting:
+            await page.locator("#review-download").click()
+        download = await waiting.value
+        assert download.suggested_filename == "ti-messages.po"
+        saved = folder_for(po_path("ti", tmp_path / "override"))
+        await download.save_as(saved)
 
     text = saved.read_text("utf-8")
     assert '"Last-Translator: Abeba T\\n"' in text

@@ -14,12 +14,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
-from conversations.checkpoints import (
-    SendWindow,
-    is_within_window,
-    local_instant,
-    next_send_time,
-)
+from conversations.checkpoints import SendWindow
+from conversations.local_time import is_within_window, local_instant, next_send_time
 from conversations.planning import zone_of
 from conversations.runtime import Runtime
 from storage import enrolments, prompts
