@@ -259,3 +259,15 @@ def test_a_rule_that_cannot_work_is_refused_with_its_file(categories: str, probl
         parse_list(data, "en", "extra/en/risk_phrases.yaml")
     assert "extra/en/risk_phrases.yaml" in str(caught.value)
     assert problem in str(caught.value)
+
+
+def test_a_list_is_compiled_on_its_first_message_not_at_start_up(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "risk_phrases.yaml").write_text(
+        "review_status: test\ncategories:\n  danger: ['stab* + me']\n", "utf-8"
+    )
+    lists = load_risk_lists(["en"], tmp_path, tmp_path)
+    assert lists["en"]._patterns == []  # read and checked, not yet compiled
+    assert hit("they will stab me", lists) == "danger"
+    assert len(lists["en"]._patterns) == 1
+    assert lists["en"].compiled() is lists["en"].compiled()  # once per list
