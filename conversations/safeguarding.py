@@ -47,7 +47,7 @@ from conversations.risk_rules import (
     example,
     spelling_table,
 )
-from conversations.risk_text import SPACES, squeeze
+from conversations.risk_text import SPACES, fold_forms, squeeze
 from conversations.risk_text import normalise as normalise  # re-exported: callers import it here
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one when libyaml is there
@@ -135,7 +135,7 @@ class PhraseList:
         return sum(len(phrases) for phrases in self.phrases.values())
 
     def _prepare_words(self, text: str) -> str:
-        prepared = squeeze(normalise(text, self.language))
+        prepared = squeeze(fold_forms(normalise(text, self.language), self.language))
         pattern, table = self._spelling
         return pattern.sub(lambda m: table[m.group(0)], prepared) if pattern else prepared
 
