@@ -29,6 +29,7 @@ from bench.safeguarding import (
     load_corpus,
 )
 from conversations.risk_rules import Affixes, example
+from conversations.risk_text import fold_forms
 from conversations.safeguarding import (
     PhraseList,
     RiskListError,
@@ -283,3 +284,37 @@ def test_a_list_is_compiled_on_its_first_message_not_at_start_up(tmp_path: Path)
     assert hit("they will stab me", lists) == "danger"
     assert len(lists["en"]._patterns) == 1
     assert lists["en"].compiled() is lists["en"].compiled()  # once per list
+
+
+def test_a_language_s_interchangeable_forms_are_written_one_way() -> None:
+    # Ge'ez script: the sixth order as the first, so a root matches across a verb's forms.
+    assert fold_forms("ገድል", "am") == fold_forms("ገደለ", "am") == "ገደለ"
+    assert fold_forms("ይገድለኛል", "om") == "ይገድለኛል"  # only Amharic and Tigrinya
+    # Romanised Arabic-script and Ge'ez-script languages: vowels, kh/x/5, 7 and 3.
+    assert fold_forms("mikham bekosham", "fa") == fold_forms("mekham bikusham", "fa")
+    assert fold_forms("ra7 e5les 3a 7ali", "ar") == fold_forms("rah ixlis aa hali", "ar")
+    assert fold_forms("mikham", "en") == "mikham"  # not English
+    # Ukrainian and Russian letters for the same sound.
+    assert fold_forms("вбити себе", "uk") == fold_forms("вбыти себэ", "uk")
+    lists = one("fa", phrases={"self_harm": ("mikham + bemiram",)})
+    assert hit("mekhaam bemiiram", lists, "fa") == "self_harm"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "category"),
+    [
+        ("my sister will kill me if i lose her charger", "en", None),
+        ("my brother is gonna kill me if im late lol", "en", None),
+        ("my brother will kill me if i tell anyone", "en", "abuse"),
+        ("my brother will kill me if he sees me with that boy", "en", "danger"),
+        ("they said theyll burn my house if i talk", "en", "danger"),
+        ("đói muốn chết", "vi", None),
+        ("thèm pizza chết đi được", "vi", None),
+        ("mệt mỏi quá muốn chết", "vi", "self_harm"),
+        ("took 20 paracetamol an hour ago", "sq", "self_harm"),  # via the English list
+    ],
+)
+def test_hyperbole_stays_quiet_and_real_threats_still_fire(
+    text: str, code: str, category: str | None
+) -> None:
+    assert hit(text, LISTS, code) == category
