@@ -309,7 +309,7 @@ def test_a_language_s_interchangeable_forms_are_written_one_way() -> None:
         ("my brother will kill me if he sees me with that boy", "en", "danger"),
         ("they said theyll burn my house if i talk", "en", "danger"),
         ("mum nearly killed me when she saw my room haha", "en", None),
-        ("mum nearly killed me haha, then my stepdad hit me again", "en", "abuse"),
+        ("mum nearly killed me haha, but my uncle touches me at night", "en", "abuse"),
         ("the film was about suicide, sad ending", "en", None),
         ("đói muốn chết", "vi", None),
         ("thèm pizza chết đi được", "vi", None),
