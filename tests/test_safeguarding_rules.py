@@ -42,20 +42,20 @@ from core.settings import DEFAULT_LOCALES_DIR
 
 LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 
-# Measured with python -m bench.safeguarding when the lists were rebuilt as concept lexicons
-# (2026-12-03), per set: (risky sentences caught, harmless sentences that fired). A change that
-# catches fewer or fires on more fails; raise a floor when the lists get better. The corpus also
-# carries the issue's targets (at least 95% caught, at most 5% false alarms); the development sets
-# (dev, dev2, held_out - a development set since 2026-12-03 -, dev3, dev4, dev5) carry none (see
-# bench/safeguarding.py), only these floors. held_out_2 (measured 2026-12-03, 228/329 caught,
-# 15/182 fired) is held out: its floors only catch a regression; never tune the lists on it.
-# held_out_3 (written 2026-12-03 before issue 13's second pass, 245/392 caught and 25/208 fired
-# untuned) is held out the same way.
+# Measured with python -m bench.safeguarding at the end of issue 13's second pass (2026-12-03),
+# per set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
+# fires on more fails; raise a floor when the lists get better. The corpus also carries the
+# issue's targets (at least 95% caught, at most 5% false alarms); the development sets (dev, dev2,
+# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6) carry none (see
+# bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired before the
+# second pass; 239/329, 15/182 after) and held_out_3 (written before the pass: 245/392, 25/208
+# before; 273/392, 9/208 after) are held out: their floors only catch a regression; never tune the
+# lists or the matcher on their sentences.
 # Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, held_out_2, held_out_3.
 FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
-    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0), (24, 1), (24, 1), (25, 1)),
-    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0), (13, 0), (18, 1), (21, 1)),
-    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (19, 0), (19, 1), (24, 2)),
+    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0), (54, 0), (24, 1), (25, 0)),
+    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0), (53, 0), (19, 1), (23, 1)),
+    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (51, 0), (19, 1), (24, 2)),
     "fa_AF": (
         (40, 0),
         (15, 0),
@@ -64,19 +64,19 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (10, 0),
         (37, 0),
         (8, 0),
-        (14, 2),
-        (13, 1),
-        (19, 2),
+        (51, 0),
+        (15, 1),
+        (22, 1),
     ),
-    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0), (19, 2), (20, 0), (18, 1)),
-    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (17, 2), (18, 1), (14, 2)),
-    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (13, 1), (13, 1), (12, 1)),
-    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (13, 0), (15, 1), (14, 1)),
-    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0), (24, 3), (17, 2), (21, 3)),
-    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (19, 1), (15, 1), (16, 2)),
-    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (17, 3), (20, 1), (19, 3)),
-    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0), (21, 3), (18, 3), (27, 3)),
-    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (7, 0), (21, 1), (18, 1), (15, 3)),
+    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0), (51, 0), (20, 0), (19, 0)),
+    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (51, 0), (19, 1), (15, 1)),
+    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (13, 1), (16, 0)),
+    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (16, 1), (16, 1)),
+    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (18, 2), (23, 0)),
+    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (15, 1), (21, 0)),
+    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (21, 1), (22, 0)),
+    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (20, 3), (29, 2)),
+    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (51, 0), (20, 1), (18, 1)),
 }
 SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3)
 
