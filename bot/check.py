@@ -9,6 +9,7 @@ changes nothing: no database is created or migrated. Exit 0 when nothing is wron
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -154,6 +155,12 @@ def _check_risk_phrases(settings: Settings, report: Report) -> None:
     except RiskListError as exc:
         report.add("WRONG", f"risk phrases: {exc}")
         return
+    for code, phrase_list in lists.items():
+        try:  # the bot compiles a list on its language's first message; check does it now
+            phrase_list.compiled()
+        except re.error as exc:
+            report.add("WRONG", f"risk phrases ({code}): a rule does not compile: {exc}")
+            return
     where = f" with additions from CHECKIN_RISK_PHRASES_DIR {extra}" if extra else ""
     report.add("ok", f"risk phrases: {len(lists)} languages{where}")
 

@@ -134,15 +134,25 @@ def _slot(slot: str, prepare: Prepare, affixes: Affixes, concepts: Concepts, ter
     return alternation
 
 
-def _term(term: str, prepare: Prepare, affixes: Affixes, concepts: Concepts) -> str:
-    slots = [_slot(slot, prepare, affixes, concepts, term) for slot in term.split()]
+def _term(
+    term: str, prepare: Prepare, affixes: Affixes, concepts: Concepts, cache: dict[str, str]
+) -> str:
+    slots = []
+    for slot in term.split():
+        if slot not in cache:  # a concept's slot recurs in many rules: built once per list
+            cache[slot] = _slot(slot, prepare, affixes, concepts, term)
+        slots.append(cache[slot])
     if not slots:
         raise RuleError("an empty term")
     return " ".join(slots)
 
 
 def rule_regex(
-    source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts = _NO_CONCEPTS
+    source: str,
+    prepare: Prepare,
+    affixes: Affixes,
+    concepts: Concepts = _NO_CONCEPTS,
+    cache: dict[str, str] | None = None,
 ) -> str:
     """The regex (without boundaries) for one rule line; :class:`RuleError` when unusable.
 
@@ -153,7 +163,8 @@ def rule_regex(
     groups = text.split(" & ")
     if len(groups) > MAX_TERMS:
         raise RuleError(f"{source!r}: at most {MAX_TERMS} parts joined by ' & '")
-    parts = [_group(group, source, prepare, affixes, concepts) for group in groups]
+    slots = {} if cache is None else cache
+    parts = [_group(group, source, prepare, affixes, concepts, slots) for group in groups]
     if len(parts) == 1:
         return parts[0]
     anywhere = r" (?:[^#]*? )??"
@@ -164,13 +175,21 @@ def rule_regex(
     )
 
 
-def _group(text: str, source: str, prepare: Prepare, affixes: Affixes, concepts: Concepts) -> str:
+def _group(
+    text: str,
+    source: str,
+    prepare: Prepare,
+    affixes: Affixes,
+    concepts: Concepts,
+    cache: dict[str, str],
+) -> str:
     ordered = " .. " in text
     if ordered and " + " in text:
         raise RuleError(
             f"{source!r}: inside one part use either ' + ' (any order) or ' .. ' (in order)"
         )
-    terms = [_term(t, prepare, affixes, concepts) for t in text.split(" .. " if ordered else " + ")]
+    split = text.split(" .. " if ordered else " + ")
+    terms = [_term(t, prepare, affixes, concepts, cache) for t in split]
     if len(terms) > MAX_TERMS:
         raise RuleError(f"{source!r}: at most {MAX_TERMS} terms")
     gap = rf" (?:[^\s#]+ ){{0,{GAP}}}"
@@ -199,9 +218,10 @@ def compile_rules(
     """Every rule of every category (in the given order), compiled; duplicates once."""
     compiled: list[Rule] = []
     seen: set[str] = set()
+    cache: dict[str, str] = {}
     for category, sources in rules.items():
         for source in sources:
-            regex = rule_regex(source, prepare, affixes, concepts)
+            regex = rule_regex(source, prepare, affixes, concepts, cache)
             if regex in seen:
                 continue
             seen.add(regex)

@@ -100,3 +100,57 @@ _REPEATS = re.compile(r"(\w)\1+")
 def squeeze(text: str) -> str:
     """Repeated letters as one: "dieeee" and "die", "kill" and "kil" become the same."""
     return _REPEATS.sub(r"\1", text)
+
+
+# Matching forms (see :func:`fold_forms`): what one language writes in several ways.
+# Ge'ez script: the sixth order (a consonant with ə or no vowel) written as the first (ä), the
+# alternation that runs through a verb's forms (ገደለ gädälä, ይገድል yəgädəl).
+_ETHIOPIC_SKELETON = {code: code - 5 for code in range(0x1205, 0x1380, 8)}
+# Latin-letter Arabic, Persian, Dari, Pashto, Sorani, Tigrinya and Amharic: vowels written as
+# e or i, o or u, ou or oo, kh, x or 5 for one sound, 7 for h and 3 for the ain: one form each.
+_ROMAN_VOWELS = str.maketrans(
+    {"e": "i", "o": "u", "y": "i", "v": "w", "5": "x", "7": "h", "3": "a"}
+)
+_ROMAN_WORD = re.compile(r"\b[a-z0-9]*[a-z][a-z0-9]*\b")
+_ROMANISED = frozenset({"ar", "fa", "fa_AF", "ps", "ckb", "ti", "am"})
+# Ukrainian and Russian (many from Ukraine write Russian): letters that differ between the two
+# for the same sound or word (і/и/ы, є/е/э/ё, ї, ґ, the soft and hard signs) written one way.
+_CYRILLIC = str.maketrans(
+    {
+        "і": "и",
+        "ы": "и",
+        "ї": "и",
+        "й": "и",
+        "є": "е",
+        "э": "е",
+        "ё": "е",
+        "ґ": "г",
+        "ь": "",
+        "ъ": "",
+    }
+)
+
+
+def fold_forms(text: str, language: str | None) -> str:
+    """``text`` (already normalised) with a language's interchangeable forms written one way.
+
+    - Amharic and Tigrinya (Ge'ez script): the sixth order as the first, so a verb's root
+      matches across the forms that alternate ä and ə (``ገደለ``, ``ይገድለኛል``, ``እገድልሻለሁ``
+      all carry ``ገደለ``);
+    - Latin letters in the Arabic-script and Ge'ez-script languages (romanised writing):
+      ``e``/``i``, ``o``/``u``, ``y``/``i``, ``v``/``w``, ``kh``/``x``/``5``, ``7``/``h`` and
+      ``3``/``a`` folded, so ``mikham``, ``mekham`` and ``mikhaam`` agree, and ``7ali`` and
+      ``hali``;
+    - Ukrainian and Russian letters that stand for the same sound folded.
+
+    Applied to the message and to every rule alike (see :mod:`conversations.safeguarding`).
+    """
+    if language in ("am", "ti"):
+        text = text.translate(_ETHIOPIC_SKELETON)
+    if language in _ROMANISED:
+        text = _ROMAN_WORD.sub(
+            lambda m: m.group(0).replace("kh", "x").translate(_ROMAN_VOWELS), text
+        )
+    if language == "uk":
+        text = text.translate(_CYRILLIC)
+    return text

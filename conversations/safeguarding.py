@@ -47,9 +47,10 @@ from conversations.risk_rules import (
     example,
     spelling_table,
 )
-from conversations.risk_text import SPACES, squeeze
+from conversations.risk_text import SPACES, fold_forms, squeeze
 from conversations.risk_text import normalise as normalise  # re-exported: callers import it here
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one when libyaml is there
 CATEGORIES = ("self_harm", "abuse", "exploitation", "missing", "danger")
 FILE_NAME = "risk_phrases.yaml"
 MAX_PHRASE = 300  # a rule with many choices is long
@@ -65,6 +66,14 @@ class Match:
     language: str
     rule: str
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    """A list's compiled regexes: its harmless uses, and one pattern per category."""
+
+    harmless: re.Pattern[str] | None
+    by_category: tuple[tuple[re.Pattern[str], list[Rule]], ...]
 
 
 @dataclass(frozen=True)
@@ -84,13 +93,16 @@ class PhraseList:
     _spelling: tuple[re.Pattern[str] | None, dict[str, str]] = field(
         init=False, compare=False, repr=False
     )
-    _harmless: re.Pattern[str] | None = field(init=False, compare=False, repr=False)
-    _by_category: tuple[tuple[re.Pattern[str], list[Rule]], ...] = field(
-        init=False, compare=False, repr=False
-    )
+    _harmless_rules: tuple[Rule, ...] = field(init=False, compare=False, repr=False)
+    _patterns: list[_Patterns] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        """Compile everything; :class:`RuleError` names a rule that cannot be used."""
+        """Write every rule as a regex; :class:`RuleError` names a rule that cannot be used.
+
+        The regexes are compiled on the list's first :meth:`find` (:meth:`compiled`), not here:
+        compiling all 13 lists took about 4-7 s of CPU at every start-up and in every test
+        process, while a running bot mostly meets two or three languages.
+        """
         setattr_ = object.__setattr__
         setattr_(self, "_spelling", (None, {}))
         word = self._prepare_words
@@ -101,37 +113,47 @@ class PhraseList:
         harmless = compile_rules(
             self.language, {"harmless": self.harmless}, word, self.affixes, self.concepts
         )
-        setattr_(self, "_harmless", combined(harmless))
-        by_category = []
-        for category in CATEGORIES:
-            of_category = [rule for rule in rules if rule.category == category]
-            pattern = combined(of_category)
-            if pattern is not None:
-                by_category.append((pattern, of_category))
-        setattr_(self, "_by_category", tuple(by_category))
+        setattr_(self, "_harmless_rules", tuple(harmless))
+        setattr_(self, "_patterns", [])
+
+    def compiled(self) -> _Patterns:
+        """The list's compiled patterns (harmless, then one per category), made once."""
+        if not self._patterns:
+            by_category = []
+            for category in CATEGORIES:
+                of_category = [rule for rule in self.rules if rule.category == category]
+                pattern = combined(of_category)
+                if pattern is not None:
+                    by_category.append((pattern, of_category))
+            self._patterns.append(
+                _Patterns(combined(list(self._harmless_rules)), tuple(by_category))
+            )
+        return self._patterns[0]
 
     @property
     def size(self) -> int:
         return sum(len(phrases) for phrases in self.phrases.values())
 
     def _prepare_words(self, text: str) -> str:
-        prepared = squeeze(normalise(text, self.language))
+        prepared = squeeze(fold_forms(normalise(text, self.language), self.language))
         pattern, table = self._spelling
         return pattern.sub(lambda m: table[m.group(0)], prepared) if pattern else prepared
 
     def prepare(self, text: str) -> str:
         """``text`` as the rules see it: prepared, with known harmless uses masked."""
         prepared = self._prepare_words(text)
-        if self._harmless is not None:
-            prepared = SPACES.sub(" ", self._harmless.sub(MASK, prepared)).strip()
+        harmless = self.compiled().harmless
+        if harmless is not None:
+            prepared = SPACES.sub(" ", harmless.sub(MASK, prepared)).strip()
         return prepared
 
     def find(self, text: str) -> Match | None:
         """The first rule (by category, then list order) that matches ``text``."""
-        if not self._by_category:
+        by_category = self.compiled().by_category
+        if not by_category:
             return None
         prepared = self.prepare(text)
-        for pattern, rules in self._by_category:
+        for pattern, rules in by_category:
             found = pattern.search(prepared)
             if found and found.lastgroup:
                 rule = rules[int(found.lastgroup[1:])]
@@ -333,6 +355,6 @@ def _parse_file(path: str, _stamp: int, code: str, extension: bool) -> PhraseLis
 
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text("utf-8"))
+        return yaml.load(path.read_text("utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RiskListError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None

@@ -21,12 +21,15 @@ from bench.safeguarding import (
     DEV3,
     DEV4,
     DEV5,
+    DEV6,
     HELD_OUT,
     HELD_OUT_2,
+    HELD_OUT_3,
     evaluate,
     load_corpus,
 )
 from conversations.risk_rules import Affixes, example
+from conversations.risk_text import fold_forms
 from conversations.safeguarding import (
     PhraseList,
     RiskListError,
@@ -39,30 +42,43 @@ from core.settings import DEFAULT_LOCALES_DIR
 
 LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 
-# Measured with python -m bench.safeguarding when the lists were rebuilt as concept lexicons
-# (2026-12-03), per set: (risky sentences caught, harmless sentences that fired). A change that
-# catches fewer or fires on more fails; raise a floor when the lists get better. The corpus also
-# carries the issue's targets (at least 95% caught, at most 5% false alarms); the development sets
-# (dev, dev2, held_out - a development set since 2026-12-03 -, dev3, dev4, dev5) carry none (see
-# bench/safeguarding.py), only these floors. held_out_2 (measured 2026-12-03, 228/329 caught,
-# 15/182 fired) is held out: its floors only catch a regression; never tune the lists on it.
-# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, held_out_2.
+# Measured with python -m bench.safeguarding at the end of issue 13's second pass (2026-12-03),
+# per set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
+# fires on more fails; raise a floor when the lists get better. The corpus also carries the
+# issue's targets (at least 95% caught, at most 5% false alarms); the development sets (dev, dev2,
+# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6) carry none (see
+# bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired before the
+# second pass; 239/329, 15/182 after) and held_out_3 (written before the pass: 245/392, 25/208
+# before; 273/392, 9/208 after) are held out: their floors only catch a regression; never tune the
+# lists or the matcher on their sentences.
+# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, held_out_2, held_out_3.
 FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
-    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0), (24, 1)),
-    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0), (18, 1)),
-    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (19, 1)),
-    "fa_AF": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (13, 1)),
-    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0), (20, 0)),
-    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (18, 1)),
-    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (13, 1)),
-    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (15, 1)),
-    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0), (17, 2)),
-    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (15, 1)),
-    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (20, 1)),
-    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (7, 0), (18, 3)),
-    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (7, 0), (18, 1)),
+    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0), (54, 0), (24, 1), (25, 0)),
+    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0), (53, 0), (19, 1), (23, 1)),
+    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (51, 0), (19, 1), (24, 2)),
+    "fa_AF": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (37, 0),
+        (8, 0),
+        (51, 0),
+        (15, 1),
+        (22, 1),
+    ),
+    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0), (51, 0), (20, 0), (19, 0)),
+    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (51, 0), (19, 1), (15, 1)),
+    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (13, 1), (16, 0)),
+    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (16, 1), (16, 1)),
+    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (18, 2), (23, 0)),
+    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (15, 1), (21, 0)),
+    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (21, 1), (22, 0)),
+    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (20, 3), (29, 2)),
+    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (51, 0), (20, 1), (18, 1)),
 }
-SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, HELD_OUT_2)
+SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3)
 
 
 def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
@@ -256,3 +272,52 @@ def test_a_rule_that_cannot_work_is_refused_with_its_file(categories: str, probl
         parse_list(data, "en", "extra/en/risk_phrases.yaml")
     assert "extra/en/risk_phrases.yaml" in str(caught.value)
     assert problem in str(caught.value)
+
+
+def test_a_list_is_compiled_on_its_first_message_not_at_start_up(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "risk_phrases.yaml").write_text(
+        "review_status: test\ncategories:\n  danger: ['stab* + me']\n", "utf-8"
+    )
+    lists = load_risk_lists(["en"], tmp_path, tmp_path)
+    assert lists["en"]._patterns == []  # read and checked, not yet compiled
+    assert hit("they will stab me", lists) == "danger"
+    assert len(lists["en"]._patterns) == 1
+    assert lists["en"].compiled() is lists["en"].compiled()  # once per list
+
+
+def test_a_language_s_interchangeable_forms_are_written_one_way() -> None:
+    # Ge'ez script: the sixth order as the first, so a root matches across a verb's forms.
+    assert fold_forms("ገድል", "am") == fold_forms("ገደለ", "am") == "ገደለ"
+    assert fold_forms("ይገድለኛል", "om") == "ይገድለኛል"  # only Amharic and Tigrinya
+    # Romanised Arabic-script and Ge'ez-script languages: vowels, kh/x/5, 7 and 3.
+    assert fold_forms("mikham bekosham", "fa") == fold_forms("mekham bikusham", "fa")
+    assert fold_forms("ra7 e5les 3a 7ali", "ar") == fold_forms("rah ixlis aa hali", "ar")
+    assert fold_forms("mikham", "en") == "mikham"  # not English
+    # Ukrainian and Russian letters for the same sound.
+    assert fold_forms("вбити себе", "uk") == fold_forms("вбыти себэ", "uk")
+    lists = one("fa", phrases={"self_harm": ("mikham + bemiram",)})
+    assert hit("mekhaam bemiiram", lists, "fa") == "self_harm"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "category"),
+    [
+        ("my sister will kill me if i lose her charger", "en", None),
+        ("my brother is gonna kill me if im late lol", "en", None),
+        ("my brother will kill me if i tell anyone", "en", "abuse"),
+        ("my brother will kill me if he sees me with that boy", "en", "danger"),
+        ("they said theyll burn my house if i talk", "en", "danger"),
+        ("mum nearly killed me when she saw my room haha", "en", None),
+        ("mum nearly killed me haha, but my uncle touches me at night", "en", "abuse"),
+        ("the film was about suicide, sad ending", "en", None),
+        ("đói muốn chết", "vi", None),
+        ("thèm pizza chết đi được", "vi", None),
+        ("mệt mỏi quá muốn chết", "vi", "self_harm"),
+        ("took 20 paracetamol an hour ago", "sq", "self_harm"),  # via the English list
+    ],
+)
+def test_hyperbole_stays_quiet_and_real_threats_still_fire(
+    text: str, code: str, category: str | None
+) -> None:
+    assert hit(text, LISTS, code) == category
