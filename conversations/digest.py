@@ -29,7 +29,7 @@ show that someone newly asked has answered (staff see that on ``/caseload`` anyw
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -52,11 +52,13 @@ from conversations.participation import response_figures as response_figures
 from conversations.participation import shared_comments as shared_comments
 from conversations.publication import (
     CellKey,
+    CellQueues,
     Latest,
     Table,
     figure_of,
     latest_answers,
     publish,
+    queues_of_records,
     released,
 )
 from conversations.windows import Scope as Scope
@@ -113,7 +115,8 @@ def release_table(
     for all groups together so that no digest can be combined with another to reveal a group.
     """
     latest = latest_answers(answers, window.since, window.until)
-    return publish(latest, window.since, earlier, now=window.until, k=validate_k(k))[0]
+    cells = queues_of_records(latest)
+    return publish(cells, window.since, earlier, now=window.until, k=validate_k(k))[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,23 +329,71 @@ def build_digest(
     """
     k = validate_k(k)
     answers = list(answers)
+    latest = latest_answers(answers, window.since, window.until)
+    queues = {window.since: queues_of_records(latest)}
+    if previous_window is not None:
+        before = latest_answers(answers, previous_window.since, previous_window.until)
+        queues[previous_window.since] = queues_of_records(before)
+    resolved = _resolve(scope, latest, k)
+    answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
+    return digest_of_queues(
+        scope,
+        resolved,
+        queues,
+        population,
+        answered,
+        comments,
+        window=window,
+        previous_window=previous_window,
+        k=k,
+        earlier=earlier,
+        now=now,
+        reader=reader,
+    )
+
+
+def digest_of_queues(
+    scope: Scope,
+    resolved: tuple[Scope, bool],
+    queues: Mapping[datetime, CellQueues],
+    population: Iterable[PopulationRecord],
+    answered: Collection[tuple[str, str]],
+    comments: Iterable[CommentRecord],
+    *,
+    window: Window,
+    previous_window: Window | None = None,
+    k: int = DEFAULT_K,
+    earlier: Iterable[ReleasedCell] = (),
+    now: datetime | None = None,
+    reader: str = "",
+) -> Digest:
+    """:func:`build_digest` from the answer queues of each window's start (kept as tallies by
+    ``storage/tallies.py``, or made from records); *resolved* is the group *scope* sees and
+    whether it fell back to the team; *answered* who answered at which checkpoint in *window*.
+    Costs a tally per cell and key worker, whatever the number of answers."""
+    k = validate_k(k)
     people = list(population)
     earlier = list(earlier)
     now = now or window.until
-    latest = latest_answers(answers, window.since, window.until)
-    group, fallback = _resolve(scope, latest, k)
+    group, fallback = resolved
     node = group.node
-    table, new = publish(latest, window.since, earlier, now=now, reader=reader, k=k)
+    table, new = publish(
+        queues.get(window.since, {}), window.since, earlier, now=now, reader=reader, k=k
+    )
     cells = cells_for(table, node)
     previous: tuple[CellFigures, ...] = ()
     if previous_window is not None:
-        before = latest_answers(answers, previous_window.since, previous_window.until)
         old_table, old_new = publish(
-            before, previous_window.since, earlier, now=now, reader=reader, k=k
+            queues.get(previous_window.since, {}),
+            previous_window.since,
+            earlier,
+            now=now,
+            reader=reader,
+            k=k,
         )
         previous = cells_for(old_table, node)
         new += old_new
-    response = response_figures(people, answers, window, node, k)
+    response = response_figures(people, answered, window, node, k)
     reach = reach_figures(people, node, k)
     return Digest(
         scope=scope,

@@ -8,7 +8,7 @@ not released in blocks.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +25,7 @@ from conversations.disclosure import (
     visible_groups,
 )
 from conversations.windows import Window, checkpoint_order
-from storage.records import AnswerRecord, CommentRecord, PopulationRecord
+from storage.records import CommentRecord, PopulationRecord
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,14 @@ class ReachFigures:
 
 def response_figures(
     population: Iterable[PopulationRecord],
-    answers: Iterable[AnswerRecord],
+    answered: Collection[tuple[str, str]],
     window: Window,
     node: NodeId,
     k: int,
 ) -> tuple[ResponseFigures, ...]:
-    """Per checkpoint, how many prompted young people answered (skips count as answering)."""
+    """Per checkpoint, how many prompted young people answered (skips count as answering):
+    *answered* holds ``(respondent, checkpoint)`` for everyone who answered in *window*."""
     people = list(population)
-    answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
     checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
     figures = []
     for checkpoint in checkpoints:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 
@@ -32,7 +32,13 @@ from conversations.disclosure import (
     validate_k,
 )
 from conversations.ledger import Earlier, decide
-from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell, ReleasedFigure
+from storage.records import (
+    AnswerRecord,
+    QueuePoint,
+    ReleasedBlock,
+    ReleasedCell,
+    ReleasedFigure,
+)
 
 CellKey = tuple[str, str]
 """``(checkpoint, item_id)``."""
@@ -153,6 +159,74 @@ def figure_of(node: NodeId, shown: Shown) -> ReleasedFigure:
 
 
 @dataclass(frozen=True)
+class LeafQueue:
+    """One key worker's queue in one cell: how many positions were given (``assigned``), and
+    the tally of the first *p* positions for every *p* a decision reads (the block rule's cut,
+    and where earlier releases stopped). Holes (people who left) count nowhere, so a stretch of
+    positions can hold fewer people than positions. ``last``: when the one before the cut was
+    counted, and who (for the ledger's marks by time), when known."""
+
+    assigned: int
+    prefix: Mapping[int, Tally]
+    last: Mapping[int, OrderKey] = field(default_factory=dict)
+
+    def upto(self, position: int) -> Tally:
+        if position <= 0:
+            return _EMPTY
+        return self.prefix.get(position, _EMPTY)
+
+
+_EMPTY = Tally.of_values((0, 0, 0, 0))
+CellQueues = dict[CellKey, dict[NodeId, LeafQueue]]
+"""Every queue of one window (a quarter), per cell and key worker."""
+
+
+def queues_of_records(latest: Iterable[Latest]) -> CellQueues:
+    """The queues the answers themselves make (no holes): positions in the order counted."""
+    found: CellQueues = defaultdict(dict)
+    for cell, per_leaf in queues(latest).items():
+        for leaf, entries in per_leaf.items():
+            counts = [0, 0, 0, 0]
+            prefix = {0: _EMPTY}
+            last: dict[int, OrderKey] = {}
+            for p, e in enumerate(entries, start=1):
+                assert e.record.value is not None
+                counts[e.record.value - 1] += 1
+                prefix[p] = Tally.of_values(counts)
+                last[p] = e.key
+            found[cell][leaf] = LeafQueue(len(entries), prefix, last)
+    return found
+
+
+def queues_of_points(cuts: Iterable[QueuePoint], marks: Iterable[QueuePoint]) -> CellQueues:
+    """The queues as ``storage/tallies.py`` reads them: at the cut, and at earlier marks."""
+    prefix: dict[tuple[CellKey, NodeId], dict[int, Tally]] = defaultdict(dict)
+    for m in marks:
+        prefix[((m.checkpoint, m.item_id), (m.team, m.key_worker))][m.position] = Tally.of_values(
+            m.counts
+        )
+    found: CellQueues = defaultdict(dict)
+    for c in cuts:
+        cell, leaf = (c.checkpoint, c.item_id), (c.team, c.key_worker)
+        at = prefix[(cell, leaf)]
+        at[c.position] = Tally.of_values(c.counts)
+        last = {c.position: (c.counted_at, "")} if c.counted_at is not None else {}
+        found[cell][leaf] = LeafQueue(c.assigned, at, last)
+    return found
+
+
+def _mark(block: ReleasedBlock, queue: LeafQueue | None) -> int:
+    """Where an earlier release stopped counting a key worker's queue: its position mark, or
+    (older rows) how many were counted no later than the one it names."""
+    if block.through_pos is not None or block.through_at is None:
+        return block.through_pos or 0
+    if queue is None:
+        return 0
+    keys = [queue.last[p] for p in sorted(queue.last)]
+    return bisect_right(keys, (block.through_at, block.through_id or ""))
+
+
+@dataclass(frozen=True)
 class Decision:
     """A cell's figures, and the release to record if they are new (``None``: shown before)."""
 
@@ -162,16 +236,16 @@ class Decision:
 
 def decide_cell(
     cell: CellKey,
-    per_leaf: Mapping[NodeId, Sequence[Latest]],
+    per_leaf: Mapping[NodeId, LeafQueue],
     earlier: Sequence[ReleasedCell],
     since: datetime,
     now: datetime,
     reader: str,
     k: int,
 ) -> Decision:
-    """The figures of one cell, given the earlier releases of the same cell and window start."""
-    keys = {leaf: [e.key for e in entries] for leaf, entries in per_leaf.items()}
-    cut = {leaf: release_count(len(entries), k) for leaf, entries in per_leaf.items()}
+    """The figures of one cell, given the earlier releases of the same cell and window start.
+    Costs one tally per key worker and release, whatever the number of answers."""
+    cut = {leaf: release_count(q.assigned, k) for leaf, q in per_leaf.items()}
     leaves: set[NodeId] = set(per_leaf)
     leaves |= {(b.team, b.key_worker) for r in earlier for b in r.blocks}
     positions: list[dict[NodeId, int]] = []
@@ -181,10 +255,11 @@ def decide_cell(
         slack: dict[NodeId, int] = {}
         for block in release.blocks:
             leaf: NodeId = (block.team, block.key_worker)
-            mark = (block.through_at, block.through_id or "")
-            found = 0 if block.through_at is None else bisect_right(keys.get(leaf, []), mark)
+            queue = per_leaf.get(leaf)
+            found = _mark(block, queue)
             pos[leaf] = found
-            slack[leaf] = abs(block.size - found)
+            present = queue.upto(found).total if queue is not None else 0
+            slack[leaf] = abs(block.size - present)
         positions.append(pos)
         slacks.append(slack)
     for release, pos, slack in reversed(list(zip(earlier, positions, slacks, strict=True))):
@@ -196,9 +271,9 @@ def decide_cell(
     segments: dict[NodeId, list[Tally]] = {}
     index: dict[NodeId, dict[int, int]] = {}
     for leaf in sorted(leaves):
-        entries = list(per_leaf.get(leaf, ()))
+        queue = per_leaf.get(leaf, LeafQueue(0, {}))
         bounds = sorted({0, cut.get(leaf, 0), *(p.get(leaf, 0) for p in positions)})
-        segments[leaf] = [tally(entries[a:b]) for a, b in pairwise(bounds)]
+        segments[leaf] = [_minus(queue.upto(b), queue.upto(a)) for a, b in pairwise(bounds)]
         index[leaf] = {b: i for i, b in enumerate(bounds)}
     leaf_cut = {leaf: index[leaf][cut.get(leaf, 0)] for leaf in leaves}
     prior = [
@@ -209,13 +284,15 @@ def decide_cell(
     blocks = []
     for leaf in sorted(per_leaf):
         count = cut[leaf]
-        through = keys[leaf][count - 1] if count else None
+        queue = per_leaf[leaf]
+        through = queue.last.get(count) if count else None
         blocks.append(
             ReleasedBlock(
                 leaf[0],
                 leaf[1],
                 through[0] if through else None,
-                through[1] if through else None,
+                (through[1] or None) if through else None,
+                queue.upto(count).total,
                 count,
             )
         )
@@ -232,12 +309,18 @@ def decide_cell(
     return Decision(shown, release)
 
 
+def _minus(a: Tally, b: Tally) -> Tally:
+    assert a.detail is not None
+    assert b.detail is not None
+    return Tally.of_values([x - y for x, y in zip(a.detail, b.detail, strict=True)])
+
+
 def _figures(release: ReleasedCell) -> dict[NodeId, Shown]:
     return {node_of(f.team, f.key_worker): shown_of(f) for f in release.figures}
 
 
 def publish(
-    latest: Iterable[Latest],
+    cells: Mapping[CellKey, Mapping[NodeId, LeafQueue]],
     since: datetime,
     earlier: Iterable[ReleasedCell] = (),
     *,
@@ -247,8 +330,9 @@ def publish(
 ) -> tuple[Table, list[ReleasedCell]]:
     """Every cell's figures for the window starting at *since*, and the new releases to record.
 
-    *latest* must cover the whole service: figures are decided for all groups together so that
-    no digest can be combined with another to reveal a group.
+    *cells* must cover the whole service (:func:`queues_of_records`, or the stored tallies):
+    figures are decided for all groups together so that no digest can be combined with another
+    to reveal a group.
     """
     k = validate_k(k)
     by_cell: dict[CellKey, list[ReleasedCell]] = defaultdict(list)
@@ -259,7 +343,7 @@ def publish(
         releases.sort(key=lambda r: r.released_at)
     table: Table = {}
     new: list[ReleasedCell] = []
-    for cell, per_leaf in sorted(queues(latest).items()):
+    for cell, per_leaf in sorted(cells.items()):
         decision = decide_cell(cell, per_leaf, by_cell.get(cell, []), since, now, reader, k)
         if any(s.total for s in decision.shown.values()):
             table[cell] = decision.shown

@@ -8,10 +8,13 @@ member's language with a chart, and writes each read to the audit log.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Update
 from telegram.ext import ExtBot
 
@@ -20,18 +23,19 @@ from conversations.digest import (
     Digest,
     Scope,
     Window,
-    build_digest,
     chart_bars,
+    digest_of_queues,
     quarter_windows,
 )
 from conversations.digest_text import render_text
+from conversations.publication import CellQueues, queues_of_points
 from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, ledger, staff
+from storage import audit, digests, ledger, staff, tallies
 from storage.digests import NO_TEAM
-from storage.records import StaffMember
+from storage.records import QueuePoint, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,33 @@ def scope_of(member: StaffMember) -> Scope:
     return Scope.service()
 
 
+def queues_by_quarter(
+    cuts: Iterable[QueuePoint], marks: Iterable[QueuePoint]
+) -> dict[datetime, CellQueues]:
+    """The stored tallies (``storage/tallies.py``) as the queues of each quarter."""
+    by_cut: dict[datetime, list[QueuePoint]] = defaultdict(list)
+    by_mark: dict[datetime, list[QueuePoint]] = defaultdict(list)
+    for c in cuts:
+        by_cut[c.quarter].append(c)
+    for m in marks:
+        by_mark[m.quarter].append(m)
+    return {q: queues_of_points(by_cut[q], by_mark.get(q, ())) for q in by_cut}
+
+
+async def _resolve(
+    conn: AsyncConnection, scope: Scope, window: Window, k: int
+) -> tuple[Scope, bool]:
+    """The group *scope* sees: a key worker with fewer than *k* respondents in *window* sees
+    their team's (second value ``True``)."""
+    if scope.kind != "key_worker":
+        return scope, False
+    assert scope.team is not None
+    assert scope.key_worker is not None
+    if await tallies.respondents_reach(conn, window.since, scope.team, scope.key_worker, k):
+        return scope, False
+    return Scope.of_team(scope.team), True
+
+
 def windows(now: datetime, since: datetime | None) -> tuple[Window, Window]:
     """This quarter so far and the one before; or the quarter that holds ``since`` (up to now),
     and the one before it. Figures are released per calendar quarter (see the release ledger)."""
@@ -84,20 +115,28 @@ async def compose(
     """Build and render the digest for ``scope`` at ``now``, recording in the release ledger
     every figure it shows for the first time (decided and recorded under one lock)."""
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
+    k = rt.settings.min_group_size
+    starts = [previous.since, window.since]
     async with rt.db.transaction() as conn:
         await ledger.lock(conn)
-        answers = await digests.answer_records(conn, window.until, since=previous.since)
+        queues = queues_by_quarter(
+            await tallies.cuts(conn, starts, k), await tallies.marks(conn, starts)
+        )
+        resolved = await _resolve(conn, scope, window, k)
         people = await digests.population_records(conn, window.since, window.until)
-        comments = await digests.comment_records(conn, window.until)
-        earlier = await ledger.released_since(conn, [previous.since, window.since])
-        digest = build_digest(
+        answered = await digests.answered(conn, window.since, window.until)
+        comments = await digests.comment_records(conn, window.until, since=window.since)
+        earlier = await ledger.released_since(conn, starts)
+        digest = digest_of_queues(
             scope,
-            answers,
+            resolved,
+            queues,
             people,
+            answered,
             comments,
             window=window,
             previous_window=previous,
-            k=rt.settings.min_group_size,
+            k=k,
             earlier=earlier,
             now=now,
             reader=reader,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
@@ -47,6 +47,24 @@ async def answer_records(
         AnswerRecord(pseudonym, team or NO_TEAM, str(worker), checkpoint, item, value, at, counted)
         for pseudonym, team, worker, checkpoint, item, value, at, counted in result
     ]
+
+
+async def answered(conn: AsyncConnection, since: datetime, until: datetime) -> set[tuple[str, str]]:
+    """``(pseudonym, checkpoint)`` of everyone who answered something (a skip too) in
+    [since, until) in a finished or closed check-in."""
+    query = (
+        select(enrolments.c.pseudonym, checkins.c.checkpoint)
+        .select_from(checkins.join(enrolments, checkins.c.enrolment_id == enrolments.c.id))
+        .where(
+            checkins.c.status.in_(_DONE),
+            exists().where(
+                answers.c.checkin_id == checkins.c.id,
+                answers.c.answered_at >= since,
+                answers.c.answered_at < until,
+            ),
+        )
+    )
+    return {(p, c) for p, c in await conn.execute(query)}
 
 
 async def population_records(
@@ -99,8 +117,11 @@ async def population_records(
     ]
 
 
-async def comment_records(conn: AsyncConnection, until: datetime) -> list[CommentRecord]:
-    """Free-text comments of finished check-ins (shared or not: the digest decides)."""
+async def comment_records(
+    conn: AsyncConnection, until: datetime, since: datetime | None = None
+) -> list[CommentRecord]:
+    """Free-text comments of check-ins finished in [since, until) (shared or not: the digest
+    decides)."""
     query = (
         select(
             enrolments.c.pseudonym,
@@ -119,6 +140,7 @@ async def comment_records(conn: AsyncConnection, until: datetime) -> list[Commen
             checkins.c.comment.is_not(None),
             checkins.c.status == "finished",
             checkins.c.finished_at < until,
+            checkins.c.finished_at >= since if since is not None else true(),
         )
     )
     return [
