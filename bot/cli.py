@@ -32,13 +32,13 @@ from bot.webhook import serving, update_path
 from conversations.digest import Scope
 from conversations.digest_text import plain
 from conversations.export import aggregate_rows, answer_rows, quarters
-from conversations.reports import compose, describe_scope
+from conversations.reports import compose, describe_scope, queues_by_quarter
 from conversations.runtime import Runtime
 from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, ledger, staff, voice
+from storage import audit, digests, ledger, staff, tallies, voice
 from storage.db import current_revision
 from storage.invites import new_token
 from storage.staff import ROLES as STAFF_ROLES
@@ -113,6 +113,13 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--admin-id", type=int, default=None, help="the admin asking for --rows")
     sub.add_parser("languages", help="each language's completeness and review status")
+    tally = sub.add_parser(
+        "tallies", help="the answer tallies digests read (kept with every answer)"
+    ).add_subparsers(dest="tallies_command", required=True, metavar="ACTION")
+    tally.add_parser(
+        "rebuild",
+        help="recompute every tally from the stored answers (positions keep their order)",
+    )
     backup_parser = sub.add_parser(
         "backup", help="copy the SQLite database, even while the bot runs (SQLite's online backup)"
     )
@@ -221,6 +228,23 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await rt.db.close()
     print(f"the database is at migration {revision}")
+    return 0
+
+
+async def tallies_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute the answer tallies from the stored answers (``storage/tallies.py``)."""
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.transaction() as conn:
+            await ledger.lock(conn)  # no digest decides while the marks move
+            positions = await tallies.rebuild(conn)
+            await audit.record(
+                conn, actor="cli", action="tallies_rebuild", scope="service", now=rt.clock.now()
+            )
+    finally:
+        await rt.db.close()
+    print(f"rebuilt the answer tallies: {positions} counted answers")
     return 0
 
 
@@ -398,9 +422,11 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 starts = [w.since for w in quarters(answers, now)]
                 earlier = await ledger.released_since(conn, starts)
-                header, rows, new = aggregate_rows(
-                    answers, people, teams, now, settings.min_group_size, earlier
+                k = settings.min_group_size
+                queues = queues_by_quarter(
+                    await tallies.cuts(conn, starts, k), await tallies.marks(conn, starts)
                 )
+                header, rows, new = aggregate_rows(answers, people, teams, now, k, earlier, queues)
                 await ledger.record(conn, new)
         write_csv(args.out, header, rows)
         async with rt.db.transaction() as conn:
@@ -481,6 +507,7 @@ COMMANDS: dict[str, Command] = {
     "export": export,
     "languages": languages,
     "staff": staff_add,
+    "tallies": tallies_rebuild,
     "due": due,
     "migrate": migrate,
     "webhook": webhook,

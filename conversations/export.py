@@ -6,17 +6,18 @@ respondents are the random pseudonyms storage keeps for this purpose.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from conversations.digest import (
     CellFigures,
     Scope,
     Window,
-    build_digest,
     checkpoint_order,
+    digest_of_queues,
     quarter_windows,
 )
+from conversations.publication import CellQueues, latest_answers, queues_of_records
 from storage.records import AnswerRecord, PopulationRecord, ReleasedCell
 
 AGGREGATE_HEADER = [
@@ -63,18 +64,29 @@ def aggregate_rows(
     now: datetime,
     k: int,
     earlier: Sequence[ReleasedCell] = (),
+    queues: Mapping[datetime, CellQueues] | None = None,
 ) -> tuple[list[str], list[list[object]], list[ReleasedCell]]:
     """Figures for the service and each team, per calendar quarter, exactly as the digests
-    publish them (the same release ledger); and the new releases to record first."""
+    publish them (the same release ledger); and the new releases to record first. *queues*:
+    the stored tallies per quarter (``storage/tallies.py``), as digests read them; without
+    them, the queues the answers make."""
     rows: list[list[object]] = []
     scopes = [Scope.service(), *(Scope.of_team(team) for team in sorted(teams))]
     new: list[ReleasedCell] = []
     for window in quarters(answers, now):
+        answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
+        if queues is None:
+            latest = latest_answers(answers, window.since, window.until)
+            cells = {window.since: queues_of_records(latest)}
+        else:
+            cells = {window.since: dict(queues.get(window.since, {}))}
         for index, scope in enumerate(scopes):
-            digest = build_digest(
+            digest = digest_of_queues(
                 scope,
-                answers,
+                (scope, False),
+                cells,
                 people,
+                answered,
                 (),
                 window=window,
                 k=k,
@@ -84,8 +96,6 @@ def aggregate_rows(
             )
             if index == 0:
                 new += [r for r in digest.releases if r.kind == "answers"]
-            if digest.group != scope:
-                continue  # too few respondents for this team to be shown on its own
             rows += _cell_rows(window, scope, digest.cells)
     return AGGREGATE_HEADER, rows, new
 

@@ -79,7 +79,7 @@ def queues_by_quarter(
     return {q: queues_of_points(by_cut[q], by_mark.get(q, ())) for q in by_cut}
 
 
-async def _resolve(
+async def resolve(
     conn: AsyncConnection, scope: Scope, window: Window, k: int
 ) -> tuple[Scope, bool]:
     """The group *scope* sees: a key worker with fewer than *k* respondents in *window* sees
@@ -122,7 +122,7 @@ async def compose(
         queues = queues_by_quarter(
             await tallies.cuts(conn, starts, k), await tallies.marks(conn, starts)
         )
-        resolved = await _resolve(conn, scope, window, k)
+        resolved = await resolve(conn, scope, window, k)
         people = await digests.population_records(conn, window.since, window.until)
         answered = await digests.answered(conn, window.since, window.until)
         comments = await digests.comment_records(conn, window.until, since=window.since)

@@ -242,7 +242,7 @@ def _names(team: str | None, worker: int) -> tuple[str, str]:
 async def cuts(conn: AsyncConnection, quarters: Sequence[datetime], k: int) -> list[QueuePoint]:
     """Every queue of the *quarters*, read where the block rule cuts it today: after its first
     ``assigned // k * k`` positions. One row per queue, whatever the number of answers."""
-    cut = answer_heads.c.assigned / k * k
+    cut = answer_heads.c.assigned // k * k
     query = (
         select(
             answer_heads.c.quarter,
