@@ -42,7 +42,7 @@ from bot.schedule import BATCH, CLAIM_LEASE, tick
 from conversations.chart import ChartWords, draw_chart
 from conversations.digest import Scope, chart_bars, digest_of_queues
 from conversations.digest_text import render_text
-from conversations.reports import compose, queues_by_quarter, resolve, windows
+from conversations.reports import compose, queues_by_quarter, resolve, taking_part_of, windows
 from conversations.runtime import Runtime
 from core.clock import ManualClock
 from core.settings import load_settings
@@ -376,10 +376,12 @@ async def parts_of(rt: Runtime, repeat: int) -> dict[str, float]:
     reads: dict[str, Callable[[Any], Any]] = {
         "storage.tallies.cuts (one row per queue)": lambda c: tallies.cuts(c, starts, k),
         "storage.tallies.marks (earlier releases' marks)": lambda c: tallies.marks(c, starts),
-        "storage.digests.population_records": lambda c: digests.population_records(
+        "storage.digests.response_counts (who was asked, who answered)": lambda c: (
+            digests.response_counts(c, window.since, window.until)
+        ),
+        "storage.digests.reach_counts (young people, unreachable)": lambda c: digests.reach_counts(
             c, window.since, window.until
         ),
-        "storage.digests.answered": lambda c: digests.answered(c, window.since, window.until),
         "storage.digests.comment_records": lambda c: digests.comment_records(
             c, window.until, since=window.since
         ),
@@ -398,8 +400,7 @@ async def parts_of(rt: Runtime, repeat: int) -> dict[str, float]:
             Scope.service(),
             (Scope.service(), False),
             queues,
-            got[names[2]],
-            got[names[3]],
+            taking_part_of(got[names[2]], got[names[3]]),
             got[names[4]],
             window=window,
             previous_window=previous,

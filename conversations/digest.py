@@ -29,7 +29,7 @@ show that someone newly asked has answered (staff see that on ``/caseload`` anyw
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -47,9 +47,11 @@ from conversations.disclosure import (
 )
 from conversations.participation import ReachFigures as ReachFigures
 from conversations.participation import ResponseFigures as ResponseFigures
+from conversations.participation import TakingPart as TakingPart
 from conversations.participation import reach_figures as reach_figures
 from conversations.participation import response_figures as response_figures
 from conversations.participation import shared_comments as shared_comments
+from conversations.participation import taking_part as taking_part
 from conversations.publication import (
     CellKey,
     CellQueues,
@@ -340,8 +342,7 @@ def build_digest(
         scope,
         resolved,
         queues,
-        population,
-        answered,
+        taking_part(population, answered),
         comments,
         window=window,
         previous_window=previous_window,
@@ -356,8 +357,7 @@ def digest_of_queues(
     scope: Scope,
     resolved: tuple[Scope, bool],
     queues: Mapping[datetime, CellQueues],
-    population: Iterable[PopulationRecord],
-    answered: Collection[tuple[str, str]],
+    part: TakingPart,
     comments: Iterable[CommentRecord],
     *,
     window: Window,
@@ -369,10 +369,9 @@ def digest_of_queues(
 ) -> Digest:
     """:func:`build_digest` from the answer queues of each window's start (kept as tallies by
     ``storage/tallies.py``, or made from records); *resolved* is the group *scope* sees and
-    whether it fell back to the team; *answered* who answered at which checkpoint in *window*.
-    Costs a tally per cell and key worker, whatever the number of answers."""
+    whether it fell back to the team; *part* the taking-part counts per key worker in
+    *window*. Costs a tally per cell and key worker, whatever the number of answers."""
     k = validate_k(k)
-    people = list(population)
     earlier = list(earlier)
     now = now or window.until
     group, fallback = resolved
@@ -393,8 +392,8 @@ def digest_of_queues(
         )
         previous = cells_for(old_table, node)
         new += old_new
-    response = response_figures(people, answered, window, node, k)
-    reach = reach_figures(people, node, k)
+    response = response_figures(part, node, k)
+    reach = reach_figures(part, node, k)
     return Digest(
         scope=scope,
         group=group,

@@ -16,6 +16,7 @@ from conversations.digest import (
     checkpoint_order,
     digest_of_queues,
     quarter_windows,
+    taking_part,
 )
 from conversations.publication import CellQueues, latest_answers, queues_of_records
 from storage.records import AnswerRecord, PopulationRecord, ReleasedCell
@@ -75,6 +76,7 @@ def aggregate_rows(
     new: list[ReleasedCell] = []
     for window in quarters(answers, now):
         answered = {(r.respondent, r.checkpoint) for r in answers if r.answered_at in window}
+        part = taking_part(people, answered)
         if queues is None:
             latest = latest_answers(answers, window.since, window.until)
             cells = {window.since: queues_of_records(latest)}
@@ -85,8 +87,7 @@ def aggregate_rows(
                 scope,
                 (scope, False),
                 cells,
-                people,
-                answered,
+                part,
                 (),
                 window=window,
                 k=k,

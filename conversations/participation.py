@@ -8,7 +8,7 @@ not released in blocks.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,38 +47,57 @@ class ReachFigures:
     unreachable: CountRange | None
 
 
-def response_figures(
-    population: Iterable[PopulationRecord],
-    answered: Collection[tuple[str, str]],
-    window: Window,
-    node: NodeId,
-    k: int,
-) -> tuple[ResponseFigures, ...]:
-    """Per checkpoint, how many prompted young people answered (skips count as answering):
-    *answered* holds ``(respondent, checkpoint)`` for everyone who answered in *window*."""
-    people = list(population)
-    checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
+@dataclass(frozen=True)
+class TakingPart:
+    """Taking part per key worker (``(team, key_worker)``): per checkpoint, how many were
+    prompted and how many of them answered; and how many young people there are and how many
+    cannot be reached. Made from records (:func:`taking_part`) or counted by the database
+    (``storage.digests.taking_part``): a handful of counts per key worker, whatever the number
+    of young people or answers."""
+
+    response: Mapping[str, Mapping[tuple[str, str], Tally]]
+    reach: Mapping[tuple[str, str], Tally]
+
+
+def taking_part(
+    population: Iterable[PopulationRecord], answered: Collection[tuple[str, str]]
+) -> TakingPart:
+    """:class:`TakingPart` from records: *answered* holds ``(respondent, checkpoint)`` for
+    everyone who answered (a skip too) in the window."""
+    response: dict[str, dict[tuple[str, str], Tally]] = defaultdict(dict)
+    reach: dict[tuple[str, str], Tally] = {}
+    for p in population:
+        leaf = (p.team, p.key_worker)
+        one = Tally.binary(1, int(not p.reachable))
+        reach[leaf] = reach.get(leaf, Tally.binary(0, 0)).plus(one)
+        for checkpoint in p.prompted_checkpoints:
+            yes = Tally.binary(1, int((p.respondent, checkpoint) in answered))
+            per_leaf = response[checkpoint]
+            per_leaf[leaf] = per_leaf.get(leaf, Tally.binary(0, 0)).plus(yes)
+    return TakingPart(response, reach)
+
+
+def _nodes(leaves: Mapping[tuple[str, str], Tally]) -> dict[NodeId, Tally]:
+    return {leaf: tally for leaf, tally in leaves.items()}
+
+
+def response_figures(part: TakingPart, node: NodeId, k: int) -> tuple[ResponseFigures, ...]:
+    """Per checkpoint, how many prompted young people answered (skips count as answering)."""
     figures = []
-    for checkpoint in checkpoints:
-        leaves: dict[NodeId, Tally] = {}
-        for p in people:
-            if checkpoint in p.prompted_checkpoints:
-                yes = int((p.respondent, checkpoint) in answered)
-                leaf = (p.team, p.key_worker)
-                leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(Tally.binary(1, yes))
-        shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
+    for checkpoint in sorted(part.response, key=checkpoint_order):
+        shown = suppress(_nodes(part.response[checkpoint]), k).get(node, Shown("no_answers", 0))
         figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
     return tuple(figures)
 
 
-def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
-    """How many of the group's young people cannot be reached."""
-    leaves: dict[NodeId, Tally] = {}
-    for p in population:
-        leaf = (p.team, p.key_worker)
-        one = Tally.binary(1, int(not p.reachable))
-        leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(one)
-    shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
+def reach_figures(
+    part: TakingPart | Iterable[PopulationRecord], node: NodeId, k: int
+) -> ReachFigures:
+    """How many of the group's young people cannot be reached (from taking-part counts, or
+    from the records of everyone enrolled during the window)."""
+    if not isinstance(part, TakingPart):
+        part = taking_part(part, ())
+    shown = suppress(_nodes(part.reach), k).get(node, Shown("no_answers", 0))
     return ReachFigures(shown.status, shown.total, shown.positive)
 
 

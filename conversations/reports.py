@@ -22,12 +22,14 @@ from conversations.chart import ChartWords, draw_chart
 from conversations.digest import (
     Digest,
     Scope,
+    TakingPart,
     Window,
     chart_bars,
     digest_of_queues,
     quarter_windows,
 )
 from conversations.digest_text import render_text
+from conversations.disclosure import Tally
 from conversations.publication import CellQueues, queues_of_points
 from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines
@@ -79,6 +81,17 @@ def queues_by_quarter(
     return {q: queues_of_points(by_cut[q], by_mark.get(q, ())) for q in by_cut}
 
 
+def taking_part_of(
+    response: Iterable[tuple[str, str, str, int, int]], reach: Iterable[tuple[str, str, int, int]]
+) -> TakingPart:
+    """The database's taking-part counts (``storage.digests``) as :class:`TakingPart`."""
+    per_checkpoint: dict[str, dict[tuple[str, str], Tally]] = defaultdict(dict)
+    for team, worker, checkpoint, prompted, answered in response:
+        per_checkpoint[checkpoint][(team, worker)] = Tally.binary(prompted, answered)
+    leaves = {(team, worker): Tally.binary(n, off) for team, worker, n, off in reach}
+    return TakingPart(per_checkpoint, leaves)
+
+
 async def resolve(
     conn: AsyncConnection, scope: Scope, window: Window, k: int
 ) -> tuple[Scope, bool]:
@@ -123,16 +136,17 @@ async def compose(
             await tallies.cuts(conn, starts, k), await tallies.marks(conn, starts)
         )
         resolved = await resolve(conn, scope, window, k)
-        people = await digests.population_records(conn, window.since, window.until)
-        answered = await digests.answered(conn, window.since, window.until)
+        part = taking_part_of(
+            await digests.response_counts(conn, window.since, window.until),
+            await digests.reach_counts(conn, window.since, window.until),
+        )
         comments = await digests.comment_records(conn, window.until, since=window.since)
         earlier = await ledger.released_since(conn, starts)
         digest = digest_of_queues(
             scope,
             resolved,
             queues,
-            people,
-            answered,
+            part,
             comments,
             window=window,
             previous_window=previous,

@@ -7,8 +7,9 @@ closed check-ins only, so an open check-in never moves a figure while it is bein
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, true, update
+from sqlalchemy import and_, case, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
@@ -49,22 +50,82 @@ async def answer_records(
     ]
 
 
-async def answered(conn: AsyncConnection, since: datetime, until: datetime) -> set[tuple[str, str]]:
-    """``(pseudonym, checkpoint)`` of everyone who answered something (a skip too) in
-    [since, until) in a finished or closed check-in."""
+def _in_window(since: datetime, until: datetime) -> Any:
+    return and_(
+        enrolments.c.enrolled_at < until,
+        or_(enrolments.c.exit_at.is_(None), enrolments.c.exit_at >= since),
+        enrolments.c.status != "pending",
+    )
+
+
+async def reach_counts(
+    conn: AsyncConnection, since: datetime, until: datetime
+) -> list[tuple[str, str, int, int]]:
+    """Per key worker: ``(team, key_worker, young people, unreachable)`` among everyone enrolled
+    at some time in [since, until) (as :func:`population_records` counts them), counted by the
+    database: one row per key worker."""
+    unreachable = case(
+        (and_(enrolments.c.reachable.is_(True), enrolments.c.status == "active"), 0), else_=1
+    )
     query = (
-        select(enrolments.c.pseudonym, checkins.c.checkpoint)
-        .select_from(checkins.join(enrolments, checkins.c.enrolment_id == enrolments.c.id))
+        select(
+            teams.c.name,
+            enrolments.c.key_worker_id,
+            func.count(),
+            func.sum(unreachable),
+        )
+        .select_from(enrolments.outerjoin(teams, enrolments.c.team_id == teams.c.id))
+        .where(_in_window(since, until))
+        .group_by(enrolments.c.team_id, teams.c.name, enrolments.c.key_worker_id)
+    )
+    return [
+        (team or NO_TEAM, str(worker), int(n), int(off or 0))
+        for team, worker, n, off in await conn.execute(query)
+    ]
+
+
+async def response_counts(
+    conn: AsyncConnection, since: datetime, until: datetime
+) -> list[tuple[str, str, str, int, int]]:
+    """Per key worker and checkpoint: ``(team, key_worker, checkpoint, prompted, answered)``:
+    of those enrolled during [since, until) and prompted before *until*, how many answered
+    something (a skip too) in the window in a finished or closed check-in. One row per key
+    worker and checkpoint; each prompted young person costs an index look-up, never a scan of
+    the answers."""
+    answered = (
+        select(literal(1))
+        .select_from(answers.join(checkins, answers.c.checkin_id == checkins.c.id))
         .where(
+            checkins.c.enrolment_id == enrolments.c.id,
+            checkins.c.checkpoint == prompts.c.checkpoint,
             checkins.c.status.in_(_DONE),
-            exists().where(
-                answers.c.checkin_id == checkins.c.id,
-                answers.c.answered_at >= since,
-                answers.c.answered_at < until,
-            ),
+            answers.c.answered_at >= since,
+            answers.c.answered_at < until,
+        )
+        .exists()
+    )
+    query = (
+        select(
+            teams.c.name,
+            enrolments.c.key_worker_id,
+            prompts.c.checkpoint,
+            func.count(),
+            func.sum(case((answered, 1), else_=0)),
+        )
+        .select_from(
+            enrolments.join(prompts, prompts.c.enrolment_id == enrolments.c.id).outerjoin(
+                teams, enrolments.c.team_id == teams.c.id
+            )
+        )
+        .where(_in_window(since, until), prompts.c.sent_at.is_not(None), prompts.c.sent_at < until)
+        .group_by(
+            enrolments.c.team_id, teams.c.name, enrolments.c.key_worker_id, prompts.c.checkpoint
         )
     )
-    return {(p, c) for p, c in await conn.execute(query)}
+    return [
+        (team or NO_TEAM, str(worker), checkpoint, int(n), int(yes or 0))
+        for team, worker, checkpoint, n, yes in await conn.execute(query)
+    ]
 
 
 async def population_records(
