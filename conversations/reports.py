@@ -140,7 +140,9 @@ async def compose(
             await digests.response_counts(conn, window.since, window.until),
             await digests.reach_counts(conn, window.since, window.until),
         )
-        comments = await digests.comment_records(conn, window.until, since=window.since)
+        comments = await digests.comment_records(
+            conn, window.until, since=window.since, shared_only=True
+        )
         earlier = await ledger.released_since(conn, starts)
         digest = digest_of_queues(
             scope,

@@ -179,10 +179,14 @@ async def population_records(
 
 
 async def comment_records(
-    conn: AsyncConnection, until: datetime, since: datetime | None = None
+    conn: AsyncConnection,
+    until: datetime,
+    since: datetime | None = None,
+    *,
+    shared_only: bool = False,
 ) -> list[CommentRecord]:
     """Free-text comments of check-ins finished in [since, until) (shared or not: the digest
-    decides)."""
+    decides; *shared_only*: only those shared, the only ones a digest can show)."""
     query = (
         select(
             enrolments.c.pseudonym,
@@ -202,6 +206,7 @@ async def comment_records(
             checkins.c.status == "finished",
             checkins.c.finished_at < until,
             checkins.c.finished_at >= since if since is not None else true(),
+            checkins.c.shared.is_(True) if shared_only else true(),
         )
     )
     return [
