@@ -25,12 +25,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.digest import seed, seed_tallies
-from conversations.publication import latest_answers
+from conversations.disclosure import release_count
+from conversations.publication import latest_answers, queues_of_points, queues_of_records
 from storage import admin, checkins, digests, enrolments, retention, tallies
 from storage.db import Database
 from storage.schema import answer_heads, answer_queue, staff, teams
 from storage.schema import enrolments as enrolments_table
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
+from tests.test_cli import checkin_bot
 
 START = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # near a quarter's end: sequences cross it
 ITEMS = ("a", "b", "c")
@@ -136,10 +138,19 @@ async def _answer_checkin(
 
 
 async def _step(
-    conn: AsyncConnection, rng: random.Random, people: int, now: datetime, open_ids: list[int]
+    conn: AsyncConnection,
+    rng: random.Random,
+    people: int,
+    now: datetime,
+    open_ids: list[int],
+    *,
+    leaving: bool = True,
 ) -> str:
     person = rng.randint(1, people)
     roll = rng.random()
+    if not leaving and roll >= 0.7:
+        await retention.remove_identifying(conn, person, now)  # answers kept: no hole
+        return "retention"
     if roll < 0.55:
         cid = await _answer_checkin(conn, rng, person, now)
         if cid is not None:
@@ -286,5 +297,83 @@ async def test_the_benchmark_seed_equals_the_rebuild(tmp_path: Path) -> None:
             assert await _stored(conn) == bulk
             assert sorted((await conn.execute(select(answer_heads))).all()) == sorted(bulk_heads)
             await check(conn)
+    finally:
+        await database.close()
+
+
+async def test_what_a_digest_reads_equals_the_queues_the_answers_make(db: Database) -> None:
+    """Without holes (nobody's answers deleted), the block cut the digest reads from the
+    tallies counts exactly what the answers' own queues count (``queues_of_records``)."""
+    rng = random.Random(7)
+    people = 15
+    async with db.transaction() as conn:
+        await _service(conn, people)
+    now = START
+    open_ids: list[int] = []
+    for _ in range(90):
+        now += timedelta(hours=rng.choice([1, 5, 30]))
+        async with db.transaction() as conn:
+            await _step(conn, rng, people, now, open_ids, leaving=False)
+    quarters = [tallies.quarter_of(START), tallies.quarter_of(now)]
+    assert quarters[0] != quarters[1]
+    async with db.read() as conn:
+        stored_by_quarter = {
+            q: queues_of_points(await tallies.cuts(conn, [q], 3), [])
+            for q in quarters  # k = 3
+        }
+        records = await digests.answer_records(conn, datetime(2100, 1, 1, tzinfo=UTC))
+        names = dict((await conn.execute(select(teams.c.id, teams.c.name))).all())
+        holes = {  # a later check-in of the same checkpoint skipped a statement answered before
+            (q, (cp, item), (names[team], str(kw)))
+            for (q, team, kw, cp, item), queue in (await _stored(conn)).items()
+            if any(value is None for _, _, value, *_ in queue)
+        }
+    compared = released = 0
+    for q in quarters:
+        end = datetime(q.year + q.month // 10, q.month % 12 + 3, 1, tzinfo=UTC)
+        made = queues_of_records(latest_answers(records, q, end))
+        got = stored_by_quarter[q]
+        for cell, per_leaf in got.items():
+            for leaf, mine in per_leaf.items():
+                if (q, cell, leaf) in holes:
+                    continue
+                queue = made[cell][leaf]
+                cut = release_count(queue.assigned, 3)
+                assert mine.assigned == queue.assigned
+                assert mine.upto(cut) == queue.upto(cut)  # the same people, the same values
+                compared += 1
+                released += cut
+    assert compared >= 20  # (seeded: 24 queues without holes)
+    assert released  # some blocks were complete
+
+
+async def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> None:
+    assert checkin_bot(tmp_path, "migrate").returncode == 0
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    rng = random.Random(11)
+    try:
+        async with database.transaction() as conn:
+            await _service(conn, 10)
+        now = START
+        for _ in range(30):
+            now += timedelta(hours=5)
+            async with database.transaction() as conn:
+                await _answer_checkin(conn, rng, rng.randint(1, 10), now)
+        async with database.read() as conn:
+            before = await _stored(conn)
+        async with database.transaction() as conn:  # lost, as after restoring a partial copy
+            await conn.execute(answer_queue.delete())
+            await conn.execute(answer_heads.delete())
+    finally:
+        await database.close()
+    done = checkin_bot(tmp_path, "tallies", "rebuild")
+    assert done.returncode == 0, done.stderr
+    positions = sum(1 for q in before.values() for row in q if row[2] is not None)
+    assert done.stdout.strip() == f"rebuilt the answer tallies: {positions} counted answers"
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    try:
+        async with database.read() as conn:
+            await check(conn)
+            assert await _stored(conn) == before  # in time order, as they were counted
     finally:
         await database.close()
