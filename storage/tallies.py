@@ -544,7 +544,7 @@ def _new_marks(
             new = 0
         else:
             mark = (at, pseudonym or "")
-            new = sum(1 for e in queue if e.old is None and (e.counted_at, e.pseudonym) <= mark)
+            new = sum(1 for e in queue if (e.counted_at, e.pseudonym) <= mark)
         if new != pos:
             found.append({"mark_id": mark_id, "through_pos": new})
     return found

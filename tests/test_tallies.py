@@ -27,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bench.digest import seed, seed_tallies
 from conversations.disclosure import release_count
 from conversations.publication import latest_answers, queues_of_points, queues_of_records
-from storage import admin, checkins, digests, enrolments, retention, tallies
+from storage import admin, checkins, digests, enrolments, ledger, retention, tallies
 from storage.db import Database
-from storage.schema import answer_heads, answer_queue, staff, teams
+from storage.records import ReleasedBlock, ReleasedCell
+from storage.schema import answer_heads, answer_queue, release_blocks, staff, teams
 from storage.schema import enrolments as enrolments_table
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
 from tests.test_cli import checkin_bot
@@ -377,3 +378,71 @@ async def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> Non
             assert await _stored(conn) == before  # in time order, as they were counted
     finally:
         await database.close()
+
+
+async def test_release_marks_by_time_become_positions_and_follow_a_rebuild(db: Database) -> None:
+    """Ledger rows written before the tallies name the last one counted by time; the migration
+    (the same rebuild) gives them their position. A rebuild closes holes and moves position
+    marks with them, so an earlier release still counts the same young people."""
+    people = 12
+    async with db.transaction() as conn:
+        await _service(conn, people)
+    now = START
+    for person in (1, 4, 7, 10):  # key worker 2's young people (n % 3 + 1 == 2)
+        now += timedelta(hours=3)
+        async with db.transaction() as conn:
+            cid = await checkins.open_checkin(
+                conn,
+                enrolment_id=person,
+                checkpoint="start",
+                questionnaire_id="q",
+                questionnaire_version=1,
+                language="en",
+                step=ITEMS[0],
+                team_id=1,
+                key_worker_id=2,
+                now=now,
+            )
+            await checkins.record_answer(
+                conn, cid, item_id=ITEMS[0], item_version=1, value=3, new_step="share", now=now
+            )
+            assert await checkins.finish(conn, cid, shared=False, now=now)
+    async with db.read() as conn:
+        queue = (
+            await conn.execute(
+                select(answer_queue, enrolments_table.c.pseudonym)
+                .join(enrolments_table, enrolments_table.c.id == answer_queue.c.enrolment_id)
+                .where(answer_queue.c.key_worker_id == 2, answer_queue.c.value.is_not(None))
+                .order_by(
+                    answer_queue.c.checkpoint, answer_queue.c.item_id, answer_queue.c.position
+                )
+            )
+        ).all()
+    first = queue[0]
+    same = [r for r in queue if (r.checkpoint, r.item_id) == (first.checkpoint, first.item_id)]
+    assert len(same) >= 2
+    mark = same[1]
+    release = ReleasedCell(
+        first.quarter,
+        "answers",
+        first.checkpoint,
+        first.item_id,
+        now,
+        "cli",
+        (ReleasedBlock("T1", "2", mark.counted_at, mark.pseudonym, 2),),  # an old row: by time
+        (),
+    )
+    async with db.transaction() as conn:
+        await ledger.record(conn, [release])
+        await tallies.rebuild(conn)
+    async with db.read() as conn:
+        (pos,) = (await conn.execute(select(release_blocks.c.through_pos))).one()
+    assert pos == 2
+    # Someone counted before the mark leaves: a hole; the rebuild closes it, the mark follows.
+    async with db.transaction() as conn:
+        await enrolments.forget(conn, same[0].enrolment_id, keep_answers=False, now=now)
+        await tallies.rebuild(conn)
+    async with db.read() as conn:
+        (pos,) = (await conn.execute(select(release_blocks.c.through_pos))).one()
+        await check(conn)
+    assert pos == 1
