@@ -38,7 +38,7 @@ from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, ledger, staff, tallies, voice
+from storage import audit, digests, ledger, staff, tallies, tally_rebuild, voice
 from storage.db import current_revision
 from storage.invites import new_token
 from storage.staff import ROLES as STAFF_ROLES
@@ -238,7 +238,7 @@ async def tallies_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         await rt.db.migrate()
         async with rt.db.transaction() as conn:
             await ledger.lock(conn)  # no digest decides while the marks move
-            positions = await tallies.rebuild(conn)
+            positions = await tally_rebuild.rebuild(conn)
             await audit.record(
                 conn, actor="cli", action="tallies_rebuild", scope="service", now=rt.clock.now()
             )

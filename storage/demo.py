@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import tallies
+from storage import tally_rebuild
 from storage.schema import answers, checkins, enrolments, prompts
 
 
@@ -114,5 +114,5 @@ async def insert_history(
                     updated_at=past.at,
                 )
             )
-    await tallies.rebuild(conn)  # counted as if in time order, as they would have been
+    await tally_rebuild.rebuild(conn)  # counted as if in time order, as they would have been
     return len(people)

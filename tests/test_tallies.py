@@ -12,6 +12,7 @@ nowhere.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 from collections import defaultdict
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bench.digest import seed, seed_tallies
 from conversations.disclosure import release_count
 from conversations.publication import latest_answers, queues_of_points, queues_of_records
-from storage import admin, checkins, digests, enrolments, ledger, retention, tallies
+from storage import admin, checkins, digests, enrolments, ledger, retention, tallies, tally_rebuild
 from storage.db import Database
 from storage.records import ReleasedBlock, ReleasedCell
 from storage.schema import answer_heads, answer_queue, release_blocks, staff, teams
@@ -232,9 +233,9 @@ async def check(conn: AsyncConnection) -> None:
     per_cell = {(q, team, kw, cp, item, p) for q, team, kw, cp, item, p, _ in counted}
     assert len(per_cell) == len(counted)  # one position per person, statement and quarter
     # The rebuild makes the same queues, holes closed up, in the same order.
-    rebuilt = tallies.plan(
-        [tuple(r) for r in (await conn.execute(tallies._record_query())).all()],
-        [tuple(r) for r in (await conn.execute(tallies._HELD)).all()],
+    rebuilt = tally_rebuild.plan(
+        [tuple(r) for r in (await conn.execute(tally_rebuild._record_query())).all()],
+        [tuple(r) for r in (await conn.execute(tally_rebuild._HELD)).all()],
     )
     assert {leaf: [(e.person, e.value) for e in entries] for leaf, entries in rebuilt.items()} == {
         key: [(person, value) for _, person, value, *_ in queue if value is not None]
@@ -269,7 +270,7 @@ async def test_tallies_equal_a_full_recompute_after_random_sequences(
     assert holes is not None  # someone left: their positions are holes
     assert len(quarters) == 2  # the sequence crossed into the next quarter
     async with db.transaction() as conn:
-        await tallies.rebuild(conn)
+        await tally_rebuild.rebuild(conn)
     async with db.read() as conn:
         await check(conn)
         holes = await conn.scalar(
@@ -293,7 +294,7 @@ async def test_the_benchmark_seed_equals_the_rebuild(tmp_path: Path) -> None:
         async with database.transaction() as conn:
             await conn.execute(answer_queue.delete())
             await conn.execute(answer_heads.delete())
-            assert await tallies.rebuild(conn) == sum(len(q) for q in bulk.values())
+            assert await tally_rebuild.rebuild(conn) == sum(len(q) for q in bulk.values())
         async with database.read() as conn:
             assert await _stored(conn) == bulk
             assert sorted((await conn.execute(select(answer_heads))).all()) == sorted(bulk_heads)
@@ -348,9 +349,10 @@ async def test_what_a_digest_reads_equals_the_queues_the_answers_make(db: Databa
     assert released  # some blocks were complete
 
 
-async def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> None:
-    assert checkin_bot(tmp_path, "migrate").returncode == 0
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+async def _answers_then_lost_tallies(path: Path) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """A small service's answers in a migrated SQLite file, then its tallies lost (as after
+    restoring a partial copy); returns the queues as they were."""
+    database = Database(f"sqlite+aiosqlite:///{path}")
     rng = random.Random(11)
     try:
         async with database.transaction() as conn:
@@ -362,22 +364,43 @@ async def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> Non
                 await _answer_checkin(conn, rng, rng.randint(1, 10), now)
         async with database.read() as conn:
             before = await _stored(conn)
-        async with database.transaction() as conn:  # lost, as after restoring a partial copy
+        async with database.transaction() as conn:
             await conn.execute(answer_queue.delete())
             await conn.execute(answer_heads.delete())
     finally:
         await database.close()
-    done = checkin_bot(tmp_path, "tallies", "rebuild")
-    assert done.returncode == 0, done.stderr
-    positions = sum(1 for q in before.values() for row in q if row[2] is not None)
-    assert done.stdout.strip() == f"rebuilt the answer tallies: {positions} counted answers"
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    return before
+
+
+async def _tallies_now(path: Path) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    database = Database(f"sqlite+aiosqlite:///{path}")
     try:
         async with database.read() as conn:
             await check(conn)
-            assert await _stored(conn) == before  # in time order, as they were counted
+            return await _stored(conn)
     finally:
         await database.close()
+
+
+def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> None:
+    assert checkin_bot(tmp_path, "migrate").returncode == 0
+    before = asyncio.run(_answers_then_lost_tallies(tmp_path / "cli.db"))
+    done = checkin_bot(tmp_path, "tallies", "rebuild")
+    assert done.returncode == 0, done.stderr
+    positions = sum(1 for q in before.values() for row in q if row[2] is not None)
+    assert positions
+    assert done.stdout.strip() == f"rebuilt the answer tallies: {positions} counted answers"
+    after = asyncio.run(_tallies_now(tmp_path / "cli.db"))
+
+    def order(queues: dict[tuple[Any, ...], list[tuple[Any, ...]]]) -> dict[Any, list[Any]]:
+        return {
+            key: [(person, value) for _, person, value, *_ in queue if value is not None]
+            for key, queue in queues.items()
+            if any(value is not None for _, _, value, *_ in queue)
+        }
+
+    assert order(after) == order(before)  # the same people, in the order they were counted
+    assert all(value is not None for q in after.values() for _, _, value, *_ in q)  # no holes
 
 
 async def test_release_marks_by_time_become_positions_and_follow_a_rebuild(db: Database) -> None:
@@ -434,14 +457,14 @@ async def test_release_marks_by_time_become_positions_and_follow_a_rebuild(db: D
     )
     async with db.transaction() as conn:
         await ledger.record(conn, [release])
-        await tallies.rebuild(conn)
+        await tally_rebuild.rebuild(conn)
     async with db.read() as conn:
         (pos,) = (await conn.execute(select(release_blocks.c.through_pos))).one()
     assert pos == 2
     # Someone counted before the mark leaves: a hole; the rebuild closes it, the mark follows.
     async with db.transaction() as conn:
         await enrolments.forget(conn, same[0].enrolment_id, keep_answers=False, now=now)
-        await tallies.rebuild(conn)
+        await tally_rebuild.rebuild(conn)
     async with db.read() as conn:
         (pos,) = (await conn.execute(select(release_blocks.c.through_pos))).one()
         await check(conn)

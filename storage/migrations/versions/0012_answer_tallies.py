@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.schema import UTCDateTime
-from storage.tallies import rebuild_sync
+from storage.tally_rebuild import rebuild_sync
 
 revision = "0012"
 down_revision = "0010"
