@@ -17,7 +17,7 @@ from bench import answers, crash, digest, fanout, memory, safeguarding, serve
 FULL: dict[str, list[str]] = {
     "answers": ["--people", "200", "--presses", "2000", "--trials", "3"],
     "fanout": ["--prompts", "10000", "--rate", "25", "--limit", "30"],
-    "digest": ["--people", "100000", "--answers", "1000000", "--repeat", "3"],
+    "digest": ["--people", "111112", "--answers", "100000,1000000,10000000", "--repeat", "3"],
     "memory": ["--people", "100000", "--due", "200"],
     "crash": ["--kills", "30", "--quiet"],
     "serve": ["--processes", "1", "2", "4", "--people", "40", "--statements", "9"],
@@ -26,7 +26,7 @@ FULL: dict[str, list[str]] = {
 QUICK: dict[str, list[str]] = {
     "answers": ["--people", "50", "--presses", "500", "--trials", "1"],
     "fanout": ["--prompts", "300", "--rate", "25", "--limit", "30"],
-    "digest": ["--people", "10000", "--answers", "100000", "--repeat", "1"],
+    "digest": ["--people", "2000", "--answers", "10000,100000", "--repeat", "1"],
     "memory": ["--people", "10000", "--due", "20"],
     "crash": ["--kills", "5", "--quiet"],
     "serve": ["--processes", "1", "2", "--people", "8", "--statements", "3"],
