@@ -1,21 +1,23 @@
 """Answer tallies, kept in the same transaction as the answers they count.
 
 Per quarter, key worker (with the check-in's team), checkpoint and statement there is a *queue*:
-every young person whose answer is counted (their check-in finished or closed) with a value gets
-the next position in it, once, and keeps it. ``answer_queue`` holds one row per position with the
-value that counts now and the running counts of each value through that position, so the tally of
-any first stretch of a queue is one row; ``answer_heads`` holds how many positions were given.
-Blocks of *k* (the disclosure control's block rule) are therefore facts written with the answers:
-the first ``assigned // k * k`` positions are released, whatever is stored.
+every answer counted (its check-in finished or closed) with a value takes the next position in
+it. ``answer_queue`` holds one row per position with the value that counts now and the running
+counts of each value through that position (only answers that count now are counted), so the
+tally of any first stretch of a queue is one row; ``answer_heads`` holds how many positions were
+given. This follows the release ledger's rule (``conversations.publication``): a changed answer
+joins the back of the queue, and the version it replaced stays for the releases that counted it.
 
 What changes a queue, always in the transaction that changes the answers:
 
 - a check-in is counted (:func:`count_checkin`, from ``checkins.finish`` and
-  ``checkins.close_checkin``): each answer with a value takes the next position, or, when the
-  same young person already has one for that statement in that quarter (an earlier check-in of
-  the same checkpoint), moves the value at that position (a later skip leaves a hole there, a
-  later answer fills it again);
-- ``/forgetme`` without keeping answers (:func:`forget`): the person's positions become holes.
+  ``checkins.close_checkin``): each answer with a value takes the next position; when the same
+  young person already has an answer counting for that statement in that quarter (an earlier
+  check-in of the same checkpoint) with another value, a skip, or under another key worker, that
+  position stops counting and keeps its value as replaced (``replaced_value``, ``replaced_at``),
+  and a value takes a new position at the back (the same answer again keeps its place);
+- ``/forgetme`` without keeping answers (:func:`forget`): the person's positions become holes
+  (no person, no value, replaced or not; the ledger's departures record where they counted).
 
 Nothing else does: Back and skips change answers only while a check-in is open, before it is
 counted; moving a young person to another key worker changes only their enrolment (each check-in
@@ -128,6 +130,7 @@ async def _count(
                 answer_queue.c.quarter == quarter,
                 answer_queue.c.checkpoint == checkpoint,
                 answer_queue.c.item_id == item,
+                answer_queue.c.value.is_not(None),
             )
         )
     ).first()
@@ -135,10 +138,14 @@ async def _count(
         if (answered_at, value or 0) < (held.answered_at, held.value or 0):
             return  # an older answer than the one that counts (counted late): nothing moves
         where: Leaf = (held.quarter, held.team_id, held.key_worker_id, checkpoint, item)
-        if where == leaf:
-            await _move_value(conn, leaf, held.position, held.value, value, answered_at, person)
-            return
-        await _move_value(conn, where, held.position, held.value, None, None, None)
+        if where == leaf and held.value == value:
+            await conn.execute(
+                update(answer_queue)
+                .where(_where(leaf), answer_queue.c.position == held.position)
+                .values(answered_at=answered_at)
+            )
+            return  # the same answer again: it keeps its place
+        await _replace(conn, where, held.position, held.value, counted_at)
     if value is None:
         return  # a skip takes no position; it joins the queue when first counted with a value
     assigned = (
@@ -188,6 +195,20 @@ async def _count(
     )
 
 
+async def _replace(
+    conn: AsyncConnection, leaf: Leaf, position: int, old: int, counted_at: datetime
+) -> None:
+    """A counted answer was replaced (a changed answer, a skip, another key worker): its
+    position stops counting but keeps the value it held and when it was replaced, for the
+    releases that counted it; the replacement, if any, takes a new position at the back."""
+    await _move_value(conn, leaf, position, old, None, None, None, keep_person=True)
+    await conn.execute(
+        update(answer_queue)
+        .where(_where(leaf), answer_queue.c.position == position)
+        .values(replaced_value=old, replaced_at=counted_at)
+    )
+
+
 async def _move_value(
     conn: AsyncConnection,
     leaf: Leaf,
@@ -196,6 +217,8 @@ async def _move_value(
     new: int | None,
     answered_at: datetime | None,
     person: int | None,
+    *,
+    keep_person: bool = False,
 ) -> None:
     """Change the value at one position (``None``: a hole), and every running count after it.
     The queue's head row is locked first, so no position is given meanwhile (PostgreSQL)."""
@@ -214,7 +237,10 @@ async def _move_value(
     await conn.execute(
         update(answer_queue)
         .where(_where(leaf), answer_queue.c.position == position)
-        .values(value=new, answered_at=answered_at, enrolment_id=person)
+        .values(
+            value=new,
+            **({} if keep_person else {"answered_at": answered_at, "enrolment_id": person}),
+        )
     )
 
 
@@ -226,6 +252,11 @@ async def forget(conn: AsyncConnection, enrolment_id: int) -> None:
     for row in held:
         leaf: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
         await _move_value(conn, leaf, row.position, row.value, None, None, None)
+        await conn.execute(  # a departure: no person, no value (the ledger keeps where counted)
+            update(answer_queue)
+            .where(_where(leaf), answer_queue.c.position == row.position)
+            .values(replaced_value=None, replaced_at=None)
+        )
 
 
 # --- reading ---------------------------------------------------------------------------------

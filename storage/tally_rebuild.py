@@ -39,6 +39,8 @@ class _Entry:
     answered_at: datetime | None
     counted_at: datetime
     old: int | None = None  # position before the rebuild
+    replaced_value: int | None = None
+    replaced_at: datetime | None = None
 
 
 def plan(
@@ -48,36 +50,43 @@ def plan(
 
     *records*: ``(enrolment_id, pseudonym, team_id, key_worker_id, checkpoint, item_id, value,
     answered_at, counted_at)`` for every answer of a counted check-in; *held*: the current
-    ``(quarter, team_id, key_worker_id, checkpoint, item_id, position, enrolment_id)``.
-    Returns every queue's entries in order, holes dropped: first those that held a position (in
-    its order), then the others by when they were first counted with a value, and pseudonym."""
-    latest: dict[tuple[int, datetime, str, str], tuple[Leaf, _Entry, datetime | None]] = {}
-    for person, pseudonym, team, worker, checkpoint, item, value, at, counted in records:
-        quarter = quarter_of(at)
-        key = (person, quarter, checkpoint, item)
-        leaf: Leaf = (quarter, team or 0, worker or 0, checkpoint, item)
-        seen = latest.get(key)
-        first = counted if value is not None else None
-        if seen is not None:
-            old_leaf, old, old_first = seen
-            if (at, value or 0) < (old.answered_at, old.value or 0):
-                leaf, value, at, counted = old_leaf, old.value, old.answered_at, old.counted_at
-            first = min((t for t in (first, old_first) if t is not None), default=None)
-        entry = _Entry(person, pseudonym, value, at, first or counted)
-        latest[key] = (leaf, entry, first)
-    old_positions: dict[tuple[int, datetime, str, str], tuple[Leaf, int]] = {}
-    for quarter, team, worker, checkpoint, item, position, person in held:
+    ``(quarter, team_id, key_worker_id, checkpoint, item_id, position, enrolment_id,
+    counted_at)``. The answers are replayed in the order they were counted, by the rule of
+    :func:`storage.tallies.count_checkin`: a changed answer (or a skip, or another key worker)
+    replaces the one that counted, which keeps its position and value as replaced, and the new
+    one takes a position at the back. Returns every queue's entries in order, holes dropped:
+    first those that held a position (in its order), then the others by when they were counted,
+    and pseudonym."""
+    per_key: dict[tuple[int, datetime, str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for record in records:
+        person, _, _, _, checkpoint, item, _, at, _ = record
+        per_key[(person, quarter_of(at), checkpoint, item)].append(record)
+    old_positions: dict[tuple[Any, ...], int] = {}
+    for quarter, team, worker, checkpoint, item, position, person, counted in held:
         if person is not None:
-            leaf = (quarter, team, worker, checkpoint, item)
-            old_positions[(person, quarter, checkpoint, item)] = (leaf, position)
+            old_positions[(person, (quarter, team, worker, checkpoint, item), counted)] = position
     queues: dict[Leaf, list[_Entry]] = defaultdict(list)
-    for key, (leaf, entry, _) in latest.items():
-        if entry.value is None:
-            continue
-        where = old_positions.get(key)
-        if where is not None and where[0] == leaf:
-            entry.old = where[1]
-        queues[leaf].append(entry)
+    for (person, quarter, _, _), found in per_key.items():
+        found.sort(key=lambda r: (r[8], r[7], r[6] or 0))
+        current: tuple[Leaf, _Entry] | None = None
+        for _, pseudonym, team, worker, checkpoint, item, value, at, counted in found:
+            leaf: Leaf = (quarter, team or 0, worker or 0, checkpoint, item)
+            if current is not None:
+                where, entry = current
+                assert entry.answered_at is not None
+                if (at, value or 0) < (entry.answered_at, entry.value or 0):
+                    continue  # older than the one that counts (counted late): nothing moves
+                if where == leaf and entry.value == value:
+                    entry.answered_at = at
+                    continue
+                entry.replaced_value, entry.replaced_at, entry.value = entry.value, counted, None
+                current = None
+            if value is None:
+                continue
+            entry = _Entry(person, pseudonym, value, at, counted)
+            entry.old = old_positions.get((person, leaf, counted))
+            queues[leaf].append(entry)
+            current = (leaf, entry)
     for entries in queues.values():
         entries.sort(
             key=lambda e: (e.old is None, e.old or 0, e.counted_at, e.pseudonym, e.person or 0)
@@ -102,8 +111,8 @@ def _rows(queues: Mapping[Leaf, Sequence[_Entry]]) -> tuple[list[dict[str, Any]]
     for (quarter, team, worker, checkpoint, item), queue in queues.items():
         counts = [0, 0, 0, 0]
         for position, e in enumerate(queue):
-            assert e.value is not None
-            counts[e.value - 1] += 1
+            if e.value is not None:
+                counts[e.value - 1] += 1
             entries.append(
                 dict(
                     quarter=quarter,
@@ -116,6 +125,8 @@ def _rows(queues: Mapping[Leaf, Sequence[_Entry]]) -> tuple[list[dict[str, Any]]
                     answered_at=e.answered_at,
                     counted_at=e.counted_at,
                     value=e.value,
+                    replaced_value=e.replaced_value,
+                    replaced_at=e.replaced_at,
                     c1=counts[0],
                     c2=counts[1],
                     c3=counts[2],
@@ -165,6 +176,7 @@ _HELD = select(
     answer_queue.c.item_id,
     answer_queue.c.position,
     answer_queue.c.enrolment_id,
+    answer_queue.c.counted_at,
 )
 
 _MARKS = (
@@ -214,7 +226,7 @@ def _new_marks(
 
 
 async def rebuild(conn: AsyncConnection) -> int:
-    """Recompute every queue and tally from the stored answers; returns how many positions.
+    """Recompute every queue and tally from the stored answers; returns how many answers count.
 
     Positions already given keep their order (holes close up) and the release ledger's marks
     move with them, so every earlier release still counts the same young people."""
@@ -234,7 +246,7 @@ async def rebuild(conn: AsyncConnection) -> int:
             .where(release_blocks.c.id == mark["mark_id"])
             .values(through_pos=mark["through_pos"])
         )
-    return len(entries)
+    return sum(1 for e in entries if e["value"] is not None)
 
 
 def rebuild_sync(conn: Connection) -> int:
@@ -255,4 +267,4 @@ def rebuild_sync(conn: Connection) -> int:
             .where(release_blocks.c.id == mark["mark_id"])
             .values(through_pos=mark["through_pos"])
         )
-    return len(entries)
+    return sum(1 for e in entries if e["value"] is not None)

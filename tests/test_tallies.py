@@ -188,7 +188,9 @@ async def _stored(conn: AsyncConnection) -> dict[tuple[Any, ...], list[tuple[Any
     found: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for r in rows:
         key = (r.quarter, r.team_id, r.key_worker_id, r.checkpoint, r.item_id)
-        found[key].append((r.position, r.enrolment_id, r.value, r.c1, r.c2, r.c3, r.c4))
+        found[key].append(
+            (r.position, r.enrolment_id, r.value, r.c1, r.c2, r.c3, r.c4, r.replaced_value)
+        )
     return found
 
 
@@ -208,7 +210,7 @@ async def check(conn: AsyncConnection) -> None:
     for key, queue in stored.items():
         assert [p for p, *_ in queue] == list(range(heads[key]))  # every position, once
         running = [0, 0, 0, 0]
-        for _, person, value, *counts in queue:
+        for _, person, value, *counts, _ in queue:
             if value is not None:
                 running[value - 1] += 1
                 quarter, team, worker, checkpoint, item = key
@@ -221,14 +223,26 @@ async def check(conn: AsyncConnection) -> None:
     for r in records:
         by_quarter[tallies.quarter_of(r.answered_at)].append(r)
     expected = set()
+    replaced = []
     for quarter, in_quarter in by_quarter.items():
         end = datetime(quarter.year + quarter.month // 10, quarter.month % 12 + 3, 1, tzinfo=UTC)
         for e in latest_answers(in_quarter, quarter, end):
             r = e.record
+            replaced += [
+                (quarter, r.respondent, r.checkpoint, r.item_id, v.value) for v in e.replaced
+            ]
             if r.value is not None:
                 expected.add((quarter, r.team, r.key_worker, *e.key[1:2], r.value))
     got = {(q, team, kw, p, v) for q, team, kw, _, _, p, v in counted}
     assert got == {(q, team, kw, p, v) for q, team, kw, p, v in expected}
+    # Replaced versions: those the release ledger keeps for the releases that counted them.
+    kept = sorted(
+        (key[0], pseudonyms[row[1]], key[3], key[4], row[7])
+        for key, queue in stored.items()
+        for row in queue
+        if row[7] is not None
+    )
+    assert kept == sorted(replaced)
     per_cell = {(q, team, kw, cp, item, p) for q, team, kw, cp, item, p, _ in counted}
     assert len(per_cell) == len(counted)  # one position per person, statement and quarter
     # The rebuild makes the same queues, holes closed up, in the same order.
@@ -236,10 +250,13 @@ async def check(conn: AsyncConnection) -> None:
         [tuple(r) for r in (await conn.execute(tally_rebuild._record_query())).all()],
         [tuple(r) for r in (await conn.execute(tally_rebuild._HELD)).all()],
     )
-    assert {leaf: [(e.person, e.value) for e in entries] for leaf, entries in rebuilt.items()} == {
-        key: [(person, value) for _, person, value, *_ in queue if value is not None]
+    assert {
+        leaf: [(e.person, e.value, e.replaced_value) for e in entries]
+        for leaf, entries in rebuilt.items()
+    } == {
+        key: [(row[1], row[2], row[7]) for row in queue if (row[2], row[7]) != (None, None)]
         for key, queue in stored.items()
-        if any(value is not None for _, _, value, *_ in queue)
+        if any((row[2], row[7]) != (None, None) for row in queue)
     }
 
 
@@ -263,17 +280,25 @@ async def test_tallies_equal_a_full_recompute_after_random_sequences(
     assert seen == {"answer", "close", "forget", "retention", "move"}
     async with db.read() as conn:
         holes = await conn.scalar(
-            select(answer_queue.c.position).where(answer_queue.c.value.is_(None))
+            select(answer_queue.c.position).where(
+                answer_queue.c.value.is_(None), answer_queue.c.replaced_value.is_(None)
+            )
         )
         quarters = {q for q, *_ in await _stored(conn)}
+        changed = await conn.scalar(
+            select(answer_queue.c.position).where(answer_queue.c.replaced_value.is_not(None))
+        )
     assert holes is not None  # someone left: their positions are holes
+    assert changed is not None  # someone changed an answer: the version it replaced is kept
     assert len(quarters) == 2  # the sequence crossed into the next quarter
     async with db.transaction() as conn:
         await tally_rebuild.rebuild(conn)
     async with db.read() as conn:
         await check(conn)
         holes = await conn.scalar(
-            select(answer_queue.c.position).where(answer_queue.c.value.is_(None))
+            select(answer_queue.c.position).where(
+                answer_queue.c.value.is_(None), answer_queue.c.replaced_value.is_(None)
+            )
         )
     assert holes is None  # the rebuild closes the holes up
 
@@ -353,7 +378,7 @@ def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> None:
         }
 
     assert order(after) == order(before)  # the same people, in the order they were counted
-    assert all(value is not None for q in after.values() for _, _, value, *_ in q)  # no holes
+    assert all((r[2], r[7]) != (None, None) for q in after.values() for r in q)  # no holes
 
 
 async def test_release_marks_by_time_become_positions_and_follow_a_rebuild(db: Database) -> None:

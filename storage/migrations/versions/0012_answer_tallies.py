@@ -56,7 +56,16 @@ def upgrade() -> None:
         ),
         sa.Column("counted_at", UTCDateTime, nullable=False, comment="when it was first counted"),
         sa.Column(
-            "value", sa.Integer, nullable=True, comment="1-4; NULL: a hole (forgotten, or skipped)"
+            "value", sa.Integer, nullable=True, comment="1-4; NULL: replaced, or a hole (forgotten)"
+        ),
+        sa.Column(
+            "replaced_value",
+            sa.Integer,
+            nullable=True,
+            comment="the value it held until replaced (a changed answer or a skip); NULL otherwise",
+        ),
+        sa.Column(
+            "replaced_at", UTCDateTime, nullable=True, comment="when the replacement was counted"
         ),
         sa.Column("c1", sa.Integer, nullable=False, comment="value 1 given at positions 0..position"),
         sa.Column("c2", sa.Integer, nullable=False, comment="value 2 given at positions 0..position"),
