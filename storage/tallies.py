@@ -267,8 +267,10 @@ def _names(team: str | None, worker: int) -> tuple[str, str]:
 
 
 async def cuts(conn: AsyncConnection, quarters: Sequence[datetime], k: int) -> list[QueuePoint]:
-    """Every queue of the *quarters*, read where the block rule cuts it today: after its first
-    ``assigned // k * k`` positions. One row per queue, whatever the number of answers."""
+    """Every queue of the *quarters*, read after its first ``assigned // k * k`` positions. One
+    row per queue, whatever the number of answers. Not yet the ledger's cut (after the
+    ``n // k * k``-th answer that counts now, replaced positions and holes skipped); digests do
+    not read the tallies yet."""
     cut = answer_heads.c.assigned // k * k
     query = (
         select(
