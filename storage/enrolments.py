@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tallies
 from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
 from storage.schema import (
@@ -154,6 +155,7 @@ async def forget(
             .values(comment=None, shared=False)
         )
     else:
+        await tallies.forget(conn, enrolment_id)  # their queue positions become holes
         await conn.execute(delete(answers).where(answers.c.checkin_id.in_(checkin_ids)))
         await conn.execute(delete(checkins).where(checkins.c.enrolment_id == enrolment_id))
     await conn.execute(

@@ -68,6 +68,7 @@ async def record(conn: AsyncConnection, cells: Iterable[ReleasedCell]) -> int:
                         "through_at": b.through_at,
                         "through_id": b.through_id,
                         "size": b.size,
+                        "through_pos": b.through_pos,
                     }
                     for b in cell.blocks
                 ],
@@ -123,7 +124,9 @@ async def released_since(
         )
         for b in rows:
             blocks[b.release_id].append(
-                ReleasedBlock(b.team, b.key_worker, b.through_at, b.through_id, b.size)
+                ReleasedBlock(
+                    b.team, b.key_worker, b.through_at, b.through_id, b.size, b.through_pos
+                )
             )
         rows = await conn.execute(
             select(release_figures)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -360,6 +361,12 @@ release_blocks = Table(
     Column("through_at", UTCDateTime, nullable=True, comment="last counted: when"),
     Column("through_id", String(64), nullable=True, comment="last counted: pseudonym"),
     Column("size", Integer, nullable=False, comment="how many were counted"),
+    Column(
+        "through_pos",
+        Integer,
+        nullable=True,
+        comment="queue positions counted (answer_queue); NULL: older rows, marked by time",
+    ),
     Index("ix_release_blocks_release_id", "release_id"),
 )
 
@@ -414,4 +421,54 @@ update_recipients = Table(
     Column("claimed_at", UTCDateTime, nullable=True, comment="taken for sending (at most once)"),
     Column("sent_at", UTCDateTime, nullable=True, comment="when Telegram took it"),
     Index("ix_update_recipients_enrolment_id", "enrolment_id"),
+)
+
+
+# Added by migration 0012: answer tallies kept in the same transaction as the answers they count
+# (storage/tallies.py), so a digest reads one row per cell instead of every answer.
+answer_queue = Table(
+    "answer_queue",
+    metadata,
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
+    Column("team_id", Integer, nullable=False, comment="the check-in's team (0: none)"),
+    Column("key_worker_id", Integer, nullable=False, comment="the check-in's key worker (0: none)"),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column(
+        "position",
+        Integer,
+        nullable=False,
+        comment="place in the key worker's queue, given when first counted with a value",
+    ),
+    Column("enrolment_id", Integer, nullable=True, comment="whose answer; NULL once forgotten"),
+    Column("answered_at", UTCDateTime, nullable=True, comment="when the counted answer was given"),
+    Column("counted_at", UTCDateTime, nullable=False, comment="when it was first counted"),
+    Column("value", Integer, nullable=True, comment="1-4; NULL: replaced, or a hole (forgotten)"),
+    Column(
+        "replaced_value",
+        Integer,
+        nullable=True,
+        comment="the value it held until replaced (a changed answer or a skip); NULL otherwise",
+    ),
+    Column("replaced_at", UTCDateTime, nullable=True, comment="when the replacement was counted"),
+    Column("c1", Integer, nullable=False, comment="value 1 given at positions 0..position"),
+    Column("c2", Integer, nullable=False, comment="value 2 given at positions 0..position"),
+    Column("c3", Integer, nullable=False, comment="value 3 given at positions 0..position"),
+    Column("c4", Integer, nullable=False, comment="value 4 given at positions 0..position"),
+    PrimaryKeyConstraint(
+        "quarter", "team_id", "key_worker_id", "checkpoint", "item_id", "position"
+    ),
+    Index("ix_answer_queue_enrolment", "enrolment_id", "quarter", "checkpoint", "item_id"),
+)
+
+answer_heads = Table(
+    "answer_heads",
+    metadata,
+    Column("quarter", UTCDateTime, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("key_worker_id", Integer, nullable=False),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("assigned", Integer, nullable=False, comment="queue positions given so far"),
+    PrimaryKeyConstraint("quarter", "team_id", "key_worker_id", "checkpoint", "item_id"),
 )
