@@ -33,6 +33,10 @@ from conversations.disclosure import (
 )
 from conversations.ledger import Earlier, decide
 from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell, ReleasedFigure
+from storage.standing import Latest as Latest
+from storage.standing import OrderKey as OrderKey
+from storage.standing import Version as Version
+from storage.standing import latest_answers as latest_answers
 
 CellKey = tuple[str, str]
 """``(checkpoint, item_id)``."""
@@ -46,67 +50,6 @@ STATUSES: dict[str, Status] = {
     "withheld": "withheld",
     "no_answers": "no_answers",
 }
-
-OrderKey = tuple[datetime, str]
-"""When a young person's answer was counted, and their pseudonym (ties)."""
-
-
-@dataclass(frozen=True)
-class Version:
-    """An answer someone gave and later replaced (a different value, or a skip): the value, its
-    place in the queue, and when the replacement was counted. Releases made while it stood may
-    have counted it, so it stays in the reader's system as a member of its own."""
-
-    value: int
-    key: OrderKey
-    replaced_at: datetime
-
-
-@dataclass(frozen=True)
-class Latest:
-    """The answer that counts for one (respondent, checkpoint, item), and when its value was
-    first counted (a changed answer, or a skip turned into an answer later, joins the back of
-    the queue then); ``replaced``: the answers it replaced."""
-
-    record: AnswerRecord
-    first_at: datetime | None
-    replaced: tuple[Version, ...] = ()
-
-    @property
-    def key(self) -> OrderKey:
-        return (self.first_at or self.record.answered_at, self.record.respondent)
-
-
-def latest_answers(
-    answers: Iterable[AnswerRecord], since: datetime, until: datetime
-) -> list[Latest]:
-    """One answer per (respondent, checkpoint, item) answered in ``[since, until)``: the latest;
-    skips included."""
-    per_key: dict[tuple[str, str, str], list[AnswerRecord]] = defaultdict(list)
-    for record in answers:
-        if since <= record.answered_at < until:
-            per_key[(record.respondent, record.checkpoint, record.item_id)].append(record)
-    found = []
-    for records in per_key.values():
-        records.sort(key=_order)
-        value: int | None = None
-        first: datetime | None = None
-        replaced: list[Version] = []
-        for record in records:
-            counted = record.counted_at or record.answered_at
-            if record.value == value:
-                continue
-            if value is not None and first is not None:
-                replaced.append(Version(value, (first, record.respondent), counted))
-            value, first = record.value, counted if record.value is not None else None
-        found.append(Latest(records[-1], first, tuple(replaced)))
-    return found
-
-
-def _order(record: AnswerRecord) -> tuple[datetime, int]:
-    """Which of two answers to the same statement is the latest (ties: deterministic)."""
-    return (record.answered_at, record.value or 0)
-
 
 def queues(latest: Iterable[Latest]) -> dict[CellKey, dict[NodeId, list[Latest]]]:
     """Per cell and key worker, the non-skipped answers in the order they were counted."""

@@ -155,7 +155,6 @@ async def forget(
             .values(comment=None, shared=False)
         )
     else:
-        await tallies.forget(conn, enrolment_id)  # their queue positions become holes
         await conn.execute(delete(answers).where(answers.c.checkin_id.in_(checkin_ids)))
         await conn.execute(delete(checkins).where(checkins.c.enrolment_id == enrolment_id))
     await conn.execute(
@@ -182,6 +181,8 @@ async def forget(
             pseudonym=secrets.token_hex(8),
         )
     )
+    await tallies.forget(conn, enrolment_id)  # answers deleted leave the tallies; kept ones
+    # are counted under the new pseudonym
 
 
 async def for_key_worker_by_label(

@@ -68,7 +68,6 @@ async def record(conn: AsyncConnection, cells: Iterable[ReleasedCell]) -> int:
                         "through_at": b.through_at,
                         "through_id": b.through_id,
                         "size": b.size,
-                        "through_pos": b.through_pos,
                     }
                     for b in cell.blocks
                 ],
@@ -124,9 +123,7 @@ async def released_since(
         )
         for b in rows:
             blocks[b.release_id].append(
-                ReleasedBlock(
-                    b.team, b.key_worker, b.through_at, b.through_id, b.size, b.through_pos
-                )
+                ReleasedBlock(b.team, b.key_worker, b.through_at, b.through_id, b.size)
             )
         rows = await conn.execute(
             select(release_figures)

@@ -136,26 +136,6 @@ class ReleasedBlock:
     through_at: datetime | None
     through_id: str | None
     size: int
-    through_pos: int | None = None
-    """How many queue positions it counted (``storage/tallies.py``); ``None`` in rows written
-    before the tallies, which are marked by time only."""
-
-
-@dataclass(frozen=True)
-class QueuePoint:
-    """One key worker's queue in one cell of one quarter (``storage/tallies.py``), read at one
-    position: how many queue positions were given in all (``assigned``), and how many of the
-    first ``position`` gave each value 1..4 (holes left by people who left count nowhere)."""
-
-    quarter: datetime
-    team: str
-    key_worker: str
-    checkpoint: str
-    item_id: str
-    assigned: int
-    position: int
-    counts: tuple[int, int, int, int]
-    counted_at: datetime | None = None  # when the one at ``position - 1`` was first counted
 
 
 @dataclass(frozen=True)

@@ -361,12 +361,6 @@ release_blocks = Table(
     Column("through_at", UTCDateTime, nullable=True, comment="last counted: when"),
     Column("through_id", String(64), nullable=True, comment="last counted: pseudonym"),
     Column("size", Integer, nullable=False, comment="how many were counted"),
-    Column(
-        "through_pos",
-        Integer,
-        nullable=True,
-        comment="queue positions counted (answer_queue); NULL: older rows, marked by time",
-    ),
     Index("ix_release_blocks_release_id", "release_id"),
 )
 
@@ -424,41 +418,53 @@ update_recipients = Table(
 )
 
 
-# Added by migration 0012: answer tallies kept in the same transaction as the answers they count
-# (storage/tallies.py), so a digest reads one row per cell instead of every answer.
+# Added by migration 0011: answer tallies kept in the same transaction as the answers they count
+# (storage/tallies.py), so a digest reads a few rows per cell and key worker, not every answer.
+_LEAF = ("quarter", "team_id", "key_worker_id", "checkpoint", "item_id")
+
 answer_queue = Table(
     "answer_queue",
     metadata,
+    Column("id", Integer, primary_key=True),
     Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
-    Column("team_id", Integer, nullable=False, comment="the check-in's team (0: none)"),
-    Column("key_worker_id", Integer, nullable=False, comment="the check-in's key worker (0: none)"),
+    Column("team_id", Integer, nullable=False, comment="the latest answer's team (0: none)"),
+    Column(
+        "key_worker_id", Integer, nullable=False, comment="the latest answer's key worker (0: none)"
+    ),
     Column("checkpoint", String(32), nullable=False),
     Column("item_id", String(32), nullable=False),
+    Column("enrolment_id", Integer, nullable=False, comment="whose answer it is"),
+    Column("pseudonym", String(64), nullable=False, comment="their pseudonym (order of ties)"),
+    Column("value", Integer, nullable=False, comment="the answer that counts now, 1-4"),
+    Column("first_at", UTCDateTime, nullable=False, comment="when this value was first counted"),
+    Column("c1", Integer, nullable=False, comment="running count of value 1 through this one"),
+    Column("c2", Integer, nullable=False, comment="running count of value 2 through this one"),
+    Column("c3", Integer, nullable=False, comment="running count of value 3 through this one"),
+    Column("c4", Integer, nullable=False, comment="running count of value 4 through this one"),
+    Column("total", Integer, nullable=False, comment="running count of answers through this one"),
+    Index("ux_answer_queue_order", *_LEAF, "first_at", "pseudonym", unique=True),
+    Index("ix_answer_queue_total", *_LEAF, "total"),
+    Index("ix_answer_queue_enrolment", "enrolment_id", "quarter", "checkpoint"),
+)
+
+answer_versions = Table(
+    "answer_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
+    Column("team_id", Integer, nullable=False, comment="the latest answer's team (0: none)"),
     Column(
-        "position",
-        Integer,
-        nullable=False,
-        comment="place in the key worker's queue, given when first counted with a value",
+        "key_worker_id", Integer, nullable=False, comment="the latest answer's key worker (0: none)"
     ),
-    Column("enrolment_id", Integer, nullable=True, comment="whose answer; NULL once forgotten"),
-    Column("answered_at", UTCDateTime, nullable=True, comment="when the counted answer was given"),
-    Column("counted_at", UTCDateTime, nullable=False, comment="when it was first counted"),
-    Column("value", Integer, nullable=True, comment="1-4; NULL: replaced, or a hole (forgotten)"),
-    Column(
-        "replaced_value",
-        Integer,
-        nullable=True,
-        comment="the value it held until replaced (a changed answer or a skip); NULL otherwise",
-    ),
-    Column("replaced_at", UTCDateTime, nullable=True, comment="when the replacement was counted"),
-    Column("c1", Integer, nullable=False, comment="value 1 given at positions 0..position"),
-    Column("c2", Integer, nullable=False, comment="value 2 given at positions 0..position"),
-    Column("c3", Integer, nullable=False, comment="value 3 given at positions 0..position"),
-    Column("c4", Integer, nullable=False, comment="value 4 given at positions 0..position"),
-    PrimaryKeyConstraint(
-        "quarter", "team_id", "key_worker_id", "checkpoint", "item_id", "position"
-    ),
-    Index("ix_answer_queue_enrolment", "enrolment_id", "quarter", "checkpoint", "item_id"),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("enrolment_id", Integer, nullable=False, comment="whose answer it was"),
+    Column("pseudonym", String(64), nullable=False, comment="their pseudonym (order of ties)"),
+    Column("value", Integer, nullable=False, comment="the value it held, 1-4"),
+    Column("first_at", UTCDateTime, nullable=False, comment="when that value was first counted"),
+    Column("replaced_at", UTCDateTime, nullable=False, comment="when its replacement was counted"),
+    Index("ix_answer_versions_quarter", "quarter", "checkpoint", "item_id"),
+    Index("ix_answer_versions_enrolment", "enrolment_id", "quarter", "checkpoint"),
 )
 
 answer_heads = Table(
@@ -469,6 +475,10 @@ answer_heads = Table(
     Column("key_worker_id", Integer, nullable=False),
     Column("checkpoint", String(32), nullable=False),
     Column("item_id", String(32), nullable=False),
-    Column("assigned", Integer, nullable=False, comment="queue positions given so far"),
-    PrimaryKeyConstraint("quarter", "team_id", "key_worker_id", "checkpoint", "item_id"),
+    Column("c1", Integer, nullable=False, comment="answers value 1 that count now"),
+    Column("c2", Integer, nullable=False, comment="answers value 2 that count now"),
+    Column("c3", Integer, nullable=False, comment="answers value 3 that count now"),
+    Column("c4", Integer, nullable=False, comment="answers value 4 that count now"),
+    Column("total", Integer, nullable=False, comment="answers that count now"),
+    PrimaryKeyConstraint(*_LEAF),
 )

@@ -1,66 +1,48 @@
 """Answer tallies, kept in the same transaction as the answers they count.
 
-Per quarter, key worker (with the check-in's team), checkpoint and statement there is a *queue*:
-every answer counted (its check-in finished or closed) with a value takes the next position in
-it. ``answer_queue`` holds one row per position with the value that counts now and the running
-counts of each value through that position (only answers that count now are counted), so the
-tally of any first stretch of a queue is one row; ``answer_heads`` holds how many positions were
-given. This follows the release ledger's rule (``conversations.publication``): a changed answer
-joins the back of the queue, and the version it replaced stays for the releases that counted it.
+Per quarter, key worker (with the team), checkpoint and statement there is a *queue*: the
+answers that count now (the latest per young person, :mod:`storage.standing`), in the order the
+release ledger counts them (when the value was first counted, then pseudonym). ``answer_queue``
+holds one row per answer that counts, with the running counts of each value and in all through
+it (``total``, indexed), so the tally of any first stretch of a queue, and where a release's
+mark cuts it, are one indexed row each; ``answer_heads`` holds each queue's counts;
+``answer_versions`` the values since replaced (a changed answer, or a skip), which stay members
+of the releases that counted them.
 
-What changes a queue, always in the transaction that changes the answers:
-
-- a check-in is counted (:func:`count_checkin`, from ``checkins.finish`` and
-  ``checkins.close_checkin``): each answer with a value takes the next position; when the same
-  young person already has an answer counting for that statement in that quarter (an earlier
-  check-in of the same checkpoint) with another value, a skip, or under another key worker, that
-  position stops counting and keeps its value as replaced (``replaced_value``, ``replaced_at``),
-  and a value takes a new position at the back (the same answer again keeps its place);
-- ``/forgetme`` without keeping answers (:func:`forget`): the person's positions become holes
-  (no person, no value, replaced or not; the ledger's departures record where they counted).
-
-Nothing else does: Back and skips change answers only while a check-in is open, before it is
-counted; moving a young person to another key worker changes only their enrolment (each check-in
-keeps its key worker); retention and ``/forgetme`` with "keep my answers" keep the answers.
-
-:func:`storage.tally_rebuild.rebuild` recomputes everything from the stored answers
-(``checkin-bot tallies rebuild``).
+Whatever changes a young person's counted answers calls :func:`refresh` in the same
+transaction: a check-in finished or closed (``storage/checkins.py``; the press that finishes a
+check-in runs on the worker path for this), ``/forgetme`` with or without keeping answers
+(``storage/enrolments.py``: the pseudonym changes, which orders ties). Back, skips and moves to another key worker change nothing counted
+(a check-in's answers change only while it is open, and each check-in keeps its key worker);
+retention and ``/forgetme`` keeping answers keep the answers. :func:`refresh` recomputes the
+person's standing answers with the same pure rule as a full read, so the tallies always equal a
+full recompute (:func:`storage.tally_rebuild.rebuild` does it for everyone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Integer,
-    and_,
-    case,
-    cast,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
-from storage.records import QueuePoint
+from storage.records import AnswerRecord
 from storage.schema import (
     answer_heads,
     answer_queue,
+    answer_versions,
     answers,
     checkins,
-    release_blocks,
-    releases,
-    teams,
+    enrolments,
 )
+from storage.standing import Latest, latest_answers
 
-NO_TEAM = "(no team)"
 DONE = ("finished", "closed")
-_COUNTS = ("c1", "c2", "c3", "c4")
+COUNTS = ("c1", "c2", "c3", "c4")
 
 Leaf = tuple[datetime, int, int, str, str]
 """``(quarter, team_id, key_worker_id, checkpoint, item_id)``: one queue (0: no team/worker)."""
@@ -72,8 +54,58 @@ def quarter_of(at: datetime) -> datetime:
     return datetime(at.year, (at.month - 1) // 3 * 3 + 1, 1, tzinfo=UTC)
 
 
-def _one(value: int | None) -> list[int]:
-    return [int(value == v) for v in (1, 2, 3, 4)]
+def next_quarter(quarter: datetime) -> datetime:
+    month = quarter.month + 3
+    return quarter.replace(year=quarter.year + (month > 12), month=(month - 1) % 12 + 1)
+
+
+def one_hot(value: int) -> dict[str, int]:
+    return {c: int(value == v) for c, v in zip(COUNTS, (1, 2, 3, 4), strict=True)}
+
+
+def leaf_of(latest: Latest, quarter: datetime) -> Leaf:
+    """The queue of a standing answer read by :func:`person_records` (ids in the records)."""
+    r = latest.record
+    return (quarter, int(r.team), int(r.key_worker), r.checkpoint, r.item_id)
+
+
+def standing(records: Iterable[AnswerRecord]) -> dict[datetime, list[Latest]]:
+    """Per quarter, the standing answers of *records* (the full read's rule)."""
+    per_quarter: dict[datetime, list[AnswerRecord]] = defaultdict(list)
+    for r in records:
+        per_quarter[quarter_of(r.answered_at)].append(r)
+    return {q: latest_answers(rs, q, next_quarter(q)) for q, rs in per_quarter.items()}
+
+
+def counted_with_ids() -> Any:
+    """Counted answers (finished or closed check-ins) as records whose team and key worker are
+    ids ("0": none), for the tallies; callers narrow it."""
+    return (
+        select(
+            enrolments.c.pseudonym,
+            checkins.c.team_id,
+            checkins.c.key_worker_id,
+            checkins.c.checkpoint,
+            answers.c.item_id,
+            answers.c.value,
+            answers.c.answered_at,
+            checkins.c.finished_at,
+            checkins.c.enrolment_id,
+        )
+        .select_from(
+            answers.join(checkins, answers.c.checkin_id == checkins.c.id).join(
+                enrolments, checkins.c.enrolment_id == enrolments.c.id
+            )
+        )
+        .where(checkins.c.status.in_(DONE))
+    )
+
+
+def record_of(row: Any) -> AnswerRecord:
+    pseudonym, team, worker, checkpoint, item, value, at, counted, _ = row
+    return AnswerRecord(
+        pseudonym, str(team or 0), str(worker or 0), checkpoint, item, value, at, counted
+    )
 
 
 def _where(leaf: Leaf, table: Any = answer_queue) -> Any:
@@ -87,285 +119,182 @@ def _where(leaf: Leaf, table: Any = answer_queue) -> Any:
     )
 
 
+def after(first_at: datetime, pseudonym: str) -> Any:
+    """Queue rows after the key ``(first_at, pseudonym)`` (an index range on ``first_at``)."""
+    q = answer_queue.c
+    return and_(q.first_at >= first_at, or_(q.first_at > first_at, q.pseudonym > pseudonym))
+
+
 # --- keeping them up to date -----------------------------------------------------------------
 
 
 async def count_checkin(conn: AsyncConnection, checkin_id: int) -> None:
-    """A check-in was just finished or closed: count its answers into the queues."""
-    rows = (
+    """A check-in was just finished or closed: its young person's standing answers at its
+    checkpoint are recomputed."""
+    row = (
         await conn.execute(
-            select(
-                answers.c.item_id,
-                answers.c.value,
-                answers.c.answered_at,
-                checkins.c.enrolment_id,
-                checkins.c.team_id,
-                checkins.c.key_worker_id,
-                checkins.c.checkpoint,
-                checkins.c.finished_at,
-            )
-            .select_from(answers.join(checkins, answers.c.checkin_id == checkins.c.id))
-            .where(checkins.c.id == checkin_id, checkins.c.status.in_(DONE))
-            .order_by(answers.c.item_id)
-        )
-    ).all()
-    for item, value, answered_at, person, team, worker, checkpoint, counted_at in rows:
-        leaf: Leaf = (quarter_of(answered_at), team or 0, worker or 0, checkpoint, item)
-        await _count(conn, leaf, person, value, answered_at, counted_at)
-
-
-async def _count(
-    conn: AsyncConnection,
-    leaf: Leaf,
-    person: int,
-    value: int | None,
-    answered_at: datetime,
-    counted_at: datetime,
-) -> None:
-    quarter, _, _, checkpoint, item = leaf
-    held = (
-        await conn.execute(
-            select(answer_queue).where(
-                answer_queue.c.enrolment_id == person,
-                answer_queue.c.quarter == quarter,
-                answer_queue.c.checkpoint == checkpoint,
-                answer_queue.c.item_id == item,
-                answer_queue.c.value.is_not(None),
+            select(checkins.c.enrolment_id, checkins.c.checkpoint).where(
+                checkins.c.id == checkin_id
             )
         )
     ).first()
-    if held is not None:
-        if (answered_at, value or 0) < (held.answered_at, held.value or 0):
-            return  # an older answer than the one that counts (counted late): nothing moves
-        where: Leaf = (held.quarter, held.team_id, held.key_worker_id, checkpoint, item)
-        if where == leaf and held.value == value:
-            await conn.execute(
-                update(answer_queue)
-                .where(_where(leaf), answer_queue.c.position == held.position)
-                .values(answered_at=answered_at)
-            )
-            return  # the same answer again: it keeps its place
-        await _replace(conn, where, held.position, held.value, counted_at)
-    if value is None:
-        return  # a skip takes no position; it joins the queue when first counted with a value
-    assigned = (
-        await conn.execute(
-            upsert(conn, answer_heads)
-            .values(
-                quarter=quarter,
-                team_id=leaf[1],
-                key_worker_id=leaf[2],
-                checkpoint=checkpoint,
-                item_id=item,
-                assigned=1,
-            )
-            .on_conflict_do_update(
-                index_elements=list(answer_heads.primary_key.columns),
-                set_={"assigned": answer_heads.c.assigned + 1},
-            )
-            .returning(answer_heads.c.assigned)
-        )
-    ).scalar_one()
-    position = int(assigned) - 1
-    before = [0, 0, 0, 0]
-    if position:
-        row = (
-            await conn.execute(
-                select(*(answer_queue.c[c] for c in _COUNTS)).where(
-                    _where(leaf), answer_queue.c.position == position - 1
+    if row is not None:
+        await refresh(conn, int(row[0]), row[1])
+
+
+async def refresh(conn: AsyncConnection, enrolment_id: int, checkpoint: str | None = None) -> None:
+    """Bring the queues in line with one young person's counted answers (at one checkpoint, or
+    all): rows whose standing answer changed leave their queue and the new ones join theirs,
+    the running counts after them moving by one; replaced versions are written again."""
+    query = counted_with_ids().where(checkins.c.enrolment_id == enrolment_id)
+    mine_q = select(answer_queue).where(answer_queue.c.enrolment_id == enrolment_id)
+    mine_v = select(answer_versions.c.id).where(answer_versions.c.enrolment_id == enrolment_id)
+    if checkpoint is not None:
+        query = query.where(checkins.c.checkpoint == checkpoint)
+        mine_q = mine_q.where(answer_queue.c.checkpoint == checkpoint)
+        mine_v = mine_v.where(answer_versions.c.checkpoint == checkpoint)
+    records = [record_of(r) for r in await conn.execute(query)]
+    wanted: dict[tuple[datetime, str, str], tuple[Leaf, int, datetime, str]] = {}
+    versions: list[dict[str, Any]] = []
+    for quarter, found in standing(records).items():
+        for latest in found:
+            leaf = leaf_of(latest, quarter)
+            r = latest.record
+            if r.value is not None and latest.first_at is not None:
+                wanted[(quarter, r.checkpoint, r.item_id)] = (
+                    leaf,
+                    r.value,
+                    latest.first_at,
+                    r.respondent,
                 )
+            versions += [
+                version_row(leaf, enrolment_id, v.value, v.key, v.replaced_at)
+                for v in latest.replaced
+            ]
+    for row in (await conn.execute(mine_q)).all():
+        held: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
+        want = wanted.get((row.quarter, row.checkpoint, row.item_id))
+        if want is not None and want == (held, row.value, row.first_at, row.pseudonym):
+            del wanted[(row.quarter, row.checkpoint, row.item_id)]
+            continue
+        await _leave(conn, held, row.id, row.value, row.first_at, row.pseudonym)
+    for leaf, value, first_at, pseudonym in wanted.values():
+        await _join(conn, leaf, enrolment_id, value, first_at, pseudonym)
+    old_versions = [int(i) for i in (await conn.scalars(mine_v)).all()]
+    if old_versions or versions:
+        await conn.execute(delete(answer_versions).where(answer_versions.c.id.in_(old_versions)))
+        if versions:
+            await conn.execute(insert(answer_versions), versions)
+
+
+def version_row(
+    leaf: Leaf,
+    enrolment_id: int,
+    value: int,
+    key: tuple[datetime, str],
+    replaced_at: datetime,
+) -> dict[str, Any]:
+    quarter, team, worker, checkpoint, item = leaf
+    return dict(
+        quarter=quarter,
+        team_id=team,
+        key_worker_id=worker,
+        checkpoint=checkpoint,
+        item_id=item,
+        enrolment_id=enrolment_id,
+        pseudonym=key[1],
+        value=value,
+        first_at=key[0],
+        replaced_at=replaced_at,
+    )
+
+
+async def _shift(conn: AsyncConnection, leaf: Leaf, value: int, by: int) -> None:
+    """Move the queue's own counts (locking its head row first, so that on PostgreSQL nobody
+    changes the queue meanwhile)."""
+    c = "c" + str(value)
+    quarter, team, worker, checkpoint, item = leaf
+    await conn.execute(
+        upsert(conn, answer_heads)
+        .values(
+            quarter=quarter,
+            team_id=team,
+            key_worker_id=worker,
+            checkpoint=checkpoint,
+            item_id=item,
+            total=max(by, 0),
+            **{n: max(by, 0) if n == c else 0 for n in COUNTS},
+        )
+        .on_conflict_do_update(
+            index_elements=list(answer_heads.primary_key.columns),
+            set_={c: answer_heads.c[c] + by, "total": answer_heads.c.total + by},
+        )
+    )
+
+
+async def _leave(
+    conn: AsyncConnection, leaf: Leaf, row_id: int, value: int, first_at: datetime, pseudonym: str
+) -> None:
+    await _shift(conn, leaf, value, -1)
+    c = "c" + str(value)
+    await conn.execute(
+        update(answer_queue)
+        .where(_where(leaf), after(first_at, pseudonym))
+        .values({c: answer_queue.c[c] - 1, "total": answer_queue.c.total - 1})
+    )
+    await conn.execute(delete(answer_queue).where(answer_queue.c.id == row_id))
+
+
+async def _join(
+    conn: AsyncConnection,
+    leaf: Leaf,
+    enrolment_id: int,
+    value: int,
+    first_at: datetime,
+    pseudonym: str,
+) -> None:
+    await _shift(conn, leaf, value, 1)
+    q = answer_queue.c
+    before = (
+        await conn.execute(
+            select(q.c1, q.c2, q.c3, q.c4, q.total)
+            .where(
+                _where(leaf),
+                q.first_at <= first_at,
+                or_(q.first_at < first_at, q.pseudonym < pseudonym),
             )
-        ).one()
-        before = [int(x) for x in row]
-    counts = [b + o for b, o in zip(before, _one(value), strict=True)]
+            .order_by(q.first_at.desc(), q.pseudonym.desc())
+            .limit(1)
+        )
+    ).first()
+    counts = [0, 0, 0, 0, 0] if before is None else [int(x) for x in before]
+    c = "c" + str(value)
+    await conn.execute(
+        update(answer_queue)
+        .where(_where(leaf), after(first_at, pseudonym))
+        .values({c: q[c] + 1, "total": q.total + 1})
+    )
+    hot = one_hot(value)
+    quarter, team, worker, checkpoint, item = leaf
     await conn.execute(
         insert(answer_queue).values(
             quarter=quarter,
-            team_id=leaf[1],
-            key_worker_id=leaf[2],
+            team_id=team,
+            key_worker_id=worker,
             checkpoint=checkpoint,
             item_id=item,
-            position=position,
-            enrolment_id=person,
-            answered_at=answered_at,
-            counted_at=counted_at,
+            enrolment_id=enrolment_id,
+            pseudonym=pseudonym,
             value=value,
-            **dict(zip(_COUNTS, counts, strict=True)),
-        )
-    )
-
-
-async def _replace(
-    conn: AsyncConnection, leaf: Leaf, position: int, old: int, counted_at: datetime
-) -> None:
-    """A counted answer was replaced (a changed answer, a skip, another key worker): its
-    position stops counting but keeps the value it held and when it was replaced, for the
-    releases that counted it; the replacement, if any, takes a new position at the back."""
-    await _move_value(conn, leaf, position, old, None, None, None, keep_person=True)
-    await conn.execute(
-        update(answer_queue)
-        .where(_where(leaf), answer_queue.c.position == position)
-        .values(replaced_value=old, replaced_at=counted_at)
-    )
-
-
-async def _move_value(
-    conn: AsyncConnection,
-    leaf: Leaf,
-    position: int,
-    old: int | None,
-    new: int | None,
-    answered_at: datetime | None,
-    person: int | None,
-    *,
-    keep_person: bool = False,
-) -> None:
-    """Change the value at one position (``None``: a hole), and every running count after it.
-    The queue's head row is locked first, so no position is given meanwhile (PostgreSQL)."""
-    await conn.execute(
-        update(answer_heads)
-        .where(_where(leaf, answer_heads))
-        .values(assigned=answer_heads.c.assigned)
-    )
-    delta = [n - o for n, o in zip(_one(new), _one(old), strict=True)]
-    if any(delta):
-        await conn.execute(
-            update(answer_queue)
-            .where(_where(leaf), answer_queue.c.position >= position)
-            .values({c: answer_queue.c[c] + d for c, d in zip(_COUNTS, delta, strict=True) if d})
-        )
-    await conn.execute(
-        update(answer_queue)
-        .where(_where(leaf), answer_queue.c.position == position)
-        .values(
-            value=new,
-            **({} if keep_person else {"answered_at": answered_at, "enrolment_id": person}),
+            first_at=first_at,
+            total=counts[4] + 1,
+            **{n: counts[i] + hot[n] for i, n in enumerate(COUNTS)},
         )
     )
 
 
 async def forget(conn: AsyncConnection, enrolment_id: int) -> None:
-    """``/forgetme`` without keeping answers: every position the person holds becomes a hole."""
-    held = (
-        await conn.execute(select(answer_queue).where(answer_queue.c.enrolment_id == enrolment_id))
-    ).all()
-    for row in held:
-        leaf: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
-        await _move_value(conn, leaf, row.position, row.value, None, None, None)
-        await conn.execute(  # a departure: no person, no value (the ledger keeps where counted)
-            update(answer_queue)
-            .where(_where(leaf), answer_queue.c.position == row.position)
-            .values(replaced_value=None, replaced_at=None)
-        )
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def _names(team: str | None, worker: int) -> tuple[str, str]:
-    return team or NO_TEAM, str(worker) if worker else "None"
-
-
-async def cuts(conn: AsyncConnection, quarters: Sequence[datetime], k: int) -> list[QueuePoint]:
-    """Every queue of the *quarters*, read after its first ``assigned // k * k`` positions. One
-    row per queue, whatever the number of answers. Not yet the ledger's cut (after the
-    ``n // k * k``-th answer that counts now, replaced positions and holes skipped); digests do
-    not read the tallies yet."""
-    cut = answer_heads.c.assigned // k * k
-    query = (
-        select(
-            answer_heads.c.quarter,
-            teams.c.name,
-            answer_heads.c.key_worker_id,
-            answer_heads.c.checkpoint,
-            answer_heads.c.item_id,
-            answer_heads.c.assigned,
-            answer_queue.c.c1,
-            answer_queue.c.c2,
-            answer_queue.c.c3,
-            answer_queue.c.c4,
-            answer_queue.c.counted_at,
-        )
-        .select_from(
-            answer_heads.outerjoin(
-                answer_queue,
-                and_(
-                    answer_queue.c.quarter == answer_heads.c.quarter,
-                    answer_queue.c.team_id == answer_heads.c.team_id,
-                    answer_queue.c.key_worker_id == answer_heads.c.key_worker_id,
-                    answer_queue.c.checkpoint == answer_heads.c.checkpoint,
-                    answer_queue.c.item_id == answer_heads.c.item_id,
-                    answer_queue.c.position == cut - 1,
-                ),
-            ).outerjoin(teams, teams.c.id == answer_heads.c.team_id)
-        )
-        .where(answer_heads.c.quarter.in_(list(quarters)))
-    )
-    found = []
-    for quarter, team, worker, checkpoint, item, assigned, *counts, at in await conn.execute(query):
-        position = int(assigned) // k * k
-        values = (0, 0, 0, 0) if not position else tuple(int(c) for c in counts)
-        team_name, worker_name = _names(team, worker)
-        found.append(
-            QueuePoint(
-                quarter,
-                team_name,
-                worker_name,
-                checkpoint,
-                item,
-                int(assigned),
-                position,
-                values,  # type: ignore[arg-type]
-                at,
-            )
-        )
-    return found
-
-
-async def marks(conn: AsyncConnection, quarters: Sequence[datetime]) -> list[QueuePoint]:
-    """Every queue of the *quarters* read where an earlier release stopped counting it (the
-    release ledger's marks): one row per distinct mark, however many answers are stored."""
-    worker = case(
-        (release_blocks.c.key_worker == "None", literal(0)),
-        else_=cast(release_blocks.c.key_worker, Integer),
-    )
-    team_id = func.coalesce(teams.c.id, 0)
-    query = (
-        select(
-            releases.c.since,
-            release_blocks.c.team,
-            release_blocks.c.key_worker,
-            releases.c.checkpoint,
-            releases.c.item_id,
-            release_blocks.c.through_pos,
-            answer_queue.c.c1,
-            answer_queue.c.c2,
-            answer_queue.c.c3,
-            answer_queue.c.c4,
-        )
-        .distinct()
-        .select_from(
-            releases.join(release_blocks, release_blocks.c.release_id == releases.c.id)
-            .outerjoin(teams, teams.c.name == release_blocks.c.team)
-            .join(
-                answer_queue,
-                and_(
-                    answer_queue.c.quarter == releases.c.since,
-                    answer_queue.c.team_id == team_id,
-                    answer_queue.c.key_worker_id == worker,
-                    answer_queue.c.checkpoint == releases.c.checkpoint,
-                    answer_queue.c.item_id == releases.c.item_id,
-                    answer_queue.c.position == release_blocks.c.through_pos - 1,
-                ),
-            )
-        )
-        .where(
-            releases.c.since.in_(list(quarters)),
-            releases.c.kind == "answers",
-            release_blocks.c.through_pos > 0,
-        )
-    )
-    return [
-        QueuePoint(q, team, worker_name, cp, item, 0, int(pos), tuple(int(c) for c in counts))  # type: ignore[arg-type]
-        for q, team, worker_name, cp, item, pos, *counts in await conn.execute(query)
-    ]
+    """``/forgetme`` (call after the answers are deleted and the pseudonym changed): deleted
+    answers leave their queues (the release ledger's departures record where they were
+    counted); kept answers stand under the new pseudonym, which orders ties."""
+    await refresh(conn, enrolment_id)
