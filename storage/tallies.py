@@ -12,8 +12,9 @@ of the releases that counted them.
 Whatever changes a young person's counted answers calls :func:`refresh` in the same
 transaction: a check-in finished or closed (``storage/checkins.py``; the press that finishes a
 check-in runs on the worker path for this), ``/forgetme`` with or without keeping answers
-(``storage/enrolments.py``: the pseudonym changes, which orders ties). Back, skips and moves to another key worker change nothing counted
-(a check-in's answers change only while it is open, and each check-in keeps its key worker);
+(``storage/enrolments.py``: the pseudonym changes, which orders ties). Back, skips and moves to
+another key worker change nothing counted (a check-in's answers change only while it is open,
+and each check-in keeps its key worker);
 retention and ``/forgetme`` keeping answers keep the answers. :func:`refresh` recomputes the
 person's standing answers with the same pure rule as a full read, so the tallies always equal a
 full recompute (:func:`storage.tally_rebuild.rebuild` does it for everyone).

@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord
 from storage.schema import answer_heads, answer_queue, answer_versions
-from storage.tallies import COUNTS, Leaf, counted_with_ids, leaf_of, record_of, standing, version_row
+from storage.tallies import (
+    COUNTS,
+    Leaf,
+    counted_with_ids,
+    leaf_of,
+    record_of,
+    standing,
+    version_row,
+)
 
 _CHUNK = 5000
 
@@ -75,7 +83,8 @@ async def rebuild(conn: AsyncConnection) -> int:
     entries, versions, heads = plan((record_of(r), int(r[8])) for r in rows)
     for table in (answer_queue, answer_versions, answer_heads):
         await conn.execute(delete(table))
-    for table, found in ((answer_queue, entries), (answer_versions, versions), (answer_heads, heads)):
+    tables = ((answer_queue, entries), (answer_versions, versions), (answer_heads, heads))
+    for table, found in tables:
         for chunk in _chunks(found):
             await conn.execute(insert(table), chunk)
     return len(entries)

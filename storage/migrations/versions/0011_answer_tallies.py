@@ -132,20 +132,20 @@ def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table) -> None:
     version_rows: list[dict[str, Any]] = []
     for (person, pseudonym, quarter, checkpoint, item), found in per_key.items():
         found.sort(key=lambda f: (f[0], f[1]))
-        value: int | None = None
+        held: int | None = None
         first: datetime | None = None
         replaced: list[tuple[int, datetime, datetime]] = []
         for _, _, new, counted, _, _ in found:
-            if new == value:
+            if new == held:
                 continue
-            if value is not None and first is not None:
-                replaced.append((value, first, counted))
-            value, first = new, counted if new is not None else None
+            if held is not None and first is not None:
+                replaced.append((held, first, counted))
+            held, first = new, counted if new is not None else None
         last = found[-1]
         leaf = (quarter, last[4], last[5], checkpoint, item)
         where = dict(zip(_LEAF, leaf, strict=True))
-        if value is not None and first is not None:
-            queues[leaf].append((first, pseudonym, value, person))
+        if held is not None and first is not None:
+            queues[leaf].append((first, pseudonym, held, person))
         for old, since, until in replaced:
             version_rows.append(
                 dict(
@@ -176,9 +176,10 @@ def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table) -> None:
                 )
             )
         head_rows.append(dict(where, total=len(entries), **dict(zip(_COUNTS, counts, strict=True))))
-    for table, found in ((queue, queue_rows), (versions, version_rows), (heads, head_rows)):
-        for start in range(0, len(found), 5000):
-            op.bulk_insert(table, found[start : start + 5000])
+    tables = ((queue, queue_rows), (versions, version_rows), (heads, head_rows))
+    for table, made in tables:
+        for start in range(0, len(made), 5000):
+            op.bulk_insert(table, made[start : start + 5000])
 
 
 def downgrade() -> None:
