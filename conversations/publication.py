@@ -148,7 +148,7 @@ _NONE: Counts = (0, 0, 0, 0)
 class Queue(Protocol):
     """One key worker's answers that count now in one cell, in the order they were counted:
     what the decision needs of it, whether it holds every answer (:class:`ListQueue`) or a few
-    points read from the answer tallies (:class:`TallyQueue`)."""
+    points read from the answer tallies (:class:`storage.records.QueuePoints`)."""
 
     def __len__(self) -> int: ...
 
@@ -187,34 +187,6 @@ class ListQueue:
 
     def cut(self, mark: OrderKey) -> int:
         return bisect_right(self.keys, mark)
-
-
-@dataclass(frozen=True)
-class TallyQueue:
-    """A :class:`Queue` read from the answer tallies at the few places a decision looks: its
-    length and counts, and the answers at the block cut and where earlier releases stopped
-    (``keys``/``running``: per index, the answer's place and the values before it; ``marks``:
-    per release mark, its cut)."""
-
-    size: int
-    total: Counts
-    keys: Mapping[int, OrderKey]
-    running: Mapping[int, Counts]
-    marks: Mapping[OrderKey, int]
-
-    def __len__(self) -> int:
-        return self.size
-
-    def key(self, index: int) -> OrderKey:
-        return self.keys[index]
-
-    def counts(self, end: int) -> Counts:
-        if end == 0:
-            return _NONE
-        return self.total if end == self.size else self.running[end]
-
-    def cut(self, mark: OrderKey) -> int:
-        return self.marks.get(mark, self.size)
 
 
 def _minus(a: Counts, b: Counts) -> Counts:

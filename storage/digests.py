@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
-from storage.schema import answers, checkins, enrolments, prompts, staff, teams
+from storage.schema import UTCDateTime, answers, checkins, enrolments, prompts, staff, teams
 
 _DONE = ("finished", "closed")
 NO_TEAM = "(no team)"
@@ -59,6 +59,46 @@ async def answer_records(
     if since is not None:
         query = query.where(answers.c.answered_at >= since)
     return await read_answers(conn, query)
+
+
+async def first_answers(
+    conn: AsyncConnection, since: datetime, until: datetime
+) -> list[AnswerRecord]:
+    """Per finished or closed check-in, its first answer given in [since, until) (value left
+    out): enough to tell who answered each checkpoint, one row per check-in."""
+    first = func.min(answers.c.answered_at)
+    query = (
+        select(
+            enrolments.c.pseudonym,
+            teams.c.name,
+            checkins.c.key_worker_id,
+            checkins.c.checkpoint,
+            first,
+            checkins.c.finished_at,
+        )
+        .select_from(
+            answers.join(checkins, answers.c.checkin_id == checkins.c.id)
+            .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
+            .outerjoin(teams, checkins.c.team_id == teams.c.id)
+        )
+        .where(
+            checkins.c.status.in_(_DONE),
+            answers.c.answered_at >= since,
+            answers.c.answered_at < until,
+        )
+        .group_by(checkins.c.id, enrolments.c.pseudonym, teams.c.name)
+    )
+    return [
+        AnswerRecord(p, team or NO_TEAM, str(worker), checkpoint, "", None, _utc(at), counted)
+        for p, team, worker, checkpoint, at, counted in await conn.execute(query)
+    ]
+
+
+def _utc(value: object) -> datetime:
+    """``min()`` over a UTCDateTime column comes back untyped: read it as UTC."""
+    found = UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
+    assert found is not None
+    return found
 
 
 async def population_records(

@@ -165,3 +165,37 @@ class ReleasedCell:
     reader: str
     blocks: tuple[ReleasedBlock, ...]
     figures: tuple[ReleasedFigure, ...]
+
+
+Counts = tuple[int, int, int, int]
+"""How many gave each value 1..4."""
+
+
+@dataclass(frozen=True)
+class QueuePoints:
+    """One key worker's answers that count now in one cell, read from the answer tallies
+    (``storage/tally_reads.py``) at the few places the release ledger looks: its length and
+    counts, the answers at the block cut and where earlier releases stopped (``keys`` and
+    ``running``: per index, the answer's place in the queue and the values before it; ``marks``:
+    per release mark, how many answers stand at or before it). A
+    :class:`conversations.publication.Queue`."""
+
+    size: int
+    total: Counts
+    keys: dict[int, tuple[datetime, str]]
+    running: dict[int, Counts]
+    marks: dict[tuple[datetime, str], int]
+
+    def __len__(self) -> int:
+        return self.size
+
+    def key(self, index: int) -> tuple[datetime, str]:
+        return self.keys[index]
+
+    def counts(self, end: int) -> Counts:
+        if end == 0:
+            return (0, 0, 0, 0)
+        return self.total if end == self.size else self.running[end]
+
+    def cut(self, mark: tuple[datetime, str]) -> int:
+        return self.marks.get(mark, self.size)
