@@ -39,7 +39,7 @@ from storage.standing import Version
 
 NO_TEAM = "(no team)"
 Cell = tuple[str, str]
-Node = tuple[str, str]
+Node = tuple[str, ...]
 Queues = dict[Cell, dict[Node, QueuePoints]]
 Replaced = dict[Cell, dict[Node, list[Version]]]
 
