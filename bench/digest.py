@@ -263,8 +263,8 @@ def _quarter(column: str) -> str:
 
 
 SEED_QUEUE = """
-INSERT INTO answer_queue (quarter, team_id, key_worker_id, checkpoint, item_id, position,
-    enrolment_id, answered_at, counted_at, value, c1, c2, c3, c4)
+INSERT INTO answer_queue (quarter, team_id, key_worker_id, checkpoint, item_id, enrolment_id,
+    pseudonym, value, first_at, c1, c2, c3, c4, total)
 WITH rec AS (
     SELECT c.enrolment_id AS e, COALESCE(c.team_id, 0) AS t, COALESCE(c.key_worker_id, 0) AS w,
         c.checkpoint AS cp, a.item_id AS it, a.value AS v, a.answered_at AS at,
@@ -274,35 +274,37 @@ WITH rec AS (
     WHERE c.status IN ('finished', 'closed')
 ), ranked AS (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY e, q, cp, it
-            ORDER BY at DESC, COALESCE(v, 0) DESC) AS rn,
-        MIN(CASE WHEN v IS NOT NULL THEN fin END) OVER (PARTITION BY e, q, cp, it) AS first
+            ORDER BY at DESC, COALESCE(v, 0) DESC) AS rn
     FROM rec
 ), latest AS (
     SELECT * FROM ranked WHERE rn = 1 AND v IS NOT NULL
 )
-SELECT q, t, w, cp, it,
-    ROW_NUMBER() OVER queue - 1, e, at, first, v,
-    SUM(v = 1) OVER queue, SUM(v = 2) OVER queue, SUM(v = 3) OVER queue, SUM(v = 4) OVER queue
+SELECT q, t, w, cp, it, e, ps, v, fin,
+    SUM(v = 1) OVER queue, SUM(v = 2) OVER queue, SUM(v = 3) OVER queue, SUM(v = 4) OVER queue,
+    ROW_NUMBER() OVER queue
 FROM latest
-WINDOW queue AS (PARTITION BY q, t, w, cp, it ORDER BY first, ps, e ROWS UNBOUNDED PRECEDING)
+WINDOW queue AS (PARTITION BY q, t, w, cp, it ORDER BY fin, ps ROWS UNBOUNDED PRECEDING)
 """.replace("QUARTER", _quarter("a.answered_at"))
 
 SEED_HEADS = """
-INSERT INTO answer_heads (quarter, team_id, key_worker_id, checkpoint, item_id, assigned)
-SELECT quarter, team_id, key_worker_id, checkpoint, item_id, MAX(position) + 1
+INSERT INTO answer_heads (quarter, team_id, key_worker_id, checkpoint, item_id, c1, c2, c3, c4,
+    total)
+SELECT quarter, team_id, key_worker_id, checkpoint, item_id, SUM(value = 1), SUM(value = 2),
+    SUM(value = 3), SUM(value = 4), COUNT(*)
 FROM answer_queue GROUP BY quarter, team_id, key_worker_id, checkpoint, item_id
 """
 
 
 def seed_tallies(path: Path) -> None:
-    """Fill the answer tallies of a freshly seeded SQLite file in bulk SQL: the queues
-    ``checkin-bot tallies rebuild`` makes (positions by when first counted with a value, then
-    pseudonym), with running counts. ``tests/test_tallies.py`` checks the two agree."""
+    """Fill the answer tallies of a freshly seeded SQLite file in bulk SQL: what
+    ``checkin-bot tallies rebuild`` makes, given that :func:`seed` gives each young person one
+    check-in per checkpoint (no answer is ever replaced, so the value first counted is the
+    check-in's). ``tests/test_tallies.py`` checks the two agree."""
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA synchronous=OFF")
-        db.execute("DELETE FROM answer_queue")
-        db.execute("DELETE FROM answer_heads")
+        for table in ("answer_queue", "answer_versions", "answer_heads"):
+            db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
         db.execute(SEED_QUEUE)
         db.execute(SEED_HEADS)
         db.commit()
