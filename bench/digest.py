@@ -40,13 +40,13 @@ from bench.common import DEFAULT_ITEMS, TOKEN, machine, write_section
 from bot.app import build_runtime
 from bot.schedule import BATCH, CLAIM_LEASE, tick
 from conversations.chart import ChartWords, draw_chart
-from conversations.digest import Scope, build_digest, chart_bars
+from conversations.digest import Counted, Scope, build_digest_counted, chart_bars
 from conversations.digest_text import render_text
 from conversations.reports import compose, windows
 from conversations.runtime import Runtime
 from core.clock import ManualClock
 from core.settings import load_settings
-from storage import digests, ledger, prompts, tallies
+from storage import digests, ledger, prompts, tallies, tally_reads
 from storage.schema import answers, checkins, enrolments, staff, teams
 from storage.schema import prompts as prompts_table
 
@@ -384,8 +384,14 @@ async def parts_of(rt: Runtime, repeat: int) -> dict[str, float]:
         return run
 
     reads: dict[str, Callable[[Any], Any]] = {
-        "storage.digests.answer_records (both quarters)": lambda c: digests.answer_records(
-            c, window.until, since=previous.since
+        "storage.tally_reads.queues (this quarter)": lambda c: tally_reads.queues(
+            c, window.since, k
+        ),
+        "storage.tally_reads.queues (the quarter before)": lambda c: tally_reads.queues(
+            c, previous.since, k
+        ),
+        "storage.digests.first_answers (who answered)": lambda c: digests.first_answers(
+            c, window.since, window.until
         ),
         "storage.digests.population_records": lambda c: digests.population_records(
             c, window.since, window.until
@@ -398,21 +404,24 @@ async def parts_of(rt: Runtime, repeat: int) -> dict[str, float]:
     names = list(reads)
 
     async def decide() -> Any:
-        return build_digest(
+        return build_digest_counted(
             Scope.service(),
-            got[names[0]],
-            got[names[1]],
+            Counted(*got[names[0]]),
+            Counted(*got[names[1]]),
+            None,
             got[names[2]],
+            got[names[3]],
+            got[names[4]],
             window=window,
             previous_window=previous,
             k=k,
-            earlier=got[names[3]],
+            earlier=got[names[5]],
             now=NOW,
             reader="bench",
         )
 
     (
-        parts["conversations.digest.build_digest (publication, ledger decision)"],
+        parts["conversations.digest.build_digest_counted (publication, ledger decision)"],
         digest,
     ) = await timed(decide, repeat)
     q = rt.questionnaire
@@ -464,7 +473,10 @@ async def measure(
     }
     async with rt.db.read() as conn:
         window, previous = windows(NOW + timedelta(microseconds=1), None)
-        out["queues"] = len(await tallies.cuts(conn, [previous.since, window.since], 5))
+        out["queues"] = 0
+        for since in (previous.since, window.since):
+            found, _ = await tally_reads.queues(conn, since, 5)
+            out["queues"] += sum(len(per_leaf) for per_leaf in found.values())
     t = rt.translator("en")
     statements: list[tuple[str, Any]] = []
     with captured(rt.db.engine.sync_engine, statements):

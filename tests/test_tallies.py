@@ -255,9 +255,9 @@ async def check(conn: AsyncConnection) -> None:
     expected = set()
     for quarter, in_quarter in by_quarter.items():
         for e in latest_answers(in_quarter, quarter, tallies.next_quarter(quarter)):
-            r = e.record
-            if r.value is not None:
-                expected.add((quarter, r.team, r.key_worker, r.item_id, *e.key, r.value))
+            a = e.record
+            if a.value is not None:
+                expected.add((quarter, a.team, a.key_worker, a.item_id, *e.key, a.value))
     team_names = dict((await conn.execute(select(teams.c.id, teams.c.name))).all())
     got = {
         (
