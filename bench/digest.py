@@ -295,6 +295,15 @@ FROM answer_queue GROUP BY quarter, team_id, key_worker_id, checkpoint, item_id
 """
 
 
+SEED_FIRSTS = """
+INSERT INTO answer_firsts (enrolment_id, quarter, checkpoint, answered_at, counted_at)
+SELECT c.enrolment_id, QUARTER, c.checkpoint, MIN(a.answered_at), MIN(c.finished_at)
+FROM answers a JOIN checkins c ON a.checkin_id = c.id
+WHERE c.status IN ('finished', 'closed')
+GROUP BY c.enrolment_id, QUARTER, c.checkpoint
+""".replace("QUARTER", _quarter("a.answered_at"))
+
+
 def seed_tallies(path: Path) -> None:
     """Fill the answer tallies of a freshly seeded SQLite file in bulk SQL: what
     ``checkin-bot tallies rebuild`` makes, given that :func:`seed` gives each young person one
@@ -303,10 +312,11 @@ def seed_tallies(path: Path) -> None:
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA synchronous=OFF")
-        for table in ("answer_queue", "answer_versions", "answer_heads"):
+        for table in ("answer_queue", "answer_versions", "answer_heads", "answer_firsts"):
             db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
         db.execute(SEED_QUEUE)
         db.execute(SEED_HEADS)
+        db.execute(SEED_FIRSTS)
         db.commit()
     finally:
         db.close()
@@ -391,7 +401,7 @@ async def parts_of(rt: Runtime, repeat: int) -> dict[str, float]:
             c, previous.since, k
         ),
         "storage.digests.first_answers (who answered)": lambda c: digests.first_answers(
-            c, window.since, window.until
+            c, window.since
         ),
         "storage.digests.population_records": lambda c: digests.population_records(
             c, window.since, window.until

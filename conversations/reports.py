@@ -99,7 +99,7 @@ async def compose(
             respondents = await tally_reads.respondents(
                 conn, window.since, scope.team, scope.key_worker
             )
-        firsts = await digests.first_answers(conn, window.since, window.until)
+        firsts = await digests.first_answers(conn, window.since)
         people = await digests.population_records(conn, window.since, window.until)
         comments = await digests.comment_records(conn, window.until)
         earlier = await ledger.released_since(conn, [previous.since, window.since])

@@ -9,11 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
-from storage.schema import UTCDateTime, answers, checkins, enrolments, prompts, staff, teams
+from storage.schema import (
+    answer_firsts,
+    answers,
+    checkins,
+    enrolments,
+    prompts,
+    staff,
+    teams,
+)
 
 _DONE = ("finished", "closed")
 NO_TEAM = "(no team)"
@@ -61,44 +69,21 @@ async def answer_records(
     return await read_answers(conn, query)
 
 
-async def first_answers(
-    conn: AsyncConnection, since: datetime, until: datetime
-) -> list[AnswerRecord]:
-    """Per finished or closed check-in, its first answer given in [since, until) (value left
-    out): enough to tell who answered each checkpoint, one row per check-in."""
-    first = func.min(answers.c.answered_at)
+async def first_answers(conn: AsyncConnection, since: datetime) -> list[AnswerRecord]:
+    """Who answered each checkpoint in the quarter starting at *since*: per young person and
+    checkpoint their first answer (skips too) and when its check-in was counted (value, team
+    and key worker left out), from the answer tallies (``answer_firsts``): one row per young
+    person and checkpoint, not per answer."""
+    f = answer_firsts.c
     query = (
-        select(
-            enrolments.c.pseudonym,
-            teams.c.name,
-            checkins.c.key_worker_id,
-            checkins.c.checkpoint,
-            first,
-            checkins.c.finished_at,
-        )
-        .select_from(
-            answers.join(checkins, answers.c.checkin_id == checkins.c.id)
-            .join(enrolments, checkins.c.enrolment_id == enrolments.c.id)
-            .outerjoin(teams, checkins.c.team_id == teams.c.id)
-        )
-        .where(
-            checkins.c.status.in_(_DONE),
-            answers.c.answered_at >= since,
-            answers.c.answered_at < until,
-        )
-        .group_by(checkins.c.id, enrolments.c.pseudonym, teams.c.name)
+        select(enrolments.c.pseudonym, f.checkpoint, f.answered_at, f.counted_at)
+        .select_from(answer_firsts.join(enrolments, enrolments.c.id == f.enrolment_id))
+        .where(f.quarter == since)
     )
     return [
-        AnswerRecord(p, team or NO_TEAM, str(worker), checkpoint, "", None, _utc(at), counted)
-        for p, team, worker, checkpoint, at, counted in await conn.execute(query)
+        AnswerRecord(p, "", "", checkpoint, "", None, at, counted)
+        for p, checkpoint, at, counted in await conn.execute(query)
     ]
-
-
-def _utc(value: object) -> datetime:
-    """``min()`` over a UTCDateTime column comes back untyped: read it as UTC."""
-    found = UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
-    assert found is not None
-    return found
 
 
 async def population_records(

@@ -482,3 +482,15 @@ answer_heads = Table(
     Column("total", Integer, nullable=False, comment="answers that count now"),
     PrimaryKeyConstraint(*_LEAF),
 )
+
+answer_firsts = Table(
+    "answer_firsts",
+    metadata,
+    Column("enrolment_id", Integer, nullable=False, comment="who answered"),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
+    Column("checkpoint", String(32), nullable=False),
+    Column("answered_at", UTCDateTime, nullable=False, comment="their first answer (skips too)"),
+    Column("counted_at", UTCDateTime, nullable=False, comment="when its check-in was counted"),
+    PrimaryKeyConstraint("enrolment_id", "quarter", "checkpoint"),
+    Index("ix_answer_firsts_quarter", "quarter"),
+)

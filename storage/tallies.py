@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.db import upsert
 from storage.records import AnswerRecord
 from storage.schema import (
+    answer_firsts,
     answer_heads,
     answer_queue,
     answer_versions,
@@ -181,11 +182,78 @@ async def refresh(conn: AsyncConnection, enrolment_id: int, checkpoint: str | No
         await _leave(conn, held, row.id, row.value, row.first_at, row.pseudonym)
     for leaf, value, first_at, pseudonym in wanted.values():
         await _join(conn, leaf, enrolment_id, value, first_at, pseudonym)
+    await _firsts(conn, enrolment_id, checkpoint, records)
     old_versions = [int(i) for i in (await conn.scalars(mine_v)).all()]
     if old_versions or versions:
         await conn.execute(delete(answer_versions).where(answer_versions.c.id.in_(old_versions)))
         if versions:
             await conn.execute(insert(answer_versions), versions)
+
+
+def firsts(records: Iterable[AnswerRecord]) -> dict[tuple[datetime, str], AnswerRecord]:
+    """Per quarter and checkpoint, the first answer given (skips too; ties: counted first)."""
+    found: dict[tuple[datetime, str], AnswerRecord] = {}
+    for r in records:
+        where = (quarter_of(r.answered_at), r.checkpoint)
+        held = found.get(where)
+        if held is None or (r.answered_at, r.counted_at or r.answered_at) < (
+            held.answered_at,
+            held.counted_at or held.answered_at,
+        ):
+            found[where] = r
+    return found
+
+
+def first_row(enrolment_id: int, where: tuple[datetime, str], r: AnswerRecord) -> dict[str, Any]:
+    return dict(
+        enrolment_id=enrolment_id,
+        quarter=where[0],
+        checkpoint=where[1],
+        answered_at=r.answered_at,
+        counted_at=r.counted_at or r.answered_at,
+    )
+
+
+async def _firsts(
+    conn: AsyncConnection,
+    enrolment_id: int,
+    checkpoint: str | None,
+    records: Iterable[AnswerRecord],
+) -> None:
+    """Who answered: the person's first answer per quarter at the checkpoint(s), written again
+    when it changed."""
+    f = answer_firsts.c
+    query = select(answer_firsts).where(f.enrolment_id == enrolment_id)
+    if checkpoint is not None:
+        query = query.where(f.checkpoint == checkpoint)
+    held = {
+        (r.quarter, r.checkpoint): (r.answered_at, r.counted_at)
+        for r in (await conn.execute(query)).all()
+    }
+    wanted = {
+        where: (r.answered_at, r.counted_at or r.answered_at)
+        for where, r in firsts(records).items()
+    }
+    if held == wanted:
+        return
+    gone = delete(answer_firsts).where(f.enrolment_id == enrolment_id)
+    if checkpoint is not None:
+        gone = gone.where(f.checkpoint == checkpoint)
+    await conn.execute(gone)
+    if wanted:
+        await conn.execute(
+            insert(answer_firsts),
+            [
+                dict(
+                    enrolment_id=enrolment_id,
+                    quarter=q,
+                    checkpoint=c,
+                    answered_at=at,
+                    counted_at=counted,
+                )
+                for (q, c), (at, counted) in wanted.items()
+            ],
+        )
 
 
 def version_row(

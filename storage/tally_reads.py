@@ -79,27 +79,30 @@ async def queues(
         )
     ).all()
     sizes: dict[tuple[Cell, Node], tuple[int, Counts]] = {}
-    for h in heads:
-        sizes[((h.checkpoint, h.item_id), _node(h.name, h.key_worker_id))] = (
-            int(h.total),
-            _counts(h),
+    for head in heads:
+        sizes[((head.checkpoint, head.item_id), _node(head.name, head.key_worker_id))] = (
+            int(head.total),
+            _counts(head),
         )
     keys: dict[tuple[Cell, Node], dict[int, tuple[datetime, str]]] = defaultdict(dict)
     running: dict[tuple[Cell, Node], dict[int, Counts]] = defaultdict(dict)
     marks: dict[tuple[Cell, Node], dict[tuple[datetime, str], int]] = defaultdict(dict)
     q = answer_queue
-    cut = answer_heads.c.total // k * k
-    parts = [
-        select(q, teams.c.name)
-        .select_from(
-            answer_heads.join(q, and_(_same_leaf(q, answer_heads), q.c.total == at)).outerjoin(
-                teams, teams.c.id == q.c.team_id
-            )
-        )
-        .where(answer_heads.c.quarter == since, answer_heads.c.total > 0)
+    h = answer_heads
+    cut = h.c.total // k * k
+    inner = answer_queue.alias("point")
+    ids = [  # per queue, by its running-total index: the first answer, the cut and the next
+        select(
+            select(inner.c.id).where(_same_leaf(inner, h), inner.c.total == at).scalar_subquery()
+        ).where(h.c.quarter == since, h.c.total > 0)
         for at in (literal(1), cut, cut + 1)
     ]
-    for row in await conn.execute(union_all(*parts)):
+    parts = [
+        select(q, teams.c.name)
+        .select_from(q.outerjoin(teams, teams.c.id == q.c.team_id))
+        .where(q.c.id.in_(union_all(*ids)))
+    ]
+    for row in await conn.execute(parts[0]):
         where = ((row.checkpoint, row.item_id), _node(row.name, row.key_worker_id))
         index = int(row.total) - 1
         keys[where][index] = (row.first_at, row.pseudonym)

@@ -16,11 +16,13 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord
-from storage.schema import answer_heads, answer_queue, answer_versions
+from storage.schema import answer_firsts, answer_heads, answer_queue, answer_versions
 from storage.tallies import (
     COUNTS,
     Leaf,
     counted_with_ids,
+    first_row,
+    firsts,
     leaf_of,
     record_of,
     standing,
@@ -30,18 +32,21 @@ from storage.tallies import (
 _CHUNK = 5000
 
 
-def plan(
-    records: Iterable[tuple[AnswerRecord, int]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Pure: the rows of ``answer_queue``, ``answer_versions`` and ``answer_heads`` the counted
-    answers make (*records*: each with its young person's enrolment id, team and key worker
-    as ids)."""
+Rows = list[dict[str, Any]]
+
+
+def plan(records: Iterable[tuple[AnswerRecord, int]]) -> tuple[Rows, Rows, Rows, Rows]:
+    """Pure: the rows of ``answer_queue``, ``answer_versions``, ``answer_heads`` and
+    ``answer_firsts`` the counted answers make (*records*: each with its young person's
+    enrolment id, team and key worker as ids)."""
     per_person: dict[int, list[AnswerRecord]] = defaultdict(list)
     for record, person in records:
         per_person[person].append(record)
     queues: dict[Leaf, list[tuple[Any, ...]]] = defaultdict(list)
-    versions: list[dict[str, Any]] = []
+    versions: Rows = []
+    first_rows: Rows = []
     for person, mine in per_person.items():
+        first_rows += [first_row(person, where, r) for where, r in firsts(mine).items()]
         for quarter, found in standing(mine).items():
             for latest in found:
                 leaf = leaf_of(latest, quarter)
@@ -74,16 +79,21 @@ def plan(
                 )
             )
         heads.append(dict(where, total=len(queue), **dict(zip(COUNTS, counts, strict=True))))
-    return entries, versions, heads
+    return entries, versions, heads, first_rows
 
 
 async def rebuild(conn: AsyncConnection) -> int:
     """Recompute every tally from the stored answers; returns how many answers count."""
     rows = (await conn.execute(counted_with_ids())).all()
-    entries, versions, heads = plan((record_of(r), int(r[8])) for r in rows)
-    for table in (answer_queue, answer_versions, answer_heads):
+    entries, versions, heads, first_rows = plan((record_of(r), int(r[8])) for r in rows)
+    tables = (
+        (answer_queue, entries),
+        (answer_versions, versions),
+        (answer_heads, heads),
+        (answer_firsts, first_rows),
+    )
+    for table, _ in tables:
         await conn.execute(delete(table))
-    tables = ((answer_queue, entries), (answer_versions, versions), (answer_heads, heads))
     for table, found in tables:
         for chunk in _chunks(found):
             await conn.execute(insert(table), chunk)

@@ -42,7 +42,14 @@ from storage import (
     tally_rebuild,
 )
 from storage.db import Database
-from storage.schema import answer_heads, answer_queue, answer_versions, staff, teams
+from storage.schema import (
+    answer_firsts,
+    answer_heads,
+    answer_queue,
+    answer_versions,
+    staff,
+    teams,
+)
 from storage.schema import enrolments as enrolments_table
 from storage.standing import latest_answers
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
@@ -191,7 +198,7 @@ async def _stored(conn: AsyncConnection) -> Rows:
     """The three tables of the tallies, without ids, in a fixed order (queues emptied since
     keep a head with nothing counted, which a rebuild leaves out)."""
     found: Rows = {}
-    for table in (answer_queue, answer_versions, answer_heads):
+    for table in (answer_queue, answer_versions, answer_heads, answer_firsts):
         columns = [c for c in table.c if c.name != "id"]
         query = select(*columns)
         if table is answer_heads:
@@ -213,6 +220,9 @@ async def check(conn: AsyncConnection) -> None:
         "answer_versions": sorted((tuple(r[c] for c in names[1]) for r in plan[1]), key=repr),
         "answer_heads": sorted(
             (tuple(r[c.name] for c in answer_heads.c) for r in plan[2]), key=repr
+        ),
+        "answer_firsts": sorted(
+            (tuple(r[c.name] for c in answer_firsts.c) for r in plan[3]), key=repr
         ),
     }
     assert stored == planned
@@ -308,7 +318,7 @@ async def same_digests(conn: AsyncConnection, now: datetime, k: int) -> int:
             Counted(*await tally_reads.queues(conn, window.since, k)),
             Counted(*await tally_reads.queues(conn, previous.since, k)),
             respondents,
-            await digests.first_answers(conn, window.since, window.until),
+            await digests.first_answers(conn, window.since),
             people,
             comments,
             window=window,
@@ -394,7 +404,7 @@ async def _answers_then_lost_tallies(path: Path) -> Rows:
         async with database.read() as conn:
             before = await _stored(conn)
         async with database.transaction() as conn:
-            for table in (answer_queue, answer_versions, answer_heads):
+            for table in (answer_queue, answer_versions, answer_heads, answer_firsts):
                 await conn.execute(table.delete())
     finally:
         await database.close()

@@ -104,17 +104,34 @@ def upgrade() -> None:
         sa.Column("total", sa.Integer, nullable=False, comment="answers that count now"),
         sa.PrimaryKeyConstraint(*_LEAF, name="pk_answer_heads"),
     )
-    _fill(queue, versions, heads)
+    firsts = op.create_table(
+        "answer_firsts",
+        sa.Column("enrolment_id", sa.Integer, nullable=False, comment="who answered"),
+        sa.Column(
+            "quarter", sa.DateTime, nullable=False, comment="start of the quarter answered in"
+        ),
+        sa.Column("checkpoint", sa.String(32), nullable=False),
+        sa.Column(
+            "answered_at", sa.DateTime, nullable=False, comment="their first answer (skips too)"
+        ),
+        sa.Column(
+            "counted_at", sa.DateTime, nullable=False, comment="when its check-in was counted"
+        ),
+        sa.PrimaryKeyConstraint("enrolment_id", "quarter", "checkpoint", name="pk_answer_firsts"),
+    )
+    op.create_index("ix_answer_firsts_quarter", "answer_firsts", ["quarter"])
+    _fill(queue, versions, heads, firsts)
 
 
 def _quarter(at: datetime) -> datetime:
     return datetime(at.year, (at.month - 1) // 3 * 3 + 1, 1)
 
 
-def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table) -> None:
+def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table, firsts: sa.Table) -> None:
     """The tallies of the answers already stored: per young person, quarter, checkpoint and
     statement the latest answer stands (ties: the higher value), its value first counted when
-    the run of equal values it ends began; earlier values replaced are versions."""
+    the run of equal values it ends began; earlier values replaced are versions; per young
+    person, quarter and checkpoint, the first answer (and when its check-in was counted)."""
     bind = op.get_bind()
     rows = bind.execute(
         sa.text(
@@ -125,9 +142,12 @@ def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table) -> None:
         ).columns(answered_at=sa.DateTime, finished_at=sa.DateTime)
     ).all()
     per_key: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    first_rows: dict[tuple[Any, ...], tuple[datetime, datetime]] = {}
     for pseudonym, team, worker, checkpoint, item, value, at, counted, person in rows:
         key = (person, pseudonym, _quarter(at), checkpoint, item)
         per_key[key].append((at, value or 0, value, counted or at, team or 0, worker or 0))
+        spot = (person, _quarter(at), checkpoint)
+        first_rows[spot] = min(first_rows.get(spot, (at, counted or at)), (at, counted or at))
     queues: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     version_rows: list[dict[str, Any]] = []
     for (person, pseudonym, quarter, checkpoint, item), found in per_key.items():
@@ -176,13 +196,24 @@ def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table) -> None:
                 )
             )
         head_rows.append(dict(where, total=len(entries), **dict(zip(_COUNTS, counts, strict=True))))
-    tables = ((queue, queue_rows), (versions, version_rows), (heads, head_rows))
+    made_firsts = [
+        dict(enrolment_id=e, quarter=q, checkpoint=c, answered_at=at, counted_at=counted)
+        for (e, q, c), (at, counted) in first_rows.items()
+    ]
+    tables = (
+        (queue, queue_rows),
+        (versions, version_rows),
+        (heads, head_rows),
+        (firsts, made_firsts),
+    )
     for table, made in tables:
         for start in range(0, len(made), 5000):
             op.bulk_insert(table, made[start : start + 5000])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_answer_firsts_quarter", "answer_firsts")
+    op.drop_table("answer_firsts")
     op.drop_table("answer_heads")
     op.drop_index("ix_answer_versions_enrolment", "answer_versions")
     op.drop_index("ix_answer_versions_quarter", "answer_versions")
