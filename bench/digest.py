@@ -8,7 +8,7 @@ and one future prompt for everyone still waiting for their 3-months check-in; th
 result as ``checkin-bot tallies rebuild``, which a test checks). Then times:
 
 - the digest as ``/digest`` builds it (``conversations.reports.compose``: read the answer
-  records, decide under the release ledger, render text and chart) for the service,
+  tallies, decide under the release ledger, render text and chart) for the service,
   a team and a key worker, with the time split into its parts (the chart separately);
 - the first digest after new answers: 60 more check-ins counted through the real write path, so
   the release ledger decides new blocks given the earlier release (``conversations.ledger``);
@@ -587,9 +587,11 @@ def report(results: list[dict[str, Any]], command: str) -> str:
         f"Command: `{command}`  \nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"
         f"Machine: {machine()}\n\n"
         f"Each size: {people:,} young people (3 teams, 12 key workers), finished check-ins of 9 "
-        f"answers over this quarter and the one before; the digest reads the answer records of "
-        f"both quarters and everyone enrolled, and decides under the release ledger per young "
-        f"person (the answer tallies, `storage/tallies.py`, are kept but not read yet). "
+        f"answers over this quarter and the one before; the digest reads the answers from the "
+        f"answer tallies (`storage/tally_reads.py`: a few rows per cell, key worker and "
+        f"release) and decides on them under the release ledger; the population (who was "
+        f"asked, reachability) is still read per young person and the response figures "
+        f"decided over it. "
         f"Median seconds of `conversations.reports.compose` (as `/digest` runs it: "
         f"reading, release ledger decision and recording, text and chart), and of the first "
         f"digest after 60 new check-ins were counted (new blocks decided given the earlier "

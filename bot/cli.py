@@ -118,7 +118,7 @@ def parser() -> argparse.ArgumentParser:
     ).add_subparsers(dest="tallies_command", required=True, metavar="ACTION")
     tally.add_parser(
         "rebuild",
-        help="recompute every tally from the stored answers (positions keep their order)",
+        help="recompute every tally from the stored answers",
     )
     backup_parser = sub.add_parser(
         "backup", help="copy the SQLite database, even while the bot runs (SQLite's online backup)"
@@ -237,14 +237,14 @@ async def tallies_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await rt.db.migrate()
         async with rt.db.transaction() as conn:
-            await ledger.lock(conn)  # no digest decides while the marks move
-            positions = await tally_rebuild.rebuild(conn)
+            await ledger.lock(conn)  # no digest decides while the tallies are rewritten
+            counted = await tally_rebuild.rebuild(conn)
             await audit.record(
                 conn, actor="cli", action="tallies_rebuild", scope="service", now=rt.clock.now()
             )
     finally:
         await rt.db.close()
-    print(f"rebuilt the answer tallies: {positions} counted answers")
+    print(f"rebuilt the answer tallies: {counted} counted answers")
     return 0
 
 
