@@ -34,10 +34,10 @@ from conversations.disclosure import (
 )
 from conversations.ledger import Earlier, decide
 from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell, ReleasedFigure
-from storage.standing import Latest as Latest
-from storage.standing import OrderKey as OrderKey
-from storage.standing import Version as Version
-from storage.standing import latest_answers as latest_answers
+from storage.records import Latest as Latest
+from storage.records import OrderKey as OrderKey
+from storage.records import Version as Version
+from storage.records import latest_answers as latest_answers
 
 CellKey = tuple[str, str]
 """``(checkpoint, item_id)``."""

@@ -93,7 +93,7 @@ async def run_press(db: Database, body: Body[T]) -> T:
         except Busy:  # the worker thread waits for the lock instead of the event loop
             loop.fallbacks += 1
         except HandOver:  # a finishing press: counted into the tallies on the worker path
-            pass
+            loop.handovers += 1
     async with db.transaction() as conn:
         return await body(AsyncPressStore(conn))
 

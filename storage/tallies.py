@@ -1,13 +1,13 @@
 """Answer tallies, kept in the same transaction as the answers they count.
 
-Per quarter, key worker (with the team), checkpoint and statement there is a *queue*: the
-answers that count now (the latest per young person, :mod:`storage.standing`), in the order the
-release ledger counts them (when the value was first counted, then pseudonym). ``answer_queue``
-holds one row per answer that counts, with the running counts of each value and in all through
-it (``total``, indexed), so the tally of any first stretch of a queue, and where a release's
-mark cuts it, are one indexed row each; ``answer_heads`` holds each queue's counts;
-``answer_versions`` the values since replaced (a changed answer, or a skip), which stay members
-of the releases that counted them.
+Per quarter, key worker (with the team), checkpoint and statement there is a *queue*: the answers
+that count now (the latest per young person, :func:`storage.records.latest_answers`), in the order
+the release ledger counts them (when the value was first counted, then pseudonym). ``answer_queue``
+holds one row per answer that counts, with the running counts of each value and in all through it
+(``total``, indexed), so the tally of any first stretch of a queue, and where a release's mark cuts
+it, are one indexed row each; ``answer_heads`` holds each queue's counts; ``answer_versions`` the
+values since replaced (a changed answer, or a skip), which stay members of the releases that counted
+them.
 
 Whatever changes a young person's counted answers calls :func:`refresh` in the same
 transaction: a check-in finished or closed (``storage/checkins.py``; the press that finishes a
@@ -31,7 +31,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
-from storage.records import AnswerRecord
+from storage.records import AnswerRecord, Latest, latest_answers
 from storage.schema import (
     answer_firsts,
     answer_heads,
@@ -41,7 +41,6 @@ from storage.schema import (
     checkins,
     enrolments,
 )
-from storage.standing import Latest, latest_answers
 
 DONE = ("finished", "closed")
 COUNTS = ("c1", "c2", "c3", "c4")
@@ -66,7 +65,7 @@ def one_hot(value: int) -> dict[str, int]:
 
 
 def leaf_of(latest: Latest, quarter: datetime) -> Leaf:
-    """The queue of a standing answer read by :func:`person_records` (ids in the records)."""
+    """The queue of a standing answer read by :func:`counted_with_ids` (ids in the records)."""
     r = latest.record
     return (quarter, int(r.team), int(r.key_worker), r.checkpoint, r.item_id)
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import Counts, QueuePoints
+from storage.records import Counts, QueuePoints, Version
 from storage.schema import (
     answer_heads,
     answer_queue,
@@ -35,7 +35,6 @@ from storage.schema import (
     releases,
     teams,
 )
-from storage.standing import Version
 
 NO_TEAM = "(no team)"
 Cell = tuple[str, str]

@@ -2,8 +2,8 @@
 
 ``checkin-bot tallies rebuild`` and the playground's demo history use it (migration 0011 fills
 the tallies of a database that had none with its own copy of these steps). The tallies are a
-function of the counted answers only (:mod:`storage.standing`), so a rebuild gives exactly what
-keeping them up to date gives.
+function of the counted answers only (:func:`storage.records.latest_answers`), so a rebuild
+gives exactly what keeping them up to date gives.
 """
 
 from __future__ import annotations

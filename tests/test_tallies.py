@@ -42,6 +42,7 @@ from storage import (
     tally_rebuild,
 )
 from storage.db import Database
+from storage.records import latest_answers
 from storage.schema import (
     answer_firsts,
     answer_heads,
@@ -51,9 +52,10 @@ from storage.schema import (
     teams,
 )
 from storage.schema import enrolments as enrolments_table
-from storage.standing import latest_answers
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
 from tests.test_cli import checkin_bot
+from tests.test_e2e_staff import rows, service
+from tests.world import World
 
 START = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)  # near a quarter's end: sequences cross it
 ITEMS = ("a", "b", "c")
@@ -430,3 +432,20 @@ def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> None:
     counted = len(before["answer_queue"])
     assert done.stdout.strip() == f"rebuilt the answer tallies: {counted} counted answers"
     assert asyncio.run(_tallies_now(tmp_path / "cli.db")) == before
+
+
+async def test_the_press_that_finishes_a_check_in_counts_it_into_the_tallies(world: World) -> None:
+    """On SQLite a press runs on the event loop's own connection; the one that finishes a
+    check-in is handed over to the worker path, which counts the answers into the tallies in
+    the same transaction."""
+    users = await service(world, 2, answer="Mostly")
+    assert world.rt is not None
+    loop = world.rt.db.loop
+    if loop is not None:  # SQLite: the presses ran on the event loop's own connection
+        assert loop.handovers == len(users)  # each finishing press, and only those
+    counted = await rows(world, "SELECT value, total FROM answer_queue ORDER BY id")
+    answered = await rows(world, "SELECT value FROM answers WHERE value IS NOT NULL")
+    assert len(counted) == len(answered)
+    assert {value for value, _ in counted} == {3}  # "Mostly"
+    async with world.rt.db.read() as conn:
+        await check(conn)

@@ -1,6 +1,6 @@
 """Answer tallies kept with the answers (storage/tallies.py), filled from the answers stored.
 
-Self-contained: the tables and the standing-answer rule (storage/standing.py) are copied here
+Self-contained: the tables and the standing-answer rule (storage.records.latest_answers) are copied here
 as they were when this migration was written, so later changes to the application do not change
 what it does.
 
