@@ -38,7 +38,7 @@ from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, ledger, staff, voice
+from storage import audit, digests, ledger, staff, tally_rebuild, voice
 from storage.db import current_revision
 from storage.invites import new_token
 from storage.staff import ROLES as STAFF_ROLES
@@ -113,6 +113,13 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--admin-id", type=int, default=None, help="the admin asking for --rows")
     sub.add_parser("languages", help="each language's completeness and review status")
+    tally = sub.add_parser(
+        "tallies", help="the answer tallies digests read (kept with every answer)"
+    ).add_subparsers(dest="tallies_command", required=True, metavar="ACTION")
+    tally.add_parser(
+        "rebuild",
+        help="recompute every tally from the stored answers",
+    )
     backup_parser = sub.add_parser(
         "backup", help="copy the SQLite database, even while the bot runs (SQLite's online backup)"
     )
@@ -221,6 +228,23 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await rt.db.close()
     print(f"the database is at migration {revision}")
+    return 0
+
+
+async def tallies_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute the answer tallies from the stored answers (``storage/tallies.py``)."""
+    rt = build_runtime(settings)
+    try:
+        await rt.db.migrate()
+        async with rt.db.transaction() as conn:
+            await ledger.lock(conn)  # no digest decides while the tallies are rewritten
+            counted = await tally_rebuild.rebuild(conn)
+            await audit.record(
+                conn, actor="cli", action="tallies_rebuild", scope="service", now=rt.clock.now()
+            )
+    finally:
+        await rt.db.close()
+    print(f"rebuilt the answer tallies: {counted} counted answers")
     return 0
 
 
@@ -481,6 +505,7 @@ COMMANDS: dict[str, Command] = {
     "export": export,
     "languages": languages,
     "staff": staff_add,
+    "tallies": tallies_rebuild,
     "due": due,
     "migrate": migrate,
     "webhook": webhook,

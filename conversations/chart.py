@@ -11,7 +11,8 @@ installed by ``make system``) cover Arabic script and Ethiopic, with DejaVu Sans
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,37 @@ def register_fonts(font_manager: object, dirs: Sequence[Path] = FONT_DIRS) -> li
     return missing
 
 
+CACHED_CHARTS = 32
+"""How many charts :func:`draw_chart` keeps in memory (about 30-60 kB each)."""
+
+
+class ChartCache:
+    """The last charts drawn, by content (bars, names, words, language): the same figures in
+    the same words give the same PNG without drawing again. Least recently used goes first."""
+
+    def __init__(self, size: int = CACHED_CHARTS) -> None:
+        self.size = size
+        self.charts: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.drawn = 0
+        self.reused = 0
+
+    def get(self, key: Hashable) -> bytes | None:
+        found = self.charts.get(key)
+        if found is not None:
+            self.charts.move_to_end(key)
+            self.reused += 1
+        return found
+
+    def put(self, key: Hashable, png: bytes) -> None:
+        self.drawn += 1
+        self.charts[key] = png
+        while len(self.charts) > self.size:
+            self.charts.popitem(last=False)
+
+
+CHARTS = ChartCache()
+
+
 def draw_chart(
     bars: tuple[Bar, ...],
     item_names: Mapping[str, str],
@@ -73,9 +105,24 @@ def draw_chart(
     language: str = "en",
 ) -> bytes:
     """The chart as PNG bytes; ``item_names`` gives the order of statements (top to bottom).
+    Drawn once per content (:data:`CHARTS`)."""
+    key = (bars, tuple(item_names.items()), tuple(checkpoint_names.items()), words, language)
+    found = CHARTS.get(key)
+    if found is None:
+        found = _draw(bars, item_names, checkpoint_names, words, language)
+        CHARTS.put(key, found)
+    return found
 
-    Matplotlib (about 40 MB) is imported on the first chart, not when the bot starts.
-    """
+
+def _draw(
+    bars: tuple[Bar, ...],
+    item_names: Mapping[str, str],
+    checkpoint_names: Mapping[str, str],
+    words: ChartWords,
+    language: str,
+) -> bytes:
+    """Draw the chart. Matplotlib (about 40 MB) is imported on the first chart, not when the
+    bot starts."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -31,7 +31,7 @@ the README's known limits).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -56,11 +56,17 @@ from conversations.participation import shared_comments as shared_comments
 from conversations.publication import (
     CellKey,
     Latest,
+    ListQueue,
+    Queue,
     Table,
+    Version,
     figure_of,
     latest_answers,
     publish,
+    publish_queues,
+    queues,
     released,
+    replaced_versions,
 )
 from conversations.windows import Scope as Scope
 from conversations.windows import Window as Window
@@ -230,15 +236,6 @@ def _respondents_of(latest: Iterable[Latest], node: NodeId) -> int:
     )
 
 
-def _resolve(scope: Scope, latest: Iterable[Latest], k: int) -> tuple[Scope, bool]:
-    """The group whose figures the scope sees: a key worker with fewer than *k* respondents
-    sees their team's (second value ``True``)."""
-    if scope.kind != "key_worker" or _respondents_of(latest, scope.node) >= k:
-        return scope, False
-    assert scope.team is not None
-    return Scope.of_team(scope.team), True
-
-
 # ---------------------------------------------------------------------------------------------
 # Findings and chart
 
@@ -327,26 +324,97 @@ def build_digest(
     :func:`release_table`); *population* is everyone enrolled during *window*; *earlier* are
     the releases the ledger holds for the windows' starts (figures already shown stay facts).
     """
-    k = validate_k(k)
     answers = list(answers)
+    latest = latest_answers(answers, window.since, window.until)
+    before = None
+    if previous_window is not None:
+        before = Counted.of(latest_answers(answers, previous_window.since, previous_window.until))
+    current = Counted.of(latest)
+    node = scope.node
+    mine = _respondents_of(latest, node) if scope.kind == "key_worker" else None
+    return build_digest_counted(
+        scope,
+        current,
+        before,
+        mine,
+        answers,
+        population,
+        comments,
+        window=window,
+        previous_window=previous_window,
+        k=k,
+        earlier=earlier,
+        now=now,
+        reader=reader,
+    )
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One window's answers as the publication needs them, however they were read: per cell
+    and key worker the queue of answers that count (:class:`conversations.publication.Queue`),
+    and the answers since replaced."""
+
+    queues: Mapping[CellKey, Mapping[NodeId, Queue]]
+    replaced: Mapping[CellKey, Mapping[NodeId, Sequence[Version]]]
+
+    @classmethod
+    def of(cls, latest: Iterable[Latest]) -> Counted:
+        latest = list(latest)
+        per_cell = {
+            cell: {leaf: ListQueue(entries) for leaf, entries in per_leaf.items()}
+            for cell, per_leaf in queues(latest).items()
+        }
+        return cls(per_cell, replaced_versions(latest))
+
+
+def build_digest_counted(
+    scope: Scope,
+    current: Counted,
+    previous_counted: Counted | None,
+    respondents: int | None,
+    firsts: Iterable[AnswerRecord],
+    population: Iterable[PopulationRecord],
+    comments: Iterable[CommentRecord],
+    *,
+    window: Window,
+    previous_window: Window | None = None,
+    k: int = DEFAULT_K,
+    earlier: Iterable[ReleasedCell] = (),
+    now: datetime | None = None,
+    reader: str = "",
+) -> Digest:
+    """:func:`build_digest` given the windows' answers already counted (*respondents*: how many
+    young people answered under the scope's key worker, for a key worker's digest; *firsts*:
+    at least each young person's first answer per checkpoint in *window*, for who answered)."""
+    k = validate_k(k)
     people = list(population)
     earlier = list(earlier)
     now = now or window.until
-    latest = latest_answers(answers, window.since, window.until)
-    group, fallback = _resolve(scope, latest, k)
+    group, fallback = scope, False
+    if scope.kind == "key_worker" and (respondents or 0) < k:
+        assert scope.team is not None
+        group, fallback = Scope.of_team(scope.team), True
     node = group.node
-    table, new = publish(latest, window.since, earlier, now=now, reader=reader, k=k)
+    table, new = publish_queues(
+        current.queues, current.replaced, window.since, earlier, now=now, reader=reader, k=k
+    )
     cells = cells_for(table, node)
     previous: tuple[CellFigures, ...] = ()
-    if previous_window is not None:
-        before = latest_answers(answers, previous_window.since, previous_window.until)
-        old_table, old_new = publish(
-            before, previous_window.since, earlier, now=now, reader=reader, k=k
+    if previous_window is not None and previous_counted is not None:
+        old_table, old_new = publish_queues(
+            previous_counted.queues,
+            previous_counted.replaced,
+            previous_window.since,
+            earlier,
+            now=now,
+            reader=reader,
+            k=k,
         )
         previous = cells_for(old_table, node)
         new += old_new
     response, answered = response_figures(
-        people, answers, window, node, k, earlier, now=now, reader=reader
+        people, firsts, window, node, k, earlier, now=now, reader=reader
     )
     new += answered
     reach = reach_figures(people, node, k)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from typing import Protocol
 
 from conversations.disclosure import (
     DEFAULT_K,
@@ -33,6 +34,10 @@ from conversations.disclosure import (
 )
 from conversations.ledger import Earlier, decide
 from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell, ReleasedFigure
+from storage.records import Latest as Latest
+from storage.records import OrderKey as OrderKey
+from storage.records import Version as Version
+from storage.records import latest_answers as latest_answers
 
 CellKey = tuple[str, str]
 """``(checkpoint, item_id)``."""
@@ -46,66 +51,6 @@ STATUSES: dict[str, Status] = {
     "withheld": "withheld",
     "no_answers": "no_answers",
 }
-
-OrderKey = tuple[datetime, str]
-"""When a young person's answer was counted, and their pseudonym (ties)."""
-
-
-@dataclass(frozen=True)
-class Version:
-    """An answer someone gave and later replaced (a different value, or a skip): the value, its
-    place in the queue, and when the replacement was counted. Releases made while it stood may
-    have counted it, so it stays in the reader's system as a member of its own."""
-
-    value: int
-    key: OrderKey
-    replaced_at: datetime
-
-
-@dataclass(frozen=True)
-class Latest:
-    """The answer that counts for one (respondent, checkpoint, item), and when its value was
-    first counted (a changed answer, or a skip turned into an answer later, joins the back of
-    the queue then); ``replaced``: the answers it replaced."""
-
-    record: AnswerRecord
-    first_at: datetime | None
-    replaced: tuple[Version, ...] = ()
-
-    @property
-    def key(self) -> OrderKey:
-        return (self.first_at or self.record.answered_at, self.record.respondent)
-
-
-def latest_answers(
-    answers: Iterable[AnswerRecord], since: datetime, until: datetime
-) -> list[Latest]:
-    """One answer per (respondent, checkpoint, item) answered in ``[since, until)``: the latest;
-    skips included."""
-    per_key: dict[tuple[str, str, str], list[AnswerRecord]] = defaultdict(list)
-    for record in answers:
-        if since <= record.answered_at < until:
-            per_key[(record.respondent, record.checkpoint, record.item_id)].append(record)
-    found = []
-    for records in per_key.values():
-        records.sort(key=_order)
-        value: int | None = None
-        first: datetime | None = None
-        replaced: list[Version] = []
-        for record in records:
-            counted = record.counted_at or record.answered_at
-            if record.value == value:
-                continue
-            if value is not None and first is not None:
-                replaced.append(Version(value, (first, record.respondent), counted))
-            value, first = record.value, counted if record.value is not None else None
-        found.append(Latest(records[-1], first, tuple(replaced)))
-    return found
-
-
-def _order(record: AnswerRecord) -> tuple[datetime, int]:
-    """Which of two answers to the same statement is the latest (ties: deterministic)."""
-    return (record.answered_at, record.value or 0)
 
 
 def queues(latest: Iterable[Latest]) -> dict[CellKey, dict[NodeId, list[Latest]]]:
@@ -194,6 +139,64 @@ class Decision:
 Flags = tuple[bool, ...]
 """Which releases counted a member: one flag per earlier release, then the new one."""
 
+Counts = tuple[int, int, int, int]
+"""How many gave each value 1..4 (people who left, value unknown, count under 1)."""
+
+_NONE: Counts = (0, 0, 0, 0)
+
+
+class Queue(Protocol):
+    """One key worker's answers that count now in one cell, in the order they were counted:
+    what the decision needs of it, whether it holds every answer (:class:`ListQueue`) or a few
+    points read from the answer tallies (:class:`storage.records.QueuePoints`)."""
+
+    def __len__(self) -> int: ...
+
+    def key(self, index: int) -> OrderKey:
+        """Where the answer at *index* (0-based) stands in the queue."""
+        ...
+
+    def counts(self, end: int) -> Counts:
+        """The values of the first *end* answers."""
+        ...
+
+    def cut(self, mark: OrderKey) -> int:
+        """How many answers stand at or before *mark* (where a release stopped counting)."""
+        ...
+
+
+class ListQueue:
+    """A :class:`Queue` holding every answer."""
+
+    def __init__(self, entries: Sequence[Latest]) -> None:
+        self.entries = entries
+        self.keys = [e.key for e in entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def key(self, index: int) -> OrderKey:
+        return self.keys[index]
+
+    def counts(self, end: int) -> Counts:
+        found = [0, 0, 0, 0]
+        for e in self.entries[:end]:
+            assert e.record.value is not None  # queues hold no skips
+            found[e.record.value - 1] += 1
+        return (found[0], found[1], found[2], found[3])
+
+    def cut(self, mark: OrderKey) -> int:
+        return bisect_right(self.keys, mark)
+
+
+def _minus(a: Counts, b: Counts) -> Counts:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
+
+
+def _one(value: int | None) -> Counts:
+    v = value or 1
+    return (int(v == 1), int(v == 2), int(v == 3), int(v == 4))
+
 
 def _counted_by(block: ReleasedBlock | None, key: OrderKey) -> bool:
     if block is None or block.through_at is None:
@@ -201,14 +204,16 @@ def _counted_by(block: ReleasedBlock | None, key: OrderKey) -> bool:
     return key <= (block.through_at, block.through_id or "")
 
 
-Row = tuple[OrderKey, list[int | None], Flags]
+Row = tuple[OrderKey, Counts, Flags]
 """Members in a row of the queue counted by the same releases: where the row starts, their
-values (``None``: unknown, someone who left), and the releases that counted them."""
+values (people who left, value unknown, under 1), and the releases that counted them."""
+
+_EMPTY = ListQueue(())
 
 
 def members_of(
     leaf: NodeId,
-    entries: Sequence[Latest],
+    entries: Queue,
     count: int,
     earlier: Sequence[ReleasedCell],
     replaced: Sequence[Version] = (),
@@ -222,27 +227,25 @@ def members_of(
         {(b.team, b.key_worker): b for b in r.blocks} for r in earlier
     ]
     blocks = [found.get(leaf) for found in by_leaf]
-    keys = [e.key for e in entries]
-    cuts = [
-        0 if b is None or b.through_at is None else bisect_right(keys, _mark(b)) for b in blocks
-    ]
+    cuts = [0 if b is None or b.through_at is None else entries.cut(_mark(b)) for b in blocks]
     rows: list[Row] = []
     bounds = sorted({0, len(entries), count, *cuts})
     for start, end in pairwise(bounds):  # today's answers: runs between where releases stopped
         flags = (*(start < c for c in cuts), start < count)
         if any(flags):
-            rows.append((keys[start], [e.record.value for e in entries[start:end]], flags))
+            values = _minus(entries.counts(end), entries.counts(start))
+            rows.append((entries.key(start), values, flags))
     for version in replaced:
         flags = tuple(
             _counted_by(b, version.key) and r.released_at < version.replaced_at
             for b, r in zip(blocks, earlier, strict=True)
         )
         if any(flags):
-            rows.append((version.key, [version.value], (*flags, False)))
+            rows.append((version.key, _one(version.value), (*flags, False)))
     for times in departed:
         flags = tuple(r.released_at in times for r in earlier)
         if any(flags):
-            rows.append(((min(times), ""), [None], (*flags, False)))
+            rows.append(((min(times), ""), _one(None), (*flags, False)))
     return sorted(rows, key=lambda row: row[0])
 
 
@@ -253,7 +256,7 @@ def _mark(block: ReleasedBlock) -> OrderKey:
 
 def decide_cell(
     cell: CellKey,
-    per_leaf: Mapping[NodeId, Sequence[Latest]],
+    per_leaf: Mapping[NodeId, Queue],
     earlier: Sequence[ReleasedCell],
     since: datetime,
     now: datetime,
@@ -270,14 +273,13 @@ def decide_cell(
     difference (``slack``)."""
     replaced = replaced or {}
     departed = departed or {}
-    keys = {leaf: [e.key for e in entries] for leaf, entries in per_leaf.items()}
     cut = {leaf: release_count(len(entries), k) for leaf, entries in per_leaf.items()}
     leaves: set[NodeId] = {*per_leaf, *replaced, *departed}
     leaves |= {(b.team, b.key_worker) for r in earlier for b in r.blocks}
     members = {
         leaf: members_of(
             leaf,
-            per_leaf.get(leaf, ()),
+            per_leaf.get(leaf, _EMPTY),
             cut.get(leaf, 0),
             earlier,
             replaced.get(leaf, ()),
@@ -289,7 +291,7 @@ def decide_cell(
     for i, release in enumerate(earlier):
         for block in release.blocks:
             leaf: NodeId = (block.team, block.key_worker)
-            found = sum(len(values) for _, values, flags in members[leaf] if flags[i])
+            found = sum(sum(values) for _, values, flags in members[leaf] if flags[i])
             if found != block.size:
                 slacks[i][leaf] = abs(block.size - found)
     for i in reversed(range(len(earlier))):
@@ -299,9 +301,9 @@ def decide_cell(
     segments: dict[NodeId, list[Tally]] = {}
     cuts: list[dict[NodeId, frozenset[int]]] = [{} for _ in range(len(earlier) + 1)]
     for leaf, rows in members.items():
-        atoms: dict[Flags, list[int | None]] = {}
+        atoms: dict[Flags, Counts] = {}
         for _, values, flags in rows:  # in queue order: atoms are numbered by their first
-            atoms.setdefault(flags, []).extend(values)
+            atoms[flags] = _plus(atoms.get(flags, _NONE), values)
         segments[leaf] = [_tally_of(values, kind != "answers") for values in atoms.values()]
         for i in range(len(cuts)):
             cuts[i][leaf] = frozenset(s for s, flags in enumerate(atoms) if flags[i])
@@ -310,7 +312,7 @@ def decide_cell(
     blocks = []
     for leaf in sorted(per_leaf):
         count = cut[leaf]
-        through = keys[leaf][count - 1] if count else None
+        through = per_leaf[leaf].key(count - 1) if count else None
         blocks.append(
             ReleasedBlock(
                 leaf[0],
@@ -333,15 +335,16 @@ def decide_cell(
     return Decision(shown, release)
 
 
-def _tally_of(values: Sequence[int | None], binary: bool = False) -> Tally:
+def _plus(a: Counts, b: Counts) -> Counts:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])
+
+
+def _tally_of(counts: Counts, binary: bool = False) -> Tally:
     """The tally of an atom (*binary*: yes/no, values 3 and 4 being yes); people who left count
     under "No" (only their number is used: they are never in a new release)."""
-    counts = [0, 0, 0, 0]
-    for value in values:
-        counts[(value or 1) - 1] += 1
     if binary:
         return Tally.binary(sum(counts), counts[2] + counts[3])
-    return Tally.of_values(counts)
+    return Tally.of_values(list(counts))
 
 
 def _figures(release: ReleasedCell) -> dict[NodeId, Shown]:
@@ -363,6 +366,36 @@ def publish(
     *latest* must cover the whole service: figures are decided for all groups together so that
     no digest can be combined with another to reveal a group.
     """
+    latest = list(latest)
+    per_cell = {
+        cell: {leaf: ListQueue(entries) for leaf, entries in per_leaf.items()}
+        for cell, per_leaf in queues(latest).items()
+    }
+    return publish_queues(
+        per_cell,
+        replaced_versions(latest),
+        since,
+        earlier,
+        now=now,
+        reader=reader,
+        k=k,
+        kind=kind,
+    )
+
+
+def publish_queues(
+    per_cell: Mapping[CellKey, Mapping[NodeId, Queue]],
+    replaced: Mapping[CellKey, Mapping[NodeId, Sequence[Version]]],
+    since: datetime,
+    earlier: Iterable[ReleasedCell] = (),
+    *,
+    now: datetime,
+    reader: str = "",
+    k: int = DEFAULT_K,
+    kind: str = "answers",
+) -> tuple[Table, list[ReleasedCell]]:
+    """:func:`publish` given, per cell and key worker, the queue of answers that count (each
+    with at least one) and the answers since replaced, however they were read."""
     k = validate_k(k)
     by_cell: dict[CellKey, list[ReleasedCell]] = defaultdict(list)
     departed: dict[CellKey, dict[NodeId, list[frozenset[datetime]]]] = defaultdict(dict)
@@ -380,9 +413,7 @@ def publish(
         releases.sort(key=lambda r: r.released_at)
     table: Table = {}
     new: list[ReleasedCell] = []
-    latest = list(latest)
-    replaced = replaced_versions(latest)
-    for cell, per_leaf in sorted(queues(latest).items()):
+    for cell, per_leaf in sorted(per_cell.items()):
         decision = decide_cell(
             cell,
             per_leaf,

@@ -1,8 +1,10 @@
 """Digests for staff: ``/digest``, ``/digest settings``, scheduled digests, and the CLI's digest.
 
-The figures come from :func:`conversations.digest.build_digest` (pure, under disclosure control);
-this module only gathers the records, picks the caller's scope, renders the text in the staff
-member's language with a chart, and writes each read to the audit log.
+The figures come from :func:`conversations.digest.build_digest_counted` (pure, under disclosure
+control), given the answers as the answer tallies hold them (``storage/tally_reads.py``: a few
+rows per cell, key worker and release); this module only gathers the records, picks the
+caller's scope, renders the text in the staff member's language with a chart, and writes each
+read to the audit log.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from telegram.ext import ExtBot
 
 from conversations.chart import ChartWords, draw_chart
 from conversations.digest import (
+    Counted,
     Digest,
     Scope,
     Window,
-    build_digest,
+    build_digest_counted,
     chart_bars,
     quarter_windows,
 )
@@ -29,7 +32,7 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines, tell
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, ledger, staff
+from storage import audit, digests, ledger, staff, tally_reads
 from storage.digests import NO_TEAM
 from storage.records import StaffMember
 
@@ -86,13 +89,26 @@ async def compose(
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
     async with rt.db.transaction() as conn:
         await ledger.lock(conn)
-        answers = await digests.answer_records(conn, window.until, since=previous.since)
+        k = rt.settings.min_group_size
+        current = Counted(*await tally_reads.queues(conn, window.since, k))
+        before = Counted(*await tally_reads.queues(conn, previous.since, k))
+        respondents = None
+        if scope.kind == "key_worker":
+            assert scope.team is not None
+            assert scope.key_worker is not None
+            respondents = await tally_reads.respondents(
+                conn, window.since, scope.team, scope.key_worker
+            )
+        firsts = await digests.first_answers(conn, window.since)
         people = await digests.population_records(conn, window.since, window.until)
         comments = await digests.comment_records(conn, window.until)
         earlier = await ledger.released_since(conn, [previous.since, window.since])
-        digest = build_digest(
+        digest = build_digest_counted(
             scope,
-            answers,
+            current,
+            before,
+            respondents,
+            firsts,
             people,
             comments,
             window=window,

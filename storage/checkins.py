@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tallies
 from storage.db import upsert
 from storage.records import Checkin
 from storage.schema import answers, checkins, enrolments
@@ -219,16 +220,21 @@ async def finish(conn: AsyncConnection, checkin_id: int, *, shared: bool, now: d
         )
         .values(shared=shared, step="done", status=FINISHED, finished_at=now)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await tallies.count_checkin(conn, checkin_id)  # counted now: into the tallies, same transaction
+    return True
 
 
 async def close_checkin(conn: AsyncConnection, checkin_id: int, now: datetime) -> None:
     """Close a live check-in unfinished (its window passed, or a newer checkpoint replaced it)."""
-    await conn.execute(
+    result = await conn.execute(
         update(checkins)
         .where(checkins.c.id == checkin_id, checkins.c.status.in_(LIVE))
         .values(status=CLOSED, finished_at=now)
     )
+    if result.rowcount == 1:
+        await tallies.count_checkin(conn, checkin_id)
 
 
 async def hand_buttons_to(conn: AsyncConnection, checkin_id: int, message_id: int) -> int | None:

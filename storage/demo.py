@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tally_rebuild
 from storage.schema import answers, checkins, enrolments, prompts
 
 
@@ -113,4 +114,5 @@ async def insert_history(
                     updated_at=past.at,
                 )
             )
+    await tally_rebuild.rebuild(conn)  # counted as if in time order, as they would have been
     return len(people)

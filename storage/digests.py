@@ -13,7 +13,15 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
-from storage.schema import answers, checkins, enrolments, prompts, staff, teams
+from storage.schema import (
+    answer_firsts,
+    answers,
+    checkins,
+    enrolments,
+    prompts,
+    staff,
+    teams,
+)
 
 _DONE = ("finished", "closed")
 NO_TEAM = "(no team)"
@@ -59,6 +67,23 @@ async def answer_records(
     if since is not None:
         query = query.where(answers.c.answered_at >= since)
     return await read_answers(conn, query)
+
+
+async def first_answers(conn: AsyncConnection, since: datetime) -> list[AnswerRecord]:
+    """Who answered each checkpoint in the quarter starting at *since*: per young person and
+    checkpoint their first answer (skips too) and when its check-in was counted (value, team
+    and key worker left out), from the answer tallies (``answer_firsts``): one row per young
+    person and checkpoint, not per answer."""
+    f = answer_firsts.c
+    query = (
+        select(enrolments.c.pseudonym, f.checkpoint, f.answered_at, f.counted_at)
+        .select_from(answer_firsts.join(enrolments, enrolments.c.id == f.enrolment_id))
+        .where(f.quarter == since)
+    )
+    return [
+        AnswerRecord(p, "", "", checkpoint, "", None, at, counted)
+        for p, checkpoint, at, counted in await conn.execute(query)
+    ]
 
 
 async def population_records(

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import tallies
 from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
 from storage.schema import (
@@ -180,6 +181,8 @@ async def forget(
             pseudonym=secrets.token_hex(8),
         )
     )
+    await tallies.forget(conn, enrolment_id)  # answers deleted leave the tallies; kept ones
+    # are counted under the new pseudonym
 
 
 async def for_key_worker_by_label(

@@ -59,6 +59,9 @@ class LoopConnection:
         self._checkpointing: asyncio.Future[Any] | None = None
         self.fallbacks = 0
         """Transactions handed to the worker thread because the database was busy."""
+        self.handovers = 0
+        """Presses handed to the worker thread because they finish a check-in (the answer
+        tallies are counted there, ``storage.press_store.HandOver``)."""
         self.checkpoints = 0
         """Background checkpoints finished."""
 

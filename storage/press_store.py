@@ -76,6 +76,12 @@ class PressStore(Protocol):
 Body = Callable[[PressStore], Coroutine[Any, Any, T]]
 
 
+class HandOver(Exception):
+    """The press finishes a check-in: its answers are counted into the answer tallies
+    (``storage/tallies.py``), which the worker path's storage functions do, in the same
+    transaction; the event loop's connection rolls back and hands the press over."""
+
+
 async def run_press(db: Database, body: Body[T]) -> T:
     """Run ``body`` as one write transaction: on the event loop's SQLite connection when there
     is one and the database is free, else on the worker thread. Errors are those of
@@ -86,6 +92,8 @@ async def run_press(db: Database, body: Body[T]) -> T:
             return run_on_loop(loop.begin(), body, commit=loop.commit, rollback=loop.rollback)
         except Busy:  # the worker thread waits for the lock instead of the event loop
             loop.fallbacks += 1
+        except HandOver:  # a finishing press: counted into the tallies on the worker path
+            loop.handovers += 1
     async with db.transaction() as conn:
         return await body(AsyncPressStore(conn))
 
@@ -111,6 +119,8 @@ def run_on_loop(
         raise RuntimeError("a press's transaction body awaited something outside the database")
     except BaseException as exc:
         rollback()
+        if isinstance(exc, HandOver):
+            raise
         if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
             raise Busy(str(exc)) from exc
         raise_mapped(exc)
@@ -215,10 +225,6 @@ _SKIP_COMMENT = (
     "UPDATE checkins SET comment = NULL, step = ?, status = 'open'"
     " WHERE id = ? AND step = 'comment' AND status IN ('open', 'paused')"
 )
-_FINISH = (
-    "UPDATE checkins SET shared = ?, step = 'done', status = 'finished', finished_at = ?"
-    " WHERE id = ? AND step = 'share' AND status IN ('open', 'paused')"
-)
 _MARK_ANSWERED = (
     "UPDATE prompts SET status = 'answered', next_check_at = NULL, updated_at = ?"
     " WHERE checkin_id = ?"
@@ -309,7 +315,7 @@ class SqlitePressStore:
         return self._change(_SKIP_COMMENT, (new_step, checkin_id)) == 1
 
     async def finish(self, checkin_id: int, *, shared: bool, now: datetime) -> bool:
-        return self._change(_FINISH, (int(shared), _stamp(now), checkin_id)) == 1
+        raise HandOver  # counted into the tallies by ``checkins.finish`` on the worker path
 
     async def mark_prompt_answered(self, checkin_id: int, now: datetime) -> None:
         self._change(_MARK_ANSWERED, (_stamp(now), checkin_id))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -414,4 +415,82 @@ update_recipients = Table(
     Column("claimed_at", UTCDateTime, nullable=True, comment="taken for sending (at most once)"),
     Column("sent_at", UTCDateTime, nullable=True, comment="when Telegram took it"),
     Index("ix_update_recipients_enrolment_id", "enrolment_id"),
+)
+
+
+# Added by migration 0011: answer tallies kept in the same transaction as the answers they count
+# (storage/tallies.py), so a digest reads a few rows per cell and key worker, not every answer.
+_LEAF = ("quarter", "team_id", "key_worker_id", "checkpoint", "item_id")
+
+answer_queue = Table(
+    "answer_queue",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
+    Column("team_id", Integer, nullable=False, comment="the latest answer's team (0: none)"),
+    Column(
+        "key_worker_id", Integer, nullable=False, comment="the latest answer's key worker (0: none)"
+    ),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("enrolment_id", Integer, nullable=False, comment="whose answer it is"),
+    Column("pseudonym", String(64), nullable=False, comment="their pseudonym (order of ties)"),
+    Column("value", Integer, nullable=False, comment="the answer that counts now, 1-4"),
+    Column("first_at", UTCDateTime, nullable=False, comment="when this value was first counted"),
+    Column("c1", Integer, nullable=False, comment="running count of value 1 through this one"),
+    Column("c2", Integer, nullable=False, comment="running count of value 2 through this one"),
+    Column("c3", Integer, nullable=False, comment="running count of value 3 through this one"),
+    Column("c4", Integer, nullable=False, comment="running count of value 4 through this one"),
+    Column("total", Integer, nullable=False, comment="running count of answers through this one"),
+    Index("ux_answer_queue_order", *_LEAF, "first_at", "pseudonym", unique=True),
+    Index("ix_answer_queue_total", *_LEAF, "total"),
+    Index("ix_answer_queue_enrolment", "enrolment_id", "quarter", "checkpoint"),
+)
+
+answer_versions = Table(
+    "answer_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
+    Column("team_id", Integer, nullable=False, comment="the latest answer's team (0: none)"),
+    Column(
+        "key_worker_id", Integer, nullable=False, comment="the latest answer's key worker (0: none)"
+    ),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("enrolment_id", Integer, nullable=False, comment="whose answer it was"),
+    Column("pseudonym", String(64), nullable=False, comment="their pseudonym (order of ties)"),
+    Column("value", Integer, nullable=False, comment="the value it held, 1-4"),
+    Column("first_at", UTCDateTime, nullable=False, comment="when that value was first counted"),
+    Column("replaced_at", UTCDateTime, nullable=False, comment="when its replacement was counted"),
+    Index("ix_answer_versions_quarter", "quarter", "checkpoint", "item_id"),
+    Index("ix_answer_versions_enrolment", "enrolment_id", "quarter", "checkpoint"),
+)
+
+answer_heads = Table(
+    "answer_heads",
+    metadata,
+    Column("quarter", UTCDateTime, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("key_worker_id", Integer, nullable=False),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("c1", Integer, nullable=False, comment="answers value 1 that count now"),
+    Column("c2", Integer, nullable=False, comment="answers value 2 that count now"),
+    Column("c3", Integer, nullable=False, comment="answers value 3 that count now"),
+    Column("c4", Integer, nullable=False, comment="answers value 4 that count now"),
+    Column("total", Integer, nullable=False, comment="answers that count now"),
+    PrimaryKeyConstraint(*_LEAF),
+)
+
+answer_firsts = Table(
+    "answer_firsts",
+    metadata,
+    Column("enrolment_id", Integer, nullable=False, comment="who answered"),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
+    Column("checkpoint", String(32), nullable=False),
+    Column("answered_at", UTCDateTime, nullable=False, comment="their first answer (skips too)"),
+    Column("counted_at", UTCDateTime, nullable=False, comment="when its check-in was counted"),
+    PrimaryKeyConstraint("enrolment_id", "quarter", "checkpoint"),
+    Index("ix_answer_firsts_quarter", "quarter"),
 )

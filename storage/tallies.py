@@ -1,0 +1,368 @@
+"""Answer tallies, kept in the same transaction as the answers they count.
+
+Per quarter, key worker (with the team), checkpoint and statement there is a *queue*: the answers
+that count now (the latest per young person, :func:`storage.records.latest_answers`), in the order
+the release ledger counts them (when the value was first counted, then pseudonym). ``answer_queue``
+holds one row per answer that counts, with the running counts of each value and in all through it
+(``total``, indexed), so the tally of any first stretch of a queue, and where a release's mark cuts
+it, are one indexed row each; ``answer_heads`` holds each queue's counts; ``answer_versions`` the
+values since replaced (a changed answer, or a skip), which stay members of the releases that counted
+them.
+
+Whatever changes a young person's counted answers calls :func:`refresh` in the same
+transaction: a check-in finished or closed (``storage/checkins.py``; the press that finishes a
+check-in runs on the worker path for this), ``/forgetme`` with or without keeping answers
+(``storage/enrolments.py``: the pseudonym changes, which orders ties). Back, skips and moves to
+another key worker change nothing counted (a check-in's answers change only while it is open,
+and each check-in keeps its key worker);
+retention and ``/forgetme`` keeping answers keep the answers. :func:`refresh` recomputes the
+person's standing answers with the same pure rule as a full read, so the tallies always equal a
+full recompute (:func:`storage.tally_rebuild.rebuild` does it for everyone).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import upsert
+from storage.records import AnswerRecord, Latest, latest_answers
+from storage.schema import (
+    answer_firsts,
+    answer_heads,
+    answer_queue,
+    answer_versions,
+    answers,
+    checkins,
+    enrolments,
+)
+
+DONE = ("finished", "closed")
+COUNTS = ("c1", "c2", "c3", "c4")
+
+Leaf = tuple[datetime, int, int, str, str]
+"""``(quarter, team_id, key_worker_id, checkpoint, item_id)``: one queue (0: no team/worker)."""
+
+
+def quarter_of(at: datetime) -> datetime:
+    """The start of the calendar quarter (UTC) that holds *at*."""
+    at = at.astimezone(UTC)
+    return datetime(at.year, (at.month - 1) // 3 * 3 + 1, 1, tzinfo=UTC)
+
+
+def next_quarter(quarter: datetime) -> datetime:
+    month = quarter.month + 3
+    return quarter.replace(year=quarter.year + (month > 12), month=(month - 1) % 12 + 1)
+
+
+def one_hot(value: int) -> dict[str, int]:
+    return {c: int(value == v) for c, v in zip(COUNTS, (1, 2, 3, 4), strict=True)}
+
+
+def leaf_of(latest: Latest, quarter: datetime) -> Leaf:
+    """The queue of a standing answer read by :func:`counted_with_ids` (ids in the records)."""
+    r = latest.record
+    return (quarter, int(r.team), int(r.key_worker), r.checkpoint, r.item_id)
+
+
+def standing(records: Iterable[AnswerRecord]) -> dict[datetime, list[Latest]]:
+    """Per quarter, the standing answers of *records* (the full read's rule)."""
+    per_quarter: dict[datetime, list[AnswerRecord]] = defaultdict(list)
+    for r in records:
+        per_quarter[quarter_of(r.answered_at)].append(r)
+    return {q: latest_answers(rs, q, next_quarter(q)) for q, rs in per_quarter.items()}
+
+
+def counted_with_ids() -> Any:
+    """Counted answers (finished or closed check-ins) as records whose team and key worker are
+    ids ("0": none), for the tallies; callers narrow it."""
+    return (
+        select(
+            enrolments.c.pseudonym,
+            checkins.c.team_id,
+            checkins.c.key_worker_id,
+            checkins.c.checkpoint,
+            answers.c.item_id,
+            answers.c.value,
+            answers.c.answered_at,
+            checkins.c.finished_at,
+            checkins.c.enrolment_id,
+        )
+        .select_from(
+            answers.join(checkins, answers.c.checkin_id == checkins.c.id).join(
+                enrolments, checkins.c.enrolment_id == enrolments.c.id
+            )
+        )
+        .where(checkins.c.status.in_(DONE))
+    )
+
+
+def record_of(row: Any) -> AnswerRecord:
+    pseudonym, team, worker, checkpoint, item, value, at, counted, _ = row
+    return AnswerRecord(
+        pseudonym, str(team or 0), str(worker or 0), checkpoint, item, value, at, counted
+    )
+
+
+def _where(leaf: Leaf, table: Any = answer_queue) -> Any:
+    quarter, team, worker, checkpoint, item = leaf
+    return and_(
+        table.c.quarter == quarter,
+        table.c.team_id == team,
+        table.c.key_worker_id == worker,
+        table.c.checkpoint == checkpoint,
+        table.c.item_id == item,
+    )
+
+
+def after(first_at: datetime, pseudonym: str) -> Any:
+    """Queue rows after the key ``(first_at, pseudonym)`` (an index range on ``first_at``)."""
+    q = answer_queue.c
+    return and_(q.first_at >= first_at, or_(q.first_at > first_at, q.pseudonym > pseudonym))
+
+
+# --- keeping them up to date -----------------------------------------------------------------
+
+
+async def count_checkin(conn: AsyncConnection, checkin_id: int) -> None:
+    """A check-in was just finished or closed: its young person's standing answers at its
+    checkpoint are recomputed."""
+    row = (
+        await conn.execute(
+            select(checkins.c.enrolment_id, checkins.c.checkpoint).where(
+                checkins.c.id == checkin_id
+            )
+        )
+    ).first()
+    if row is not None:
+        await refresh(conn, int(row[0]), row[1])
+
+
+async def refresh(conn: AsyncConnection, enrolment_id: int, checkpoint: str | None = None) -> None:
+    """Bring the queues in line with one young person's counted answers (at one checkpoint, or
+    all): rows whose standing answer changed leave their queue and the new ones join theirs,
+    the running counts after them moving by one; replaced versions are written again."""
+    query = counted_with_ids().where(checkins.c.enrolment_id == enrolment_id)
+    mine_q = select(answer_queue).where(answer_queue.c.enrolment_id == enrolment_id)
+    mine_v = select(answer_versions.c.id).where(answer_versions.c.enrolment_id == enrolment_id)
+    if checkpoint is not None:
+        query = query.where(checkins.c.checkpoint == checkpoint)
+        mine_q = mine_q.where(answer_queue.c.checkpoint == checkpoint)
+        mine_v = mine_v.where(answer_versions.c.checkpoint == checkpoint)
+    records = [record_of(r) for r in await conn.execute(query)]
+    wanted: dict[tuple[datetime, str, str], tuple[Leaf, int, datetime, str]] = {}
+    versions: list[dict[str, Any]] = []
+    for quarter, found in standing(records).items():
+        for latest in found:
+            leaf = leaf_of(latest, quarter)
+            r = latest.record
+            if r.value is not None and latest.first_at is not None:
+                wanted[(quarter, r.checkpoint, r.item_id)] = (
+                    leaf,
+                    r.value,
+                    latest.first_at,
+                    r.respondent,
+                )
+            versions += [
+                version_row(leaf, enrolment_id, v.value, v.key, v.replaced_at)
+                for v in latest.replaced
+            ]
+    for row in (await conn.execute(mine_q)).all():
+        held: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
+        want = wanted.get((row.quarter, row.checkpoint, row.item_id))
+        if want is not None and want == (held, row.value, row.first_at, row.pseudonym):
+            del wanted[(row.quarter, row.checkpoint, row.item_id)]
+            continue
+        await _leave(conn, held, row.id, row.value, row.first_at, row.pseudonym)
+    for leaf, value, first_at, pseudonym in wanted.values():
+        await _join(conn, leaf, enrolment_id, value, first_at, pseudonym)
+    await _firsts(conn, enrolment_id, checkpoint, records)
+    old_versions = [int(i) for i in (await conn.scalars(mine_v)).all()]
+    if old_versions or versions:
+        await conn.execute(delete(answer_versions).where(answer_versions.c.id.in_(old_versions)))
+        if versions:
+            await conn.execute(insert(answer_versions), versions)
+
+
+def firsts(records: Iterable[AnswerRecord]) -> dict[tuple[datetime, str], AnswerRecord]:
+    """Per quarter and checkpoint, the first answer given (skips too; ties: counted first)."""
+    found: dict[tuple[datetime, str], AnswerRecord] = {}
+    for r in records:
+        where = (quarter_of(r.answered_at), r.checkpoint)
+        held = found.get(where)
+        if held is None or (r.answered_at, r.counted_at or r.answered_at) < (
+            held.answered_at,
+            held.counted_at or held.answered_at,
+        ):
+            found[where] = r
+    return found
+
+
+def first_row(enrolment_id: int, where: tuple[datetime, str], r: AnswerRecord) -> dict[str, Any]:
+    return dict(
+        enrolment_id=enrolment_id,
+        quarter=where[0],
+        checkpoint=where[1],
+        answered_at=r.answered_at,
+        counted_at=r.counted_at or r.answered_at,
+    )
+
+
+async def _firsts(
+    conn: AsyncConnection,
+    enrolment_id: int,
+    checkpoint: str | None,
+    records: Iterable[AnswerRecord],
+) -> None:
+    """Who answered: the person's first answer per quarter at the checkpoint(s), written again
+    when it changed."""
+    f = answer_firsts.c
+    query = select(answer_firsts).where(f.enrolment_id == enrolment_id)
+    if checkpoint is not None:
+        query = query.where(f.checkpoint == checkpoint)
+    held = {
+        (r.quarter, r.checkpoint): (r.answered_at, r.counted_at)
+        for r in (await conn.execute(query)).all()
+    }
+    wanted = {
+        where: (r.answered_at, r.counted_at or r.answered_at)
+        for where, r in firsts(records).items()
+    }
+    if held == wanted:
+        return
+    gone = delete(answer_firsts).where(f.enrolment_id == enrolment_id)
+    if checkpoint is not None:
+        gone = gone.where(f.checkpoint == checkpoint)
+    await conn.execute(gone)
+    if wanted:
+        await conn.execute(
+            insert(answer_firsts),
+            [
+                dict(
+                    enrolment_id=enrolment_id,
+                    quarter=q,
+                    checkpoint=c,
+                    answered_at=at,
+                    counted_at=counted,
+                )
+                for (q, c), (at, counted) in wanted.items()
+            ],
+        )
+
+
+def version_row(
+    leaf: Leaf,
+    enrolment_id: int,
+    value: int,
+    key: tuple[datetime, str],
+    replaced_at: datetime,
+) -> dict[str, Any]:
+    quarter, team, worker, checkpoint, item = leaf
+    return dict(
+        quarter=quarter,
+        team_id=team,
+        key_worker_id=worker,
+        checkpoint=checkpoint,
+        item_id=item,
+        enrolment_id=enrolment_id,
+        pseudonym=key[1],
+        value=value,
+        first_at=key[0],
+        replaced_at=replaced_at,
+    )
+
+
+async def _shift(conn: AsyncConnection, leaf: Leaf, value: int, by: int) -> None:
+    """Move the queue's own counts (locking its head row first, so that on PostgreSQL nobody
+    changes the queue meanwhile)."""
+    c = "c" + str(value)
+    quarter, team, worker, checkpoint, item = leaf
+    await conn.execute(
+        upsert(conn, answer_heads)
+        .values(
+            quarter=quarter,
+            team_id=team,
+            key_worker_id=worker,
+            checkpoint=checkpoint,
+            item_id=item,
+            total=max(by, 0),
+            **{n: max(by, 0) if n == c else 0 for n in COUNTS},
+        )
+        .on_conflict_do_update(
+            index_elements=list(answer_heads.primary_key.columns),
+            set_={c: answer_heads.c[c] + by, "total": answer_heads.c.total + by},
+        )
+    )
+
+
+async def _leave(
+    conn: AsyncConnection, leaf: Leaf, row_id: int, value: int, first_at: datetime, pseudonym: str
+) -> None:
+    await _shift(conn, leaf, value, -1)
+    c = "c" + str(value)
+    await conn.execute(
+        update(answer_queue)
+        .where(_where(leaf), after(first_at, pseudonym))
+        .values({c: answer_queue.c[c] - 1, "total": answer_queue.c.total - 1})
+    )
+    await conn.execute(delete(answer_queue).where(answer_queue.c.id == row_id))
+
+
+async def _join(
+    conn: AsyncConnection,
+    leaf: Leaf,
+    enrolment_id: int,
+    value: int,
+    first_at: datetime,
+    pseudonym: str,
+) -> None:
+    await _shift(conn, leaf, value, 1)
+    q = answer_queue.c
+    before = (
+        await conn.execute(
+            select(q.c1, q.c2, q.c3, q.c4, q.total)
+            .where(
+                _where(leaf),
+                q.first_at <= first_at,
+                or_(q.first_at < first_at, q.pseudonym < pseudonym),
+            )
+            .order_by(q.first_at.desc(), q.pseudonym.desc())
+            .limit(1)
+        )
+    ).first()
+    counts = [0, 0, 0, 0, 0] if before is None else [int(x) for x in before]
+    c = "c" + str(value)
+    await conn.execute(
+        update(answer_queue)
+        .where(_where(leaf), after(first_at, pseudonym))
+        .values({c: q[c] + 1, "total": q.total + 1})
+    )
+    hot = one_hot(value)
+    quarter, team, worker, checkpoint, item = leaf
+    await conn.execute(
+        insert(answer_queue).values(
+            quarter=quarter,
+            team_id=team,
+            key_worker_id=worker,
+            checkpoint=checkpoint,
+            item_id=item,
+            enrolment_id=enrolment_id,
+            pseudonym=pseudonym,
+            value=value,
+            first_at=first_at,
+            total=counts[4] + 1,
+            **{n: counts[i] + hot[n] for i, n in enumerate(COUNTS)},
+        )
+    )
+
+
+async def forget(conn: AsyncConnection, enrolment_id: int) -> None:
+    """``/forgetme`` (call after the answers are deleted and the pseudonym changed): deleted
+    answers leave their queues (the release ledger's departures record where they were
+    counted); kept answers stand under the new pseudonym, which orders ties."""
+    await refresh(conn, enrolment_id)
