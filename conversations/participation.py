@@ -1,9 +1,8 @@
-"""Taking part: how many of those asked answered, how many can be reached, shared comments.
+"""Taking part: how many of those asked answered, shared comments.
 
 Pure, no I/O; :mod:`conversations.digest` re-exports these. Response figures go through the
 release ledger like answers (a yes/no answer per young person and checkpoint, in blocks of k);
-reachability figures are banded and their group sizes protected within each release, but not
-decided across releases.
+so do reach figures (:mod:`conversations.reach`).
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from conversations.disclosure import (
     NodeId,
     Shown,
     Status,
-    Tally,
-    suppress,
 )
 from conversations.publication import latest_answers, publish
 from conversations.windows import Window, checkpoint_order
@@ -34,15 +31,6 @@ class ResponseFigures:
     status: Status
     prompted: int
     answered: CountRange | None
-
-
-@dataclass(frozen=True)
-class ReachFigures:
-    """How many young people can no longer be reached (blocked the bot, or ``/stop``)."""
-
-    status: Status
-    young_people: int
-    unreachable: CountRange | None
 
 
 RESPONSE = "response"
@@ -111,17 +99,6 @@ def response_figures(
         shown = table.get((checkpoint, ANSWERED), {}).get(node, Shown("no_answers", 0))
         figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
     return tuple(figures), new
-
-
-def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
-    """How many of the group's young people cannot be reached."""
-    leaves: dict[NodeId, Tally] = {}
-    for p in population:
-        leaf = (p.team, p.key_worker)
-        one = Tally.binary(1, int(not p.reachable))
-        leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(one)
-    shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
-    return ReachFigures(shown.status, shown.total, shown.positive)
 
 
 def shared_comments(

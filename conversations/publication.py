@@ -53,13 +53,15 @@ OrderKey = tuple[datetime, str]
 
 @dataclass(frozen=True)
 class Version:
-    """An answer someone gave and later replaced (a different value, or a skip): the value, its
-    place in the queue, and when the replacement was counted. Releases made while it stood may
-    have counted it, so it stays in the reader's system as a member of its own."""
+    """An answer someone gave and later replaced (a different value, or a skip, or the same
+    value under another key worker): the value, its place in the queue, and when the replacement
+    was counted; ``leaf``: its key worker. Releases made while it stood may have counted it, so it
+    stays in the reader's system as a member of its own."""
 
     value: int
     key: OrderKey
     replaced_at: datetime
+    leaf: NodeId | None = None
 
 
 @dataclass(frozen=True)
@@ -91,14 +93,17 @@ def latest_answers(
         records.sort(key=_order)
         value: int | None = None
         first: datetime | None = None
+        where: NodeId | None = None
         replaced: list[Version] = []
         for record in records:
             counted = record.counted_at or record.answered_at
-            if record.value == value:
+            leaf = (record.team, record.key_worker)
+            if record.value == value and (where is None or leaf == where):
                 continue
             if value is not None and first is not None:
-                replaced.append(Version(value, (first, record.respondent), counted))
+                replaced.append(Version(value, (first, record.respondent), counted, where))
             value, first = record.value, counted if record.value is not None else None
+            where = leaf
         found.append(Latest(records[-1], first, tuple(replaced)))
     return found
 
@@ -127,8 +132,9 @@ def replaced_versions(latest: Iterable[Latest]) -> dict[CellKey, dict[NodeId, li
     for entry in latest:
         if entry.replaced:
             r = entry.record
-            versions = found[(r.checkpoint, r.item_id)].setdefault((r.team, r.key_worker), [])
-            versions.extend(entry.replaced)
+            for version in entry.replaced:
+                leaf = version.leaf or (r.team, r.key_worker)
+                found[(r.checkpoint, r.item_id)].setdefault(leaf, []).append(version)
     for per_leaf in found.values():
         for kept in per_leaf.values():
             kept.sort(key=lambda v: v.key)

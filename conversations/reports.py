@@ -29,7 +29,7 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines, tell
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, ledger, staff
+from storage import audit, digests, ledger, reach, staff
 from storage.digests import NO_TEAM
 from storage.records import StaffMember
 
@@ -86,6 +86,7 @@ async def compose(
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
     async with rt.db.transaction() as conn:
         await ledger.lock(conn)
+        await reach.catch_up(conn, now)  # every change of reach is in its history first
         answers = await digests.answer_records(conn, window.until, since=previous.since)
         people = await digests.population_records(conn, window.since, window.until)
         comments = await digests.comment_records(conn, window.until)

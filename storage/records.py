@@ -108,6 +108,20 @@ class PopulationRecord:
     prompted_checkpoints: frozenset[str]
     prompted_at: tuple[tuple[str, datetime], ...] = ()
     """When each checkpoint was first sent (``(checkpoint, sent_at)``); absent: unknown."""
+    reach: tuple[ReachChange, ...] = ()
+    """Whether they could be reached, and under which key worker, from when (oldest first, up
+    to the window's end; ``reach_events``); empty: ``reachable`` since the window's start."""
+
+
+@dataclass(frozen=True)
+class ReachChange:
+    """From ``at`` on, the young person could (``reachable``) or could no longer be reached
+    (blocked the bot, ``/stop``, left), with this key worker."""
+
+    at: datetime
+    reachable: bool
+    team: str
+    key_worker: str
 
 
 @dataclass(frozen=True)
