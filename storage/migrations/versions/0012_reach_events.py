@@ -20,14 +20,19 @@ def upgrade() -> None:
     op.create_table(
         "reach_events",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("enrolment_id", sa.ForeignKey("enrolments.id"), nullable=False),
+        sa.Column("enrolment_id", sa.Integer, nullable=False),
         sa.Column("at", UTCDateTime, nullable=False, comment="from when this holds"),
         sa.Column(
             "reachable", sa.Boolean, nullable=False, comment="enrolled, not stopped, not blocked"
         ),
-        sa.Column("team_id", sa.ForeignKey("teams.id"), nullable=True, comment="team at the time"),
-        sa.Column(
-            "key_worker_id", sa.ForeignKey("staff.id"), nullable=True, comment="key worker then"
+        sa.Column("team_id", sa.Integer, nullable=True, comment="team at the time"),
+        sa.Column("key_worker_id", sa.Integer, nullable=True, comment="key worker then"),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"], ["enrolments.id"], name="fk_reach_events_enrolment_id_enrolments"
+        ),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name="fk_reach_events_team_id_teams"),
+        sa.ForeignKeyConstraint(
+            ["key_worker_id"], ["staff.id"], name="fk_reach_events_key_worker_id_staff"
         ),
     )
     op.create_index("ix_reach_events_enrolment_id", "reach_events", ["enrolment_id"])
