@@ -19,6 +19,7 @@ from conversations.disclosure import (
     Status,
 )
 from conversations.publication import latest_answers, publish
+from conversations.reach import leaf_at, moves_of
 from conversations.windows import Window, checkpoint_order
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord, ReleasedCell
 
@@ -45,7 +46,9 @@ def response_events(
     """Taking part as answers to one yes/no question per checkpoint, so that response figures
     go through the release ledger like answers: "not yet" (value 1) when the checkpoint was sent
     (from the window's start if before it), "answered" (value 4) when they first answered in the
-    window (skips count). The change re-enters the queue, so it shows only in a block of k."""
+    window (skips count). The change re-enters the queue, so it shows only in a block of k; so
+    does a move to another key worker (:func:`conversations.reach.moves_of`), and each event is
+    under the key worker of its time."""
     first: dict[tuple[str, str], AnswerRecord] = {}
     for r in answers:
         if r.answered_at in window:
@@ -58,15 +61,23 @@ def response_events(
         for checkpoint in sorted(p.prompted_checkpoints):
             at = max(sent.get(checkpoint, window.since), window.since)
             events.append(
-                AnswerRecord(p.respondent, p.team, p.key_worker, checkpoint, ANSWERED, 1, at, at)
+                AnswerRecord(p.respondent, *leaf_at(p, at), checkpoint, ANSWERED, 1, at, at)
             )
             done = first.get((p.respondent, checkpoint))
+            when = None
             if done is not None:
                 when = max(done.answered_at, at)
                 counted = max(done.counted_at or done.answered_at, when)
                 events.append(
                     AnswerRecord(
-                        p.respondent, p.team, p.key_worker, checkpoint, ANSWERED, 4, when, counted
+                        p.respondent, *leaf_at(p, when), checkpoint, ANSWERED, 4, when, counted
+                    )
+                )
+            for moved in moves_of(p, at, window.until):  # re-enters with the new key worker
+                value = 4 if when is not None and when <= moved else 1
+                events.append(
+                    AnswerRecord(
+                        p.respondent, *leaf_at(p, moved), checkpoint, ANSWERED, value, moved, moved
                     )
                 )
     return events

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from conversations.disclosure import CountRange, NodeId, Shown, Status
 from conversations.publication import latest_answers, publish
@@ -46,6 +47,26 @@ def history_of(person: PopulationRecord, since: datetime) -> Sequence[ReachChang
     if person.reach:
         return person.reach
     return (ReachChange(since, person.reachable, person.team, person.key_worker),)
+
+
+def leaf_at(person: PopulationRecord, at: datetime) -> tuple[str, str]:
+    """The person's key worker at *at* (their first one before their history starts)."""
+    history = history_of(person, at)
+    found = history[0]
+    for change in history:
+        if change.at <= at:
+            found = change
+    return (found.team, found.key_worker)
+
+
+def moves_of(person: PopulationRecord, since: datetime, until: datetime) -> list[datetime]:
+    """When, in ``(since, until)``, the person moved to another key worker."""
+    history = history_of(person, since)
+    return [
+        b.at
+        for a, b in pairwise(history)
+        if since < b.at < until and (a.team, a.key_worker) != (b.team, b.key_worker)
+    ]
 
 
 def reach_events(population: Iterable[PopulationRecord], window: Window) -> list[AnswerRecord]:
