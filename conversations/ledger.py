@@ -97,6 +97,8 @@ def decide(
         low, high = (cuts[a], cuts[b]) if _contains(cuts[a], cuts[b]) else (cuts[b], cuts[a])
         if _contains(low, high) and low != high:
             system.add_difference(low, high)
+        elif not _contains(low, high):  # changed answers: each counted someone the other did not
+            system.add_overlap(low, high)
     old = [(g, e.shown, e.slack) for g, e in zip(groups, earlier, strict=False)]
     mine = groups[-1]
     no_slack: dict[NodeId, int] = {}

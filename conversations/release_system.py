@@ -149,6 +149,17 @@ class System:
             else:
                 self.relate(diff, [differences[kid] for kid in self.kids_of(node)])
 
+    def add_overlap(self, one: Cut, other: Cut) -> None:
+        """Two releases, neither counting everyone the other does: the young people both counted
+        are a group of their own (per node), and each release is that group plus the ones only
+        it counted, so a reader comparing them sees what differs, not only each in full."""
+        common = {leaf: one.get(leaf, _NONE) & other.get(leaf, _NONE) for leaf in self.leaves}
+        if not any(common.values()):
+            return
+        self.add_cut(common)
+        self.add_difference(common, one)
+        self.add_difference(common, other)
+
     def bounds(
         self,
         published: Iterable[
