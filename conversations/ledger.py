@@ -15,6 +15,8 @@ checked in). What they can deduce is worked out over one linear system
 - every release's group is a sum of atoms: a key worker's the atoms it counted, a team's the
   sum of its key workers', the service's the sum of its teams'; between two releases of which
   one counts everyone the other does, the **difference** (the newcomers) is a group of its own;
+  between two that each counted someone the other did not (an answer changed since, filling the
+  same place in the queue), what **both** counted is one, and each release is it plus the rest;
 - each group has ``N = P + Q``, ``P = n3 + n4`` and ``Q = n1 + n2``; what was shown bounds
   ``P`` and ``n1..n4``.
 
