@@ -1,5 +1,6 @@
 """Sequences that need the reader's system to hold what is no longer in the data: answers replaced
-since a release counted them, and two releases that each counted someone the other did not.
+since a release counted them, people who left (``/forgetme``), and two releases that each counted
+someone the other did not.
 
 Each test below is a sequence where leaving that modelling out of the decision lets the exact
 checker (``tests/ledger_checker.py``) find a disclosure (checked by removing it locally: see the
@@ -38,6 +39,26 @@ def test_an_answer_replaced_by_a_skip_stays_a_member_of_the_release_that_counted
     ledger, _ = digest_sequence(records, requests, k)
     assert len([r for r in ledger if r.kind == "answers"]) >= 2
     assert brute_force(records, ledger, k) == []
+
+
+def test_someone_who_forgot_stays_a_member_of_the_release_that_counted_them() -> None:
+    """A team of two key workers with six young people each; the team's digest counts them.
+    Then one of the first key worker's young people deletes everything (``/forgetme``), and
+    three more arrive; that key worker asks for their digest.
+
+    Without the departure in the reader's system (the ``departed`` entries left out of the
+    earlier releases), the team's release is only widened at that key worker by the one who
+    left, and the key worker's digest narrows three young people counted by both digests (at
+    most one of them answered "No", at most one "Mostly"); with it, the checker finds nothing."""
+    k = 3
+    a, b = ("North", "a"), ("North", "b")
+    records = answers(a, [2, 2, 2, 4, 4, 2], 0) + answers(a, [2, 4, 2], 100)
+    records += answers(b, [2, 4, 4, 4, 4, 2], 10)
+    gone = {"a-2": _at(62)}
+    requests = [(_at(50.5), Scope.of_team("North")), (_at(80.5), Scope.of_key_worker(*a))]
+    ledger, _ = digest_sequence(records, requests, k, gone=gone)
+    assert [r.kind for r in ledger if r.kind == "departed"]  # the ledger kept where they were
+    assert brute_force(records, ledger, k, gone) == []
 
 
 def test_two_releases_that_each_counted_someone_the_other_did_not_are_compared() -> None:
