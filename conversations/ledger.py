@@ -99,7 +99,7 @@ def decide(
         low, high = (cuts[a], cuts[b]) if _contains(cuts[a], cuts[b]) else (cuts[b], cuts[a])
         if _contains(low, high) and low != high:
             system.add_difference(low, high)
-        elif not _contains(low, high):  # changed answers: each counted someone the other did not
+        elif b == len(cuts) - 1:  # changed answers: each counted someone the other did not
             system.add_overlap(low, high)
     old = [(g, e.shown, e.slack) for g, e in zip(groups, earlier, strict=False)]
     mine = groups[-1]
@@ -117,6 +117,8 @@ def decide(
         found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
         if not found:  # nothing by propagation alone: try the deciding values too
             for gid, n in enumerate(system.sizes):
+                if gid in system.auxiliary:  # checked by propagation only
+                    continue
                 for name in system.names:
                     solver.probe(lo, hi, solver.index[(gid, name)], n, k)
             found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
