@@ -24,7 +24,7 @@ async def test_blocking_stopping_and_coming_back_are_kept_with_their_time(world:
     world.clock.advance(timedelta(hours=1))
     world.api.unblock_bot(users[1])
     await world.idle()
-    ids = dict(await rows(world, "SELECT chat_id, id FROM enrolments"))
+    ids = {chat: eid for chat, eid in await rows(world, "SELECT chat_id, id FROM enrolments")}
     mine = {ids[users[0]], ids[users[1]]}
     history = [
         row
@@ -33,7 +33,7 @@ async def test_blocking_stopping_and_coming_back_are_kept_with_their_time(world:
         )
         if row[0] in mine
     ]
-    changes = [(eid, bool(ok)) for eid, ok, _ in history]
+    changes = [(int(str(eid)), bool(ok)) for eid, ok, _ in history]
     first, second = sorted({eid for eid, _ in changes})
     assert changes == [
         (first, True),
