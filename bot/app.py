@@ -195,7 +195,7 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     rt = context.runtime
     blocked = change.new_chat_member.status in ("kicked", "left")
     async with rt.db.transaction() as conn:
-        await enrolments.set_reachable(conn, change.chat.id, not blocked)
+        await enrolments.set_reachable(conn, change.chat.id, not blocked, rt.clock.now())
         if blocked:
             person = await enrolments.by_chat(conn, change.chat.id)
             if person is not None:

@@ -167,7 +167,7 @@ async def deliver(
         report.uncertain += 1
     except Forbidden:
         async with rt.db.transaction() as conn:
-            await enrolments.set_reachable(conn, enrolment.chat_id, False)
+            await enrolments.set_reachable(conn, enrolment.chat_id, False, rt.clock.now())
             await prompts.stop_all(conn, enrolment.id, rt.clock.now())
         report.unreachable += 1
         log.info("prompt %s: young person unreachable", prompt.checkpoint)

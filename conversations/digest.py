@@ -23,9 +23,8 @@ stretch of each key worker's young people and releases of different quarters do 
 
 Response figures (who answered each checkpoint) go through the ledger too, as a yes/no answer
 in blocks (:func:`conversations.participation.response_figures`); shared comments in blocks of k
-people shown whole (:mod:`conversations.comments`). Reachability figures are banded and their
-group sizes protected within each release, and recorded, but not decided across releases (see
-the README's known limits).
+people shown whole (:mod:`conversations.comments`); reach figures (who can no longer be reached)
+as a yes/no answer that re-enters the queue whenever it changes (:mod:`conversations.reach`).
 """
 
 from __future__ import annotations
@@ -48,9 +47,7 @@ from conversations.disclosure import (
     Tally,
     validate_k,
 )
-from conversations.participation import ReachFigures as ReachFigures
 from conversations.participation import ResponseFigures as ResponseFigures
-from conversations.participation import reach_figures as reach_figures
 from conversations.participation import response_figures as response_figures
 from conversations.participation import shared_comments as shared_comments
 from conversations.publication import (
@@ -60,7 +57,6 @@ from conversations.publication import (
     Queue,
     Table,
     Version,
-    figure_of,
     latest_answers,
     publish,
     publish_queues,
@@ -68,6 +64,8 @@ from conversations.publication import (
     released,
     replaced_versions,
 )
+from conversations.reach import ReachFigures as ReachFigures
+from conversations.reach import reach_figures as reach_figures
 from conversations.windows import Scope as Scope
 from conversations.windows import Window as Window
 from conversations.windows import checkpoint_order as checkpoint_order
@@ -417,7 +415,8 @@ def build_digest_counted(
         people, firsts, window, node, k, earlier, now=now, reader=reader
     )
     new += answered
-    reach = reach_figures(people, node, k)
+    reach, reached = reach_figures(people, window, node, k, earlier, now=now, reader=reader)
+    new += reached
     shared = shared_comments_released(comments, window, node, k, earlier, now=now, reader=reader)
     new += [shared.release] if shared.release is not None else []
     return Digest(
@@ -433,15 +432,5 @@ def build_digest_counted(
         reach=reach,
         comments=shared.texts,
         findings=find_findings(cells, previous),
-        releases=(*new, *_reach_release(reach, window.since, node, now, reader)),
+        releases=tuple(new),
     )
-
-
-def _reach_release(
-    reach: ReachFigures, since: datetime, node: NodeId, now: datetime, reader: str
-) -> list[ReleasedCell]:
-    """The ledger's record of the reach figures this digest shows."""
-    if not reach.young_people:
-        return []
-    shown = Shown(reach.status, reach.young_people, reach.unreachable)
-    return [ReleasedCell(since, "reach", "", "", now, reader, (), (figure_of(node, shown),))]

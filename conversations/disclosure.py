@@ -16,8 +16,8 @@ The rules, in the order they are applied:
    are multiples of *k*, so no count, and no difference of counts, lies between 1 and k - 1.
 2. **Minimum group.** A group (key worker, team, service; checkpoint; statement; period) with
    fewer than *k* people shows nothing. Group sizes are shown only where no shown size minus shown
-   sub-group sizes leaves 1 to k - 1 people (:func:`visible_groups`; this matters for response
-   and reachability figures, whose group sizes are not in blocks).
+   sub-group sizes leaves 1 to k - 1 people (:func:`visible_groups`; this matters for groups
+   whose sizes are not in blocks, such as the people who shared comments).
 3. **Bands, never exact counts.** How many people gave an answer (positive, or each of the four
    scale values) is shown as a band of the fixed grid 0..k-1, k..2k-1, ..., the last band running
    up to the group size (:func:`band`): at least *k* possible values, never "all" ("5 to 10 of

@@ -129,7 +129,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def _welcome_back(rt: Runtime, context: Context, enrolment_id: int, chat_id: int) -> None:
     async with rt.db.transaction() as conn:
-        await enrolments.resume(conn, enrolment_id)
+        await enrolments.resume(conn, enrolment_id, rt.clock.now())
         enrolment = await enrolments.by_id(conn, enrolment_id)
         live = await checkins.live_checkin(conn, enrolment_id)
         assert enrolment is not None

@@ -15,6 +15,8 @@ checked in). What they can deduce is worked out over one linear system
 - every release's group is a sum of atoms: a key worker's the atoms it counted, a team's the
   sum of its key workers', the service's the sum of its teams'; between two releases of which
   one counts everyone the other does, the **difference** (the newcomers) is a group of its own;
+  between two that each counted someone the other did not (an answer changed since, filling the
+  same place in the queue), what **both** counted is one, and each release is it plus the rest;
 - each group has ``N = P + Q``, ``P = n3 + n4`` and ``Q = n1 + n2``; what was shown bounds
   ``P`` and ``n1..n4``.
 
@@ -97,6 +99,8 @@ def decide(
         low, high = (cuts[a], cuts[b]) if _contains(cuts[a], cuts[b]) else (cuts[b], cuts[a])
         if _contains(low, high) and low != high:
             system.add_difference(low, high)
+        elif b == len(cuts) - 1:  # changed answers: each counted someone the other did not
+            system.add_overlap(low, high)
     old = [(g, e.shown, e.slack) for g, e in zip(groups, earlier, strict=False)]
     mine = groups[-1]
     no_slack: dict[NodeId, int] = {}
@@ -113,6 +117,8 @@ def decide(
         found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
         if not found:  # nothing by propagation alone: try the deciding values too
             for gid, n in enumerate(system.sizes):
+                if gid in system.auxiliary:  # checked by propagation only
+                    continue
                 for name in system.names:
                     solver.probe(lo, hi, solver.index[(gid, name)], n, k)
             found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)

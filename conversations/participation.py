@@ -1,9 +1,8 @@
-"""Taking part: how many of those asked answered, how many can be reached, shared comments.
+"""Taking part: how many of those asked answered, shared comments.
 
 Pure, no I/O; :mod:`conversations.digest` re-exports these. Response figures go through the
 release ledger like answers (a yes/no answer per young person and checkpoint, in blocks of k);
-reachability figures are banded and their group sizes protected within each release, but not
-decided across releases.
+so do reach figures (:mod:`conversations.reach`).
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ from conversations.disclosure import (
     NodeId,
     Shown,
     Status,
-    Tally,
-    suppress,
 )
 from conversations.publication import latest_answers, publish
+from conversations.reach import leaf_at, moves_of
 from conversations.windows import Window, checkpoint_order
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord, ReleasedCell
 
@@ -36,15 +34,6 @@ class ResponseFigures:
     answered: CountRange | None
 
 
-@dataclass(frozen=True)
-class ReachFigures:
-    """How many young people can no longer be reached (blocked the bot, or ``/stop``)."""
-
-    status: Status
-    young_people: int
-    unreachable: CountRange | None
-
-
 RESPONSE = "response"
 """The release ledger's kind for response figures."""
 ANSWERED = "answered"
@@ -57,7 +46,9 @@ def response_events(
     """Taking part as answers to one yes/no question per checkpoint, so that response figures
     go through the release ledger like answers: "not yet" (value 1) when the checkpoint was sent
     (from the window's start if before it), "answered" (value 4) when they first answered in the
-    window (skips count). The change re-enters the queue, so it shows only in a block of k."""
+    window (skips count). The change re-enters the queue, so it shows only in a block of k; so
+    does a move to another key worker (:func:`conversations.reach.moves_of`), and each event is
+    under the key worker of its time."""
     first: dict[tuple[str, str], AnswerRecord] = {}
     for r in answers:
         if r.answered_at in window:
@@ -70,15 +61,23 @@ def response_events(
         for checkpoint in sorted(p.prompted_checkpoints):
             at = max(sent.get(checkpoint, window.since), window.since)
             events.append(
-                AnswerRecord(p.respondent, p.team, p.key_worker, checkpoint, ANSWERED, 1, at, at)
+                AnswerRecord(p.respondent, *leaf_at(p, at), checkpoint, ANSWERED, 1, at, at)
             )
             done = first.get((p.respondent, checkpoint))
+            when = None
             if done is not None:
                 when = max(done.answered_at, at)
                 counted = max(done.counted_at or done.answered_at, when)
                 events.append(
                     AnswerRecord(
-                        p.respondent, p.team, p.key_worker, checkpoint, ANSWERED, 4, when, counted
+                        p.respondent, *leaf_at(p, when), checkpoint, ANSWERED, 4, when, counted
+                    )
+                )
+            for moved in moves_of(p, at, window.until):  # re-enters with the new key worker
+                value = 4 if when is not None and when <= moved else 1
+                events.append(
+                    AnswerRecord(
+                        p.respondent, *leaf_at(p, moved), checkpoint, ANSWERED, value, moved, moved
                     )
                 )
     return events
@@ -111,17 +110,6 @@ def response_figures(
         shown = table.get((checkpoint, ANSWERED), {}).get(node, Shown("no_answers", 0))
         figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
     return tuple(figures), new
-
-
-def reach_figures(population: Iterable[PopulationRecord], node: NodeId, k: int) -> ReachFigures:
-    """How many of the group's young people cannot be reached."""
-    leaves: dict[NodeId, Tally] = {}
-    for p in population:
-        leaf = (p.team, p.key_worker)
-        one = Tally.binary(1, int(not p.reachable))
-        leaves[leaf] = leaves.get(leaf, Tally.binary(0, 0)).plus(one)
-    shown = suppress(leaves, k).get(node, Shown("no_answers", 0))
-    return ReachFigures(shown.status, shown.total, shown.positive)
 
 
 def shared_comments(

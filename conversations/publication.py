@@ -72,8 +72,9 @@ def replaced_versions(latest: Iterable[Latest]) -> dict[CellKey, dict[NodeId, li
     for entry in latest:
         if entry.replaced:
             r = entry.record
-            versions = found[(r.checkpoint, r.item_id)].setdefault((r.team, r.key_worker), [])
-            versions.extend(entry.replaced)
+            for version in entry.replaced:
+                leaf = version.leaf or (r.team, r.key_worker)
+                found[(r.checkpoint, r.item_id)].setdefault(leaf, []).append(version)
     for per_leaf in found.values():
         for kept in per_leaf.values():
             kept.sort(key=lambda v: v.key)

@@ -74,6 +74,8 @@ class System:
         self.groups: list[frozenset[Atom]] = []
         self.sizes: list[int] = []
         self.relations: list[tuple[tuple[int, str], list[tuple[int, str]]]] = []
+        self.auxiliary: set[int] = set()
+        """Groups made only to relate two overlapping releases: propagated, not probed."""
         for leaf in self.leaves:  # prefixes of each key worker, atom by atom
             for end in range(2, len(segments[leaf]) + 1):
                 self.relate(
@@ -148,6 +150,19 @@ class System:
                 self.relate(diff, [self.atom(leaf, s) for s in fresh])
             else:
                 self.relate(diff, [differences[kid] for kid in self.kids_of(node)])
+
+    def add_overlap(self, one: Cut, other: Cut) -> None:
+        """Two releases, neither counting everyone the other does: the young people both counted
+        are a group of their own (per node), and each release is that group plus the ones only
+        it counted, so a reader comparing them sees what differs, not only each in full."""
+        common = {leaf: one.get(leaf, _NONE) & other.get(leaf, _NONE) for leaf in self.leaves}
+        if not any(common.values()):
+            return
+        known = len(self.groups)
+        self.add_cut(common)
+        self.add_difference(common, one)
+        self.add_difference(common, other)
+        self.auxiliary.update(range(known, len(self.groups)))
 
     def bounds(
         self,

@@ -329,7 +329,7 @@ async def deliver_due(rt: Runtime, bot: ExtBot[None], limit: int = 200) -> int:
             break
         except Forbidden:
             async with rt.db.transaction() as conn:
-                await enrolments.set_reachable(conn, person.chat_id, False)
+                await enrolments.set_reachable(conn, person.chat_id, False, now)
         except TelegramError as exc:
             log.warning("an update could not be sent: %s", type(exc).__name__)
         else:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import tally_rebuild
+from storage import reach, tally_rebuild
 from storage.schema import answers, checkins, enrolments, prompts
 
 
@@ -64,6 +64,7 @@ async def insert_history(
         key = result.inserted_primary_key
         assert key is not None
         enrolment_id = key[0]
+        await reach.note(conn, enrolment_id, person.enrolled_at)  # their reach, from then
         for past in person.checkins:
             checkin_id = None
             if past.answers is not None:

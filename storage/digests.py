@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import reach
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord
 from storage.schema import (
     answer_firsts,
@@ -89,7 +90,8 @@ async def first_answers(conn: AsyncConnection, since: datetime) -> list[AnswerRe
 async def population_records(
     conn: AsyncConnection, since: datetime, until: datetime
 ) -> list[PopulationRecord]:
-    """Everyone enrolled at some time in [since, until), with the checkpoints they were sent."""
+    """Everyone enrolled at some time in [since, until), with the checkpoints they were sent and
+    their reach history (``storage/reach.py``)."""
     sent = (
         select(prompts.c.enrolment_id, prompts.c.checkpoint, prompts.c.sent_at)
         .where(prompts.c.sent_at.is_not(None), prompts.c.sent_at < until)
@@ -137,9 +139,16 @@ async def population_records(
             first = sent_at.setdefault(eid, {})
             if at is not None and (checkpoint not in first or at < first[checkpoint]):
                 first[checkpoint] = at
+    history = await reach.histories(conn, until)
     return [
         PopulationRecord(
-            p, team, worker, reachable, frozenset(points), tuple(sorted(sent_at.get(e, {}).items()))
+            p,
+            team,
+            worker,
+            reachable,
+            frozenset(points),
+            tuple(sorted(sent_at.get(e, {}).items())),
+            tuple(history.get(e, ())),
         )
         for e, (p, team, worker, reachable, points) in people.items()
     ]

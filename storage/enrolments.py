@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import tallies
+from storage import reach, tallies
 from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
 from storage.schema import (
@@ -97,6 +97,7 @@ async def activate(conn: AsyncConnection, enrolment_id: int, now: datetime) -> N
         .where(enrolments.c.id == enrolment_id, enrolments.c.status == PENDING)
         .values(status=ACTIVE, enrolled_at=now)
     )
+    await reach.note(conn, enrolment_id, now)
 
 
 async def drop_pending(conn: AsyncConnection, enrolment_id: int) -> None:
@@ -119,21 +120,30 @@ async def stop(conn: AsyncConnection, enrolment_id: int, now: datetime) -> None:
         .where(enrolments.c.id == enrolment_id, enrolments.c.status == ACTIVE)
         .values(status=STOPPED, stopped_at=now)
     )
+    await reach.note(conn, enrolment_id, now)
 
 
-async def resume(conn: AsyncConnection, enrolment_id: int) -> None:
-    """They came back after /stop (or unblocked the bot): prompts may go out again."""
+async def resume(conn: AsyncConnection, enrolment_id: int, now: datetime | None = None) -> None:
+    """They came back after /stop (or unblocked the bot): prompts may go out again. Without
+    *now*, the reach history catches up before the next release (``storage/reach.py``)."""
     await conn.execute(
         update(enrolments)
         .where(enrolments.c.id == enrolment_id, enrolments.c.status.in_([ACTIVE, STOPPED]))
         .values(status=ACTIVE, stopped_at=None, reachable=True)
     )
+    if now is not None:
+        await reach.note(conn, enrolment_id, now)
 
 
-async def set_reachable(conn: AsyncConnection, chat_id: int, reachable: bool) -> None:
+async def set_reachable(
+    conn: AsyncConnection, chat_id: int, reachable: bool, now: datetime | None = None
+) -> None:
+    """Blocked (or unblocked) the bot; with *now*, recorded in the reach history from then."""
     await conn.execute(
         update(enrolments).where(enrolments.c.chat_id == chat_id).values(reachable=reachable)
     )
+    if now is not None:
+        await reach.note_chat(conn, chat_id, now)
 
 
 async def forget(
@@ -183,6 +193,7 @@ async def forget(
     )
     await tallies.forget(conn, enrolment_id)  # answers deleted leave the tallies; kept ones
     # are counted under the new pseudonym
+    await reach.note(conn, enrolment_id, now)
 
 
 async def for_key_worker_by_label(

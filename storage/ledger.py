@@ -97,11 +97,12 @@ async def record(conn: AsyncConnection, cells: Iterable[ReleasedCell]) -> int:
 async def released_since(
     conn: AsyncConnection,
     starts: Sequence[datetime],
-    kinds: Sequence[str] = ("answers", "departed", "comments", "response"),
+    kinds: Sequence[str] = ("answers", "departed", "comments", "response", "reach"),
 ) -> list[ReleasedCell]:
     """Every release of one of *kinds* for windows starting at one of *starts*, oldest first
     (``departed``: where people whose answers were deleted had been counted; ``comments``: the
-    blocks of shared comments shown; ``response``: who answered each checkpoint)."""
+    blocks of shared comments shown; ``response``: who answered each checkpoint; ``reach``: who
+    can no longer be reached)."""
     if not starts:
         return []
     heads = (

@@ -110,6 +110,20 @@ class PopulationRecord:
     prompted_checkpoints: frozenset[str]
     prompted_at: tuple[tuple[str, datetime], ...] = ()
     """When each checkpoint was first sent (``(checkpoint, sent_at)``); absent: unknown."""
+    reach: tuple[ReachChange, ...] = ()
+    """Whether they could be reached, and under which key worker, from when (oldest first, up
+    to the window's end; ``reach_events``); empty: ``reachable`` since the window's start."""
+
+
+@dataclass(frozen=True)
+class ReachChange:
+    """From ``at`` on, the young person could (``reachable``) or could no longer be reached
+    (blocked the bot, ``/stop``, left), with this key worker."""
+
+    at: datetime
+    reachable: bool
+    team: str
+    key_worker: str
 
 
 @dataclass(frozen=True)
@@ -217,13 +231,16 @@ OrderKey = tuple[datetime, str]
 
 @dataclass(frozen=True)
 class Version:
-    """An answer someone gave and later replaced (a different value, or a skip): the value, its
-    place in the queue, and when the replacement was counted. Releases made while it stood may
-    have counted it, so it stays in the reader's system as a member of its own."""
+    """An answer someone gave and later replaced (a different value, or a skip, or the same
+    value under another key worker): the value, its place in the queue, and when the replacement
+    was counted; ``leaf``: its (team, key worker) when not the standing answer's. Releases made
+    while it stood may have counted it, so it stays in the reader's system as a member of its
+    own."""
 
     value: int
     key: OrderKey
     replaced_at: datetime
+    leaf: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -255,14 +272,17 @@ def latest_answers(
         records.sort(key=_order)
         value: int | None = None
         first: datetime | None = None
+        where: tuple[str, str] | None = None
         replaced: list[Version] = []
         for record in records:
             counted = record.counted_at or record.answered_at
-            if record.value == value:
+            leaf = (record.team, record.key_worker)
+            if record.value == value and (where is None or leaf == where):
                 continue
             if value is not None and first is not None:
-                replaced.append(Version(value, (first, record.respondent), counted))
+                replaced.append(Version(value, (first, record.respondent), counted, where))
             value, first = record.value, counted if record.value is not None else None
+            where = leaf
         found.append(Latest(records[-1], first, tuple(replaced)))
     return found
 

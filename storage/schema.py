@@ -494,3 +494,18 @@ answer_firsts = Table(
     PrimaryKeyConstraint("enrolment_id", "quarter", "checkpoint"),
     Index("ix_answer_firsts_quarter", "quarter"),
 )
+
+# Added by migration 0012: an append-only history of whether each young person could be reached
+# (not blocked, not stopped, not gone) and with which key worker, for reach figures decided
+# across releases (conversations/reach.py). No chat id: only the enrolment.
+reach_events = Table(
+    "reach_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrolment_id", ForeignKey("enrolments.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False, comment="from when this holds"),
+    Column("reachable", Boolean, nullable=False, comment="enrolled, not stopped, not blocked"),
+    Column("team_id", ForeignKey("teams.id"), nullable=True, comment="team at the time"),
+    Column("key_worker_id", ForeignKey("staff.id"), nullable=True, comment="key worker then"),
+    Index("ix_reach_events_enrolment_id", "enrolment_id"),
+)

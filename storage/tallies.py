@@ -31,7 +31,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
-from storage.records import AnswerRecord, Latest, latest_answers
+from storage.records import AnswerRecord, Latest, Version, latest_answers
 from storage.schema import (
     answer_firsts,
     answer_heads,
@@ -68,6 +68,16 @@ def leaf_of(latest: Latest, quarter: datetime) -> Leaf:
     """The queue of a standing answer read by :func:`counted_with_ids` (ids in the records)."""
     r = latest.record
     return (quarter, int(r.team), int(r.key_worker), r.checkpoint, r.item_id)
+
+
+def version_leaf(leaf: Leaf, version: Version) -> Leaf:
+    """The queue a replaced version belongs to: its own key worker's (a move), else the
+    standing answer's."""
+    if version.leaf is None:
+        return leaf
+    quarter, _, _, checkpoint, item = leaf
+    team, worker = version.leaf
+    return (quarter, int(team), int(worker), checkpoint, item)
 
 
 def standing(records: Iterable[AnswerRecord]) -> dict[datetime, list[Latest]]:
@@ -169,7 +179,7 @@ async def refresh(conn: AsyncConnection, enrolment_id: int, checkpoint: str | No
                     r.respondent,
                 )
             versions += [
-                version_row(leaf, enrolment_id, v.value, v.key, v.replaced_at)
+                version_row(version_leaf(leaf, v), enrolment_id, v.value, v.key, v.replaced_at)
                 for v in latest.replaced
             ]
     for row in (await conn.execute(mine_q)).all():

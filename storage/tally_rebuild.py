@@ -26,6 +26,7 @@ from storage.tallies import (
     leaf_of,
     record_of,
     standing,
+    version_leaf,
     version_row,
 )
 
@@ -54,7 +55,7 @@ def plan(records: Iterable[tuple[AnswerRecord, int]]) -> tuple[Rows, Rows, Rows,
                 if r.value is not None and latest.first_at is not None:
                     queues[leaf].append((latest.first_at, r.respondent, r.value, person))
                 versions += [
-                    version_row(leaf, person, v.value, v.key, v.replaced_at)
+                    version_row(version_leaf(leaf, v), person, v.value, v.key, v.replaced_at)
                     for v in latest.replaced
                 ]
     entries: list[dict[str, Any]] = []

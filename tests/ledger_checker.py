@@ -69,22 +69,25 @@ def _next_quarter(since: datetime) -> datetime:
 
 def _standing(
     records: Sequence[AnswerRecord], at: datetime, gone: Mapping[str, datetime]
-) -> dict[str, tuple[int, datetime]]:
-    """Per young person, the answer standing at *at* (value, and when that value was first
-    counted), from the answers counted by then, unless they had forgotten by then."""
+) -> dict[str, tuple[int, datetime, Leaf]]:
+    """Per young person, the answer standing at *at* (value, when that value was first counted
+    with that key worker, and the key worker), from the answers counted by then, unless they had
+    forgotten by then. A young person who moved to another key worker starts a new version."""
     mine: dict[str, list[AnswerRecord]] = {}
     for r in records:
         if (r.counted_at or r.answered_at) <= at and gone.get(r.respondent, at + _TICK) > at:
             mine.setdefault(r.respondent, []).append(r)
-    found: dict[str, tuple[int, datetime]] = {}
+    found: dict[str, tuple[int, datetime, Leaf]] = {}
     for who, rs in mine.items():
         rs.sort(key=lambda r: (r.answered_at, r.value or 0))
         value, start = rs[0].value, rs[0].counted_at or rs[0].answered_at
+        leaf = (rs[0].team, rs[0].key_worker)
         for r in rs[1:]:
-            if r.value != value:
+            if r.value != value or (r.team, r.key_worker) != leaf:
                 value, start = r.value, r.counted_at or r.answered_at
+                leaf = (r.team, r.key_worker)
         if value is not None:
-            found[who] = (value, start)
+            found[who] = (value, start, leaf)
     return found
 
 
@@ -97,22 +100,23 @@ def _counted(
     """Per key worker, the answer versions a release counted, with their values: standing when
     it was made, and counted no later than the last one its block names."""
     until = _next_quarter(release.since)
+    cell = [
+        r
+        for r in records
+        if (r.checkpoint, r.item_id) == (release.checkpoint, release.item_id)
+        and release.since <= r.answered_at < until
+    ]
+    standing = _standing(cell, release.released_at, gone)
     found: dict[Leaf, dict[Member, int]] = {}
     for block in release.blocks:
         if block.through_at is None:
             continue
         leaf = (block.team, block.key_worker)
         mark = (block.through_at, block.through_id or "")
-        cell = [
-            r
-            for r in records
-            if (r.team, r.key_worker) == leaf
-            and (r.checkpoint, r.item_id) == (release.checkpoint, release.item_id)
-            and release.since <= r.answered_at < until
-        ]
-        standing = _standing(cell, release.released_at, gone)
         found[leaf] = {
-            (who, start): value for who, (value, start) in standing.items() if (start, who) <= mark
+            (who, start): value
+            for who, (value, start, where) in standing.items()
+            if where == leaf and (start, who) <= mark
         }
     return found
 

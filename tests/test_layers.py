@@ -44,6 +44,7 @@ PURE = (
     "conversations.participation",
     "conversations.publication",
     "conversations.questionnaire",
+    "conversations.reach",
     "conversations.risk_rules",
     "conversations.risk_text",
     "conversations.safeguarding",

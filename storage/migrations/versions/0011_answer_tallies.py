@@ -154,22 +154,26 @@ def _fill(queue: sa.Table, versions: sa.Table, heads: sa.Table, firsts: sa.Table
         found.sort(key=lambda f: (f[0], f[1]))
         held: int | None = None
         first: datetime | None = None
-        replaced: list[tuple[int, datetime, datetime]] = []
-        for _, _, new, counted, _, _ in found:
-            if new == held:
+        at_leaf: tuple[Any, Any] | None = None
+        replaced: list[tuple[int, datetime, datetime, tuple[Any, Any]]] = []
+        for _, _, new, counted, team, worker in found:
+            if new == held and (at_leaf is None or at_leaf == (team, worker)):
                 continue
-            if held is not None and first is not None:
-                replaced.append((held, first, counted))
+            if held is not None and first is not None and at_leaf is not None:
+                replaced.append((held, first, counted, at_leaf))  # under its own key worker
             held, first = new, counted if new is not None else None
+            at_leaf = (team, worker)
         last = found[-1]
         leaf = (quarter, last[4], last[5], checkpoint, item)
         where = dict(zip(_LEAF, leaf, strict=True))
         if held is not None and first is not None:
             queues[leaf].append((first, pseudonym, held, person))
-        for old, since, until in replaced:
+        for old, since, until, (team, worker) in replaced:
             version_rows.append(
                 dict(
                     where,
+                    team_id=team,
+                    key_worker_id=worker,
                     enrolment_id=person,
                     pseudonym=pseudonym,
                     value=old,
