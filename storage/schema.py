@@ -452,9 +452,12 @@ answer_versions = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter answered in"),
-    Column("team_id", Integer, nullable=False, comment="the latest answer's team (0: none)"),
+    Column("team_id", Integer, nullable=False, comment="the replaced answer's team (0: none)"),
     Column(
-        "key_worker_id", Integer, nullable=False, comment="the latest answer's key worker (0: none)"
+        "key_worker_id",
+        Integer,
+        nullable=False,
+        comment="the replaced answer's key worker (0: none)",
     ),
     Column("checkpoint", String(32), nullable=False),
     Column("item_id", String(32), nullable=False),

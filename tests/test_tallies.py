@@ -42,7 +42,7 @@ from storage import (
     tally_rebuild,
 )
 from storage.db import Database
-from storage.records import latest_answers
+from storage.records import AnswerRecord, latest_answers
 from storage.schema import (
     answer_firsts,
     answer_heads,
@@ -449,3 +449,19 @@ async def test_the_press_that_finishes_a_check_in_counts_it_into_the_tallies(wor
     assert {value for value, _ in counted} == {3}  # "Mostly"
     async with world.rt.db.read() as conn:
         await check(conn)
+
+
+def test_an_answer_given_again_after_a_move_leaves_its_old_version_with_the_old_key_worker() -> (
+    None
+):
+    """The same value given again under another key worker is a new version (the ledger's rule,
+    ``storage.records.latest_answers``): the queue holds it under the new key worker and the
+    version it replaced stays under the old one, where the releases that counted it were made."""
+    at = datetime(2026, 5, 4, 10, tzinfo=UTC)
+    before = AnswerRecord("p1", "1", "1", "start", "support", 3, at, at)
+    after = AnswerRecord("p1", "1", "2", "start", "support", 3, at + timedelta(days=2))
+    queue, versions, _heads, _firsts = tally_rebuild.plan([(before, 7), (after, 7)])
+    assert [(r["key_worker_id"], r["value"]) for r in queue] == [(2, 3)]
+    assert [(r["key_worker_id"], r["value"], r["first_at"]) for r in versions] == [(1, 3, at)]
+    (standing,) = latest_answers([before, after], at, at + timedelta(days=30))
+    assert [v.leaf for v in standing.replaced] == [("1", "1")]

@@ -74,7 +74,7 @@ def upgrade() -> None:
     versions = op.create_table(
         "answer_versions",
         sa.Column("id", sa.Integer, nullable=False),
-        *_leaf_columns("the latest answer's"),
+        *_leaf_columns("the replaced answer's"),
         sa.Column("enrolment_id", sa.Integer, nullable=False, comment="whose answer it was"),
         sa.Column(
             "pseudonym", sa.String(64), nullable=False, comment="their pseudonym (order of ties)"
