@@ -352,6 +352,25 @@ class Story:
     gone: dict[str, datetime] = field(default_factory=dict)
 
 
+def scopes_of(leaves: Sequence[Leaf]) -> list[Scope]:
+    """Every scope a digest can be asked for over *leaves*: each key worker, team, the service."""
+    return [
+        *(Scope.of_key_worker(*leaf) for leaf in leaves),
+        *(Scope.of_team(t) for t in sorted({t for t, _ in leaves})),
+        Scope.service(),
+    ]
+
+
+def digest_requests(
+    draw: st.DrawFn, scopes: Sequence[Scope], hours: int, max_size: int = 10
+) -> list[tuple[datetime, Scope]]:
+    """Digests asked at random moments of the quarter's first *hours*, each by a random scope."""
+    times = sorted(draw(st.lists(st.integers(0, hours), min_size=2, max_size=max_size)))
+    return [
+        (QUARTER + timedelta(hours=h, minutes=30), draw(st.sampled_from(scopes))) for h in times
+    ]
+
+
 def _leaves(draw: st.DrawFn, large: bool) -> list[Leaf]:
     if not large:
         leaves = [("North", "a")]

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conversations.digest import Scope, build_digest, quarter_windows
 from storage.records import CommentRecord, ReleasedCell
+from tests.ledger_checker import QUARTER, digest_requests
 
-QUARTER = datetime(2026, 4, 1, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
 
@@ -90,10 +90,7 @@ def histories(draw: st.DrawFn) -> History:
         Scope.of_team("South"),
         Scope.service(),
     ]
-    times = sorted(draw(st.lists(st.integers(0, 500), min_size=2, max_size=12)))
-    requests = [
-        (QUARTER + timedelta(hours=h, minutes=30), draw(st.sampled_from(scopes))) for h in times
-    ]
+    requests = digest_requests(draw, scopes, 500, max_size=12)
     return History(k, comments, gone, requests)
 
 

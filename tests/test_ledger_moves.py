@@ -19,7 +19,7 @@ from conversations.checkpoints import THREE_MONTHS
 from conversations.digest import Scope, build_digest, quarter_windows
 from conversations.participation import ANSWERED, RESPONSE
 from storage.records import AnswerRecord, PopulationRecord, ReachChange, ReleasedCell
-from tests.ledger_checker import QUARTER, TooLarge, brute_force
+from tests.ledger_checker import QUARTER, TooLarge, brute_force, digest_requests, scopes_of
 
 TICK = timedelta(microseconds=1)
 Leaf = tuple[str, str]
@@ -78,15 +78,7 @@ def stories(draw: st.DrawFn) -> Story:
                 moved = asked + timedelta(hours=draw(st.integers(1, 250)), minutes=20)
                 moves.append((moved, where))
             people.append(Person(f"{leaf[1]}{n}", leaf, asked, answered, tuple(moves)))
-    scopes = [
-        *(Scope.of_key_worker(*leaf) for leaf in leaves),
-        *(Scope.of_team(t) for t in sorted({t for t, _ in leaves})),
-        Scope.service(),
-    ]
-    times = sorted(draw(st.lists(st.integers(0, 560), min_size=2, max_size=10)))
-    requests = [
-        (QUARTER + timedelta(hours=h, minutes=30), draw(st.sampled_from(scopes))) for h in times
-    ]
+    requests = digest_requests(draw, scopes_of(leaves), 560)
     return Story(k, people, requests)
 
 

@@ -27,7 +27,7 @@ from storage.records import (
     ReleasedCell,
     ReleasedFigure,
 )
-from tests.ledger_checker import QUARTER, Found, TooLarge, brute_force
+from tests.ledger_checker import QUARTER, Found, TooLarge, brute_force, digest_requests, scopes_of
 
 TICK = timedelta(microseconds=1)
 Leaf = tuple[str, str]
@@ -54,14 +54,6 @@ class Story:
     k: int
     people: list[Person]
     requests: list[tuple[datetime, Scope]]
-
-
-def scopes_of(leaves: list[Leaf]) -> list[Scope]:
-    return [
-        *(Scope.of_key_worker(*leaf) for leaf in leaves),
-        *(Scope.of_team(t) for t in sorted({t for t, _ in leaves})),
-        Scope.service(),
-    ]
 
 
 @st.composite
@@ -92,11 +84,7 @@ def stories(draw: st.DrawFn, moves: bool = True) -> Story:
                     ok = not ok
                 changes.append((at, ok, where))
             people.append(Person(f"{leaf[1]}{n}", leaf, enrolled, tuple(changes)))
-    times = sorted(draw(st.lists(st.integers(0, 520), min_size=2, max_size=10)))
-    requests = [
-        (QUARTER + timedelta(hours=h, minutes=30), draw(st.sampled_from(scopes_of(leaves))))
-        for h in times
-    ]
+    requests = digest_requests(draw, scopes_of(leaves), 520)
     return Story(k, people, requests)
 
 

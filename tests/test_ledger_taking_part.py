@@ -23,7 +23,7 @@ from storage.records import (
     ReleasedCell,
     ReleasedFigure,
 )
-from tests.ledger_checker import QUARTER, TooLarge, brute_force
+from tests.ledger_checker import QUARTER, TooLarge, brute_force, digest_requests, scopes_of
 
 TICK = timedelta(microseconds=1)
 
@@ -64,15 +64,7 @@ def stories(draw: st.DrawFn) -> Story:
             later = draw(st.one_of(st.none(), st.integers(1, 200)))
             answered = None if later is None else asked + timedelta(hours=later, minutes=10)
             people.append(Person(f"{worker}{n}", team, worker, asked, answered))
-    scopes = [
-        *(Scope.of_key_worker(*leaf) for leaf in leaves),
-        *(Scope.of_team(t) for t in sorted({t for t, _ in leaves})),
-        Scope.service(),
-    ]
-    times = sorted(draw(st.lists(st.integers(0, 520), min_size=2, max_size=10)))
-    requests = [
-        (QUARTER + timedelta(hours=h, minutes=30), draw(st.sampled_from(scopes))) for h in times
-    ]
+    requests = digest_requests(draw, scopes_of(leaves), 520)
     return Story(k, people, requests)
 
 
