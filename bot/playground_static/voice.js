@@ -2,12 +2,20 @@
 "use strict";
 
 const Voice = {
+  // Opening the tab and choosing a language both load the list; a load that a newer one
+  // overtook is dropped, and a reload of the same language keeps the text chosen, so a clip is
+  // never saved for another text than the one on screen.
   async load(code) {
     this.code = code;
+    const ticket = (this.ticket = (this.ticket || 0) + 1);
     const data = await api(`/api/voice/${encodeURIComponent(code)}`);
+    if (ticket !== this.ticket) return;
     const select = document.getElementById("voice-text");
+    const keep = code === this.shown ? select.value : "";
+    this.shown = code;
     select.replaceChildren(...data.texts.map((t) =>
       el("option", { value: t.key, text: `${t.number}. ${t.what}${t.has_clip ? " 🔊" : ""}` })));
+    if (data.texts.some((t) => t.key === keep)) select.value = keep;
     const done = data.texts.filter((t) => t.has_clip).length;
     document.getElementById("voice-status").textContent = `Voice clips: ${done}/${data.texts.length}`;
   },
@@ -23,7 +31,6 @@ const Voice = {
     try {
       const saved = await api(`/api/voice/${encodeURIComponent(this.code)}`, { key, audio: btoa(binary) });
       await this.load(this.code);
-      document.getElementById("voice-text").value = key;
       status.textContent += ` · saved (${saved.duration} s)`;
     } catch (error) {
       status.textContent = `Not saved: ${error.message}`;
