@@ -52,6 +52,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench.common import machine, write_section
 from conversations import buttons
 from conversations.questionnaire import load_questionnaires
 from core.settings import DEFAULT_SPEC_PATH
@@ -499,8 +500,6 @@ class CrashTest:
 
 
 def report_text(report: Report, command: str) -> str:
-    from bench.common import machine
-
     points = ", ".join(f"{point} {count}" for point, count in sorted(report.kill_points.items()))
     restart = sorted(report.restarts_seconds)[len(report.restarts_seconds) // 2]
     return (
@@ -534,7 +533,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    from bench.common import write_section
 
     people = max(args.people, args.kills // 4 + 1)  # enough check-ins to kill the bot in
     with tempfile.TemporaryDirectory() as tmp:
