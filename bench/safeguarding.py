@@ -15,9 +15,10 @@ its name), ``dev3/`` (a self-check written before the lists were rebuilt as conc
 ``dev4/`` (probes and blind checks written during the rebuild), ``dev5/`` (a last blind
 check, 33/104 caught untuned) and ``dev6/`` (issue 13's second pass, four batches each measured
 before its rules). Two held-out sets are never used to change the lists or the matcher:
-``held_out_2/`` and ``held_out_3/`` (written before the second pass changed anything); their
-per-language totals are the honest estimate. Only their totals are read: a set whose sentences
-were used for tuning is no longer held out and has to be replaced.
+``held_out_2/``, ``held_out_3/`` (written before the second pass changed anything; its
+sentences later leaked into a log) and ``held_out_4/`` (written before the third pass changed
+anything); their per-language totals are the honest estimate. Only their totals are read: a
+set whose sentences were used for tuning is no longer held out and has to be replaced.
 ``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
 main corpus only; never run it on real messages).
 """
@@ -38,7 +39,7 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3 = (
+DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4 = (
     CORPUS / name
     for name in (
         "dev",
@@ -50,6 +51,7 @@ DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3 = (
         "dev6",
         "held_out_2",
         "held_out_3",
+        "held_out_4",
     )
 )
 # The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
@@ -120,7 +122,17 @@ EXTRA = (
         "engineer before issue 13's second pass changed any rule, without opening the lists or "
         "the other sets' sentences (see its README); measured by per-language totals only, never "
         "tuned on. Before the second pass (main at dbfa6dc): 245/392 caught (62.5%), 25/208 "
-        "fired (12.0%).",
+        "fired (12.0%). Its sentences later appeared in a helper's test log, so it is replaced "
+        "by held_out_4 as the set to trust.",
+    ),
+    (
+        "Third held-out set (the freshest estimate)",
+        HELD_OUT_4,
+        "`held_out_4/` (30-32 risky, 16 harmless per language): written on 2026-12-03 by an AI "
+        "engineer before issue 13's third pass changed any rule, without opening the lists or "
+        "the other sets' sentences (see its README); measured by per-language totals only, never "
+        "tuned on. Before the third pass (main at 45c43a1): 330/392 caught (84.2%), 4/208 "
+        "fired (1.9%).",
     ),
 )
 CODES = [language.code for language in LANGUAGES]
