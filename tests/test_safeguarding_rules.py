@@ -22,6 +22,7 @@ from bench.safeguarding import (
     DEV4,
     DEV5,
     DEV6,
+    DEV7,
     HELD_OUT,
     HELD_OUT_2,
     HELD_OUT_3,
@@ -54,7 +55,8 @@ LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 # lists or the matcher on their sentences. held_out_4 (written before issue 13's third pass,
 # because held_out_3's sentences leaked into a log: 330/392, 4/208 before the pass) is held out
 # the same way.
-# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, held_out_2, held_out_3, held_out_4.
+# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, dev7, held_out_2, held_out_3,
+# held_out_4. dev7 (third pass, tuned on) measured 125/156, 11/78 before its rules.
 FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
     "en": (
         (46, 0),
@@ -65,6 +67,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (46, 0),
         (8, 0),
         (54, 0),
+        (11, 1),
         (24, 1),
         (25, 0),
         (27, 1),
@@ -78,6 +81,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (31, 0),
         (8, 0),
         (53, 0),
+        (9, 0),
         (19, 1),
         (23, 1),
         (25, 0),
@@ -91,6 +95,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (37, 0),
         (8, 0),
         (51, 0),
+        (11, 0),
         (19, 1),
         (24, 2),
         (27, 0),
@@ -104,6 +109,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (37, 0),
         (8, 0),
         (51, 0),
+        (9, 0),
         (15, 1),
         (22, 1),
         (21, 0),
@@ -117,6 +123,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (26, 0),
         (8, 0),
         (51, 0),
+        (9, 1),
         (20, 0),
         (19, 0),
         (29, 0),
@@ -130,6 +137,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (24, 0),
         (8, 0),
         (51, 0),
+        (10, 0),
         (19, 1),
         (15, 1),
         (26, 0),
@@ -143,6 +151,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
+        (8, 1),
         (13, 1),
         (16, 0),
         (20, 0),
@@ -156,6 +165,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
+        (7, 1),
         (16, 1),
         (16, 1),
         (24, 0),
@@ -169,6 +179,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
+        (11, 2),
         (18, 2),
         (23, 0),
         (23, 1),
@@ -182,6 +193,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
+        (11, 1),
         (15, 1),
         (21, 0),
         (26, 0),
@@ -195,6 +207,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
+        (9, 1),
         (21, 1),
         (22, 0),
         (28, 0),
@@ -208,6 +221,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
+        (10, 2),
         (20, 3),
         (29, 2),
         (28, 2),
@@ -221,12 +235,26 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (24, 0),
         (8, 0),
         (51, 0),
+        (10, 1),
         (20, 1),
         (18, 1),
         (26, 0),
     ),
 }
-SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4)
+SETS = (
+    CORPUS,
+    DEV,
+    DEV2,
+    HELD_OUT,
+    DEV3,
+    DEV4,
+    DEV5,
+    DEV6,
+    DEV7,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+)
 
 
 def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
