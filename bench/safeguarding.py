@@ -39,7 +39,7 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4 = (
+DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4 = (
     CORPUS / name
     for name in (
         "dev",
@@ -50,6 +50,7 @@ DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, HELD_OUT_2, HELD_OUT_3, HELD_
         "dev5",
         "dev6",
         "dev7",
+        "dev7b",
         "held_out_2",
         "held_out_3",
         "held_out_4",
@@ -115,6 +116,13 @@ EXTRA = (
         "on.",
     ),
     (
+        "Seventh development set, second batch",
+        DEV7B,
+        "`dev7b/` (8 risky, 4 harmless per language): written on 2026-12-03 after dev7's rules by "
+        "the same engineer, committed and measured before any rule for it (62/104 caught, 2/52 "
+        "fired), then used to change the lists and the matcher, so tuned on.",
+    ),
+    (
         "Held-out set (the honest estimate)",
         HELD_OUT_2,
         "`held_out_2/` (25-26 risky, 14 hard harmless per language): written on 2026-12-03 by "
@@ -146,7 +154,7 @@ EXTRA = (
 )
 CODES = [language.code for language in LANGUAGES]
 # The sets whose sentences may be printed (--misses-in): every one already tuned on.
-DEVELOPMENT = frozenset(d.name for d in (DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7))
+DEVELOPMENT = frozenset(d.name for d in (DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B))
 MIN_CAUGHT, MAX_FALSE = 0.95, 0.05
 
 
