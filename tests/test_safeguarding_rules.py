@@ -45,17 +45,18 @@ from core.settings import DEFAULT_LOCALES_DIR
 
 LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 
-# Measured with python -m bench.safeguarding at the end of issue 13's second pass (2026-12-03),
+# Measured with python -m bench.safeguarding at the end of issue 13's third pass (2026-12-03),
 # per set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
 # fires on more fails; raise a floor when the lists get better. The corpus also carries the
 # issue's targets (at least 95% caught, at most 5% false alarms); the development sets (dev, dev2,
-# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6) carry none (see
-# bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired before the
-# second pass; 239/329, 15/182 after) and held_out_3 (written before the pass: 245/392, 25/208
-# before; 273/392, 9/208 after) are held out: their floors only catch a regression; never tune the
-# lists or the matcher on their sentences. held_out_4 (written before issue 13's third pass,
-# because held_out_3's sentences leaked into a log: 330/392, 4/208 before the pass) is held out
-# the same way.
+# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6, dev7, dev7b) carry
+# none (see bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired
+# before the second pass; 239/329, 15/182 after it; 250/329, 15/182 after the third) and
+# held_out_3 (written before the second pass: 245/392, 25/208 before; 273/392, 9/208 after it;
+# 275/392, 9/208 after the third) are held out: their floors only catch a regression; never tune
+# the lists or the matcher on their sentences. held_out_4 (written before issue 13's third pass,
+# because held_out_3's sentences leaked into a log: 330/392, 4/208 before the pass; 331/392,
+# 4/208 after) is held out the same way.
 # Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, dev7, dev7b, held_out_2,
 # held_out_3, held_out_4. dev7 and dev7b (third pass, tuned on) measured 125/156, 11/78 and
 # 62/104, 2/52 before their rules.
@@ -69,7 +70,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (46, 0),
         (8, 0),
         (54, 0),
-        (11, 1),
+        (12, 0),
         (8, 0),
         (24, 1),
         (25, 0),
@@ -84,9 +85,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (31, 0),
         (8, 0),
         (53, 0),
-        (9, 0),
+        (12, 0),
         (8, 0),
-        (19, 1),
+        (20, 1),
         (23, 1),
         (25, 0),
     ),
@@ -99,9 +100,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (37, 0),
         (8, 0),
         (51, 0),
-        (11, 0),
-        (4, 0),
-        (19, 1),
+        (12, 0),
+        (7, 0),
+        (20, 1),
         (24, 2),
         (27, 0),
     ),
@@ -114,9 +115,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (37, 0),
         (8, 0),
         (51, 0),
-        (9, 0),
-        (4, 0),
-        (15, 1),
+        (12, 0),
+        (7, 0),
+        (16, 1),
         (22, 1),
         (21, 0),
     ),
@@ -129,10 +130,10 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (26, 0),
         (8, 0),
         (51, 0),
-        (9, 1),
-        (5, 0),
+        (12, 0),
+        (8, 0),
         (20, 0),
-        (19, 0),
+        (20, 0),
         (29, 0),
     ),
     "ckb": (
@@ -144,9 +145,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (24, 0),
         (8, 0),
         (51, 0),
-        (10, 0),
-        (4, 1),
-        (19, 1),
+        (12, 0),
+        (8, 0),
+        (20, 1),
         (15, 1),
         (26, 0),
     ),
@@ -159,9 +160,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
-        (8, 1),
-        (4, 0),
-        (13, 1),
+        (12, 0),
+        (8, 0),
+        (14, 1),
         (16, 0),
         (20, 0),
     ),
@@ -174,10 +175,10 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
-        (7, 1),
-        (4, 0),
-        (16, 1),
-        (16, 1),
+        (12, 0),
+        (8, 0),
+        (18, 1),
+        (17, 1),
         (24, 0),
     ),
     "om": (
@@ -189,9 +190,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
-        (11, 2),
-        (5, 0),
-        (18, 2),
+        (12, 0),
+        (8, 0),
+        (20, 2),
         (23, 0),
         (23, 1),
     ),
@@ -204,9 +205,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
-        (11, 1),
-        (3, 1),
-        (15, 1),
+        (12, 0),
+        (8, 0),
+        (16, 1),
         (21, 0),
         (26, 0),
     ),
@@ -219,9 +220,9 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
-        (9, 1),
-        (4, 0),
-        (21, 1),
+        (12, 0),
+        (8, 0),
+        (22, 1),
         (22, 0),
         (28, 0),
     ),
@@ -234,8 +235,8 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (23, 0),
         (8, 0),
         (51, 0),
-        (10, 2),
-        (6, 0),
+        (12, 0),
+        (8, 0),
         (20, 3),
         (29, 2),
         (28, 2),
@@ -249,11 +250,11 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (24, 0),
         (8, 0),
         (51, 0),
-        (10, 1),
-        (3, 0),
+        (12, 0),
+        (8, 0),
         (20, 1),
         (18, 1),
-        (26, 0),
+        (27, 0),
     ),
 }
 SETS = (
@@ -488,6 +489,10 @@ def test_a_language_s_interchangeable_forms_are_written_one_way() -> None:
     assert fold_forms("mikham", "en") == "mikham"  # not English
     # Ukrainian and Russian letters for the same sound.
     assert fold_forms("вбити себе", "uk") == fold_forms("вбыти себэ", "uk")
+    # Their reflexive ending, -ся or -сь, one way; a word that is only "ся" stays.
+    assert fold_forms("повіситися", "uk") == fold_forms("повіситись", "uk")
+    assert fold_forms("хотілося", "uk") == fold_forms("хотілось", "uk")
+    assert fold_forms("ся", "uk") == "ся"
     lists = one("fa", phrases={"self_harm": ("mikham + bemiram",)})
     assert hit("mekhaam bemiiram", lists, "fa") == "self_harm"
 
@@ -510,6 +515,42 @@ def test_a_language_s_interchangeable_forms_are_written_one_way() -> None:
     ],
 )
 def test_hyperbole_stays_quiet_and_real_threats_still_fire(
+    text: str, code: str, category: str | None
+) -> None:
+    assert hit(text, LISTS, code) == category
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "category"),
+    [
+        # Vietnamese without tones: "tu tu" is tự tử (suicide) or từ từ (slowly). Alone it is
+        # read as suicide; right next to a slow-down word it is quiet.
+        ("tu tu cho xong", "vi", "self_harm"),
+        ("t muon tu tu", "vi", "self_harm"),
+        ("cứ từ từ mà làm", "vi", None),
+        ("tu tu thoi dung voi", "vi", None),
+        ("từ từ rồi tính", "vi", None),
+        ("di tu tu thoi", "vi", None),
+        # "As a joke" next to a hit keeps play quiet; the same hit without it still fires.
+        ("my brother punched me in the arm as a joke", "en", None),
+        ("my stepdad punched me in the face", "en", "abuse"),
+        ("брат вдарив мене жартома", "uk", None),
+        ("вітчим мене вдарив", "uk", "abuse"),
+        # "No reason to go on", in other words and orders, in several languages.
+        ("nuk kam asnje arsye me vazhdu", "sq", "self_harm"),
+        ("нема жодної причини жити далі", "uk", "self_harm"),
+        ("ma hayo sabab aan ku noolaado", "so", "self_harm"),
+        ("ko con ly do gi de song tiep", "vi", "self_harm"),
+        ("arsyeja pse jetoj ne london eshte puna", "sq", None),
+        # A reflexive pronoun with a verb stem in Tigrinya and Amharic, whatever the verb form.
+        ("ነብሰይ እንተቐተልኩ ይሓይሸኒ", "ti", "self_harm"),
+        ("ራሴን ባጠፋ ይሻለኛል", "am", "self_harm"),
+        # Ukrainian reflexive verbs in -ся and -сь alike.
+        ("хочу повіситись", "uk", "self_harm"),
+        ("хотілося б просто зникнути", "uk", "self_harm"),
+    ],
+)
+def test_third_pass_rules_generalise_and_keep_known_harmless_uses_quiet(
     text: str, code: str, category: str | None
 ) -> None:
     assert hit(text, LISTS, code) == category
