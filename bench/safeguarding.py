@@ -39,7 +39,21 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4 = (
+(
+    DEV,
+    DEV2,
+    HELD_OUT,
+    DEV3,
+    DEV4,
+    DEV5,
+    DEV6,
+    DEV7,
+    DEV7B,
+    DEV7C,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+) = (
     CORPUS / name
     for name in (
         "dev",
@@ -51,6 +65,7 @@ DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B, HELD_OUT_2, HELD_OUT_3
         "dev6",
         "dev7",
         "dev7b",
+        "dev7c",
         "held_out_2",
         "held_out_3",
         "held_out_4",
@@ -123,6 +138,13 @@ EXTRA = (
         "fired), then used to change the lists and the matcher, so tuned on.",
     ),
     (
+        "Seventh development set, third batch",
+        DEV7C,
+        "`dev7c/` (6 risky, 3 harmless per language): written on 2026-12-03 after dev7b's rules by "
+        "the same engineer, committed and measured before any rule for it (33/78 caught, 0/39 "
+        "fired), then used to change the lists, so tuned on.",
+    ),
+    (
         "Held-out set (the honest estimate)",
         HELD_OUT_2,
         "`held_out_2/` (25-26 risky, 14 hard harmless per language): written on 2026-12-03 by "
@@ -154,7 +176,9 @@ EXTRA = (
 )
 CODES = [language.code for language in LANGUAGES]
 # The sets whose sentences may be printed (--misses-in): every one already tuned on.
-DEVELOPMENT = frozenset(d.name for d in (DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B))
+DEVELOPMENT = frozenset(
+    d.name for d in (DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B, DEV7C)
+)
 MIN_CAUGHT, MAX_FALSE = 0.95, 0.05
 
 

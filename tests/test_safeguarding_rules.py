@@ -24,6 +24,7 @@ from bench.safeguarding import (
     DEV6,
     DEV7,
     DEV7B,
+    DEV7C,
     HELD_OUT,
     HELD_OUT_2,
     HELD_OUT_3,
@@ -49,7 +50,7 @@ LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 # per set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
 # fires on more fails; raise a floor when the lists get better. The corpus also carries the
 # issue's targets (at least 95% caught, at most 5% false alarms); the development sets (dev, dev2,
-# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6, dev7, dev7b) carry
+# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6, dev7, dev7b, dev7c) carry
 # none (see bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired
 # before the second pass; 239/329, 15/182 after it; 250/329, 15/182 after the third) and
 # held_out_3 (written before the second pass: 245/392, 25/208 before; 273/392, 9/208 after it;
@@ -57,9 +58,9 @@ LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 # the lists or the matcher on their sentences. held_out_4 (written before issue 13's third pass,
 # because held_out_3's sentences leaked into a log: 330/392, 4/208 before the pass; 331/392,
 # 4/208 after) is held out the same way.
-# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, dev7, dev7b, held_out_2,
-# held_out_3, held_out_4. dev7 and dev7b (third pass, tuned on) measured 125/156, 11/78 and
-# 62/104, 2/52 before their rules.
+# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, dev7, dev7b, dev7c, held_out_2,
+# held_out_3, held_out_4. dev7, dev7b and dev7c (third pass, tuned on) measured 125/156, 11/78;
+# 62/104, 2/52 and 33/78, 0/39 before their rules.
 FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
     "en": (
         (46, 0),
@@ -72,6 +73,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (54, 0),
         (12, 0),
         (8, 0),
+        (6, 0),
         (24, 1),
         (25, 0),
         (27, 1),
@@ -87,6 +89,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (53, 0),
         (12, 0),
         (8, 0),
+        (3, 0),
         (20, 1),
         (23, 1),
         (25, 0),
@@ -102,6 +105,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (7, 0),
+        (1, 0),
         (20, 1),
         (24, 2),
         (27, 0),
@@ -117,6 +121,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (7, 0),
+        (2, 0),
         (16, 1),
         (22, 1),
         (21, 0),
@@ -132,6 +137,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (0, 0),
         (20, 0),
         (20, 0),
         (29, 0),
@@ -147,6 +153,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (2, 0),
         (20, 1),
         (15, 1),
         (26, 0),
@@ -162,6 +169,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (1, 0),
         (14, 1),
         (16, 0),
         (20, 0),
@@ -177,6 +185,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (2, 0),
         (18, 1),
         (17, 1),
         (24, 0),
@@ -192,6 +201,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (2, 0),
         (20, 2),
         (23, 0),
         (23, 1),
@@ -207,6 +217,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (4, 0),
         (16, 1),
         (21, 0),
         (26, 0),
@@ -222,6 +233,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (3, 0),
         (22, 1),
         (22, 0),
         (28, 0),
@@ -237,6 +249,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (4, 0),
         (20, 3),
         (29, 2),
         (28, 2),
@@ -252,6 +265,7 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (51, 0),
         (12, 0),
         (8, 0),
+        (3, 0),
         (20, 1),
         (18, 1),
         (27, 0),
@@ -268,6 +282,7 @@ SETS = (
     DEV6,
     DEV7,
     DEV7B,
+    DEV7C,
     HELD_OUT_2,
     HELD_OUT_3,
     HELD_OUT_4,
