@@ -327,10 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     print(summary)
     if args.misses_in is not None:
         for code in CODES:
-            found = evaluate(load_corpus(code, CORPUS / args.misses_in), lists)
-            for text in found.missed:
+            development = evaluate(load_corpus(code, CORPUS / args.misses_in), lists)
+            for text in development.missed:
                 print(f"missed  {code}: {text}")
-            for text, rule in found.fired:
+            for text, rule in development.fired:
                 print(f"fired   {code}: {text}  [{rule}]")
     if args.misses:
         for r in results:

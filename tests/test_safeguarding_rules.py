@@ -31,6 +31,7 @@ from bench.safeguarding import (
     HELD_OUT_4,
     evaluate,
     load_corpus,
+    main,
 )
 from conversations.risk_rules import Affixes, example
 from conversations.risk_text import fold_forms
@@ -288,6 +289,8 @@ SETS = (
     HELD_OUT_4,
 )
 
+HELD_OUT_SETS = (HELD_OUT_2, HELD_OUT_3, HELD_OUT_4)
+
 
 def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
     return {language: PhraseList(language, "test", **kwargs)}  # type: ignore[arg-type]
@@ -305,8 +308,12 @@ def hit(text: str, lists: dict[str, PhraseList], language: str = "en") -> str | 
 def test_each_language_stays_at_or_above_its_measured_rates(code: str) -> None:
     for directory, (caught, fired) in zip(SETS, FLOORS[code], strict=True):
         result = evaluate(load_corpus(code, directory), LISTS)
-        assert result.caught >= caught, (code, directory.name, result.missed)
-        assert result.false_alarms <= fired, (code, directory.name, result.fired)
+        # A held-out set's failure names only its totals: its sentences never reach a log.
+        held = directory in HELD_OUT_SETS
+        missed = f"{result.caught}/{result.risky}" if held else result.missed
+        fired_on = f"{result.false_alarms}/{result.harmless}" if held else result.fired
+        assert result.caught >= caught, (code, directory.name, missed)
+        assert result.false_alarms <= fired, (code, directory.name, fired_on)
     corpus = load_corpus(code)
     assert len(corpus.risky) >= 40
     assert len(corpus.harmless) >= 20
@@ -579,3 +586,14 @@ def test_third_pass_rules_generalise_and_keep_known_harmless_uses_quiet(
     text: str, code: str, category: str | None
 ) -> None:
     assert hit(text, LISTS, code) == category
+
+
+@pytest.mark.parametrize("held_out", ["held_out_2", "held_out_3", "held_out_4"])
+def test_the_benchmark_never_prints_a_held_out_set_s_sentences(
+    held_out: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--no-write", "--misses-in", held_out]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith(f"--misses-in {held_out}: not a development set")
+    sentences = [text for _, text in load_corpus("en", CORPUS / held_out).risky]
+    assert not any(text in out for text in sentences)
