@@ -558,6 +558,8 @@ def test_hyperbole_stays_quiet_and_real_threats_still_fire(
         ("my stepdad punched me in the face", "en", "abuse"),
         ("брат вдарив мене жартома", "uk", None),
         ("вітчим мене вдарив", "uk", "abuse"),
+        ("داداشم به شوخی زد تو بازوم", "fa", None),
+        ("اخوي ضربني عالمزح", "ar", None),
         # "No reason to go on", in other words and orders, in several languages.
         ("nuk kam asnje arsye me vazhdu", "sq", "self_harm"),
         ("нема жодної причини жити далі", "uk", "self_harm"),
