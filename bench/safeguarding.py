@@ -8,16 +8,18 @@ English). It prints, and writes to bench/results.md, per language: risky caught,
 fired (false alarms), and the mean time to check one message. Targets for every language: at
 least 95% caught and at most 5% false alarms. The lists were extended against that corpus, so its
 figures are in-sample. Smaller sets are reported beside it without a target (:data:`EXTRA`):
-seven development sets, every one used to change the lists, so none of them is held out:
+ten development sets, every one used to change the lists, so none of them is held out:
 ``dev/`` and ``dev2/`` (each written as a held-out set, then used to widen the lists),
 ``held_out/`` (held out until 2026-12-03, used for development from then on; the directory keeps
 its name), ``dev3/`` (a self-check written before the lists were rebuilt as concept lexicons) and
 ``dev4/`` (probes and blind checks written during the rebuild), ``dev5/`` (a last blind
-check, 33/104 caught untuned) and ``dev6/`` (issue 13's second pass, four batches each measured
-before its rules). Two held-out sets are never used to change the lists or the matcher:
-``held_out_2/`` and ``held_out_3/`` (written before the second pass changed anything); their
-per-language totals are the honest estimate. Only their totals are read: a set whose sentences
-were used for tuning is no longer held out and has to be replaced.
+check, 33/104 caught untuned), ``dev6/`` (issue 13's second pass, four batches each measured
+before its rules) and ``dev7/``, ``dev7b/``, ``dev7c/`` (the third pass's three batches, each
+measured before its rules). Three held-out sets are never used to change the lists or the matcher:
+``held_out_2/``, ``held_out_3/`` (written before the second pass changed anything; its
+sentences later leaked into a log) and ``held_out_4/`` (written before the third pass changed
+anything); their per-language totals are the honest estimate. Only their totals are read: a
+set whose sentences were used for tuning is no longer held out and has to be replaced.
 ``--misses`` prints the sentences behind the figures (for whoever extends the lists: from the
 main corpus only; never run it on real messages).
 """
@@ -38,7 +40,21 @@ from core.i18n import LANGUAGES
 from core.settings import DEFAULT_LOCALES_DIR
 
 CORPUS = ROOT / "tests" / "safeguarding_corpus"
-DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3 = (
+(
+    DEV,
+    DEV2,
+    HELD_OUT,
+    DEV3,
+    DEV4,
+    DEV5,
+    DEV6,
+    DEV7,
+    DEV7B,
+    DEV7C,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+) = (
     CORPUS / name
     for name in (
         "dev",
@@ -48,8 +64,12 @@ DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3 = (
         "dev4",
         "dev5",
         "dev6",
+        "dev7",
+        "dev7b",
+        "dev7c",
         "held_out_2",
         "held_out_3",
+        "held_out_4",
     )
 )
 # The smaller sets, reported beside the corpus without a target: (title, directory, what it is).
@@ -104,6 +124,28 @@ EXTRA = (
         "20/78 fired), and used to change the lists and the matcher in issue 13's second pass.",
     ),
     (
+        "Seventh development set",
+        DEV7,
+        "`dev7/` (12 risky, 6 harmless per language): written on 2026-12-03 after held_out_4 by "
+        "the same engineer, committed and measured before issue 13's third pass changed any rule "
+        "(125/156 caught, 11/78 fired), then used to change the lists and the matcher, so tuned "
+        "on.",
+    ),
+    (
+        "Seventh development set, second batch",
+        DEV7B,
+        "`dev7b/` (8 risky, 4 harmless per language): written on 2026-12-03 after dev7's rules by "
+        "the same engineer, committed and measured before any rule for it (62/104 caught, 2/52 "
+        "fired), then used to change the lists and the matcher, so tuned on.",
+    ),
+    (
+        "Seventh development set, third batch",
+        DEV7C,
+        "`dev7c/` (6 risky, 3 harmless per language): written on 2026-12-03 after dev7b's rules by "
+        "the same engineer, committed and measured before any rule for it (33/78 caught, 0/39 "
+        "fired), then used to change the lists, so tuned on.",
+    ),
+    (
         "Held-out set (the honest estimate)",
         HELD_OUT_2,
         "`held_out_2/` (25-26 risky, 14 hard harmless per language): written on 2026-12-03 by "
@@ -120,10 +162,24 @@ EXTRA = (
         "engineer before issue 13's second pass changed any rule, without opening the lists or "
         "the other sets' sentences (see its README); measured by per-language totals only, never "
         "tuned on. Before the second pass (main at dbfa6dc): 245/392 caught (62.5%), 25/208 "
-        "fired (12.0%).",
+        "fired (12.0%). Its sentences later appeared in a helper's test log, so it is replaced "
+        "by held_out_4 as the set to trust.",
+    ),
+    (
+        "Third held-out set (the freshest estimate)",
+        HELD_OUT_4,
+        "`held_out_4/` (30-32 risky, 16 harmless per language): written on 2026-12-03 by an AI "
+        "engineer before issue 13's third pass changed any rule, without opening the lists or "
+        "the other sets' sentences (see its README); measured by per-language totals only, never "
+        "tuned on. Before the third pass (main at 45c43a1): 330/392 caught (84.2%), 4/208 "
+        "fired (1.9%).",
     ),
 )
 CODES = [language.code for language in LANGUAGES]
+# The sets whose sentences may be printed (--misses-in): every one already tuned on.
+DEVELOPMENT = frozenset(
+    d.name for d in (DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, DEV7, DEV7B, DEV7C)
+)
 MIN_CAUGHT, MAX_FALSE = 0.95, 0.05
 
 
@@ -230,8 +286,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.safeguarding", description=__doc__)
     parser.add_argument("--repeat", type=int, default=20, help="timing repetitions")
     parser.add_argument("--misses", action="store_true", help="print missed and fired sentences")
+    parser.add_argument(
+        "--misses-in",
+        metavar="SET",
+        help="print missed and fired sentences of one development set (e.g. dev7); refused "
+        "for a held-out set, whose sentences must never be printed",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/results.md")
     args = parser.parse_args(argv)
+    if args.misses_in is not None and args.misses_in not in DEVELOPMENT:
+        print(
+            f"--misses-in {args.misses_in}: not a development set (one of "
+            f"{', '.join(sorted(DEVELOPMENT))}); held-out sentences are never printed"
+        )
+        return 2
     started = time.perf_counter()
     lists = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
     load_ms = (time.perf_counter() - started) * 1000
@@ -258,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join([f"{title}:", *table(found, target=False)]))
         extra_lines += ["", f"{title}: {what}", "", *table(found, target=False)]
     print(summary)
+    if args.misses_in is not None:
+        for code in CODES:
+            development = evaluate(load_corpus(code, CORPUS / args.misses_in), lists)
+            for text in development.missed:
+                print(f"missed  {code}: {text}")
+            for text, rule in development.fired:
+                print(f"fired   {code}: {text}  [{rule}]")
     if args.misses:
         for r in results:
             for text in r.missed:

@@ -131,6 +131,11 @@ _CYRILLIC = str.maketrans(
 )
 
 
+# Ukrainian and Russian reflexive verbs end in -ся or -сь (повіситися / повіситись, хотілося /
+# хотілось): once the soft sign is folded away, -ся is written -с too, so both spellings agree.
+_REFLEXIVE = re.compile(r"(?<=\w\w)ся(?!\w)")
+
+
 def fold_forms(text: str, language: str | None) -> str:
     """``text`` (already normalised) with a language's interchangeable forms written one way.
 
@@ -141,7 +146,8 @@ def fold_forms(text: str, language: str | None) -> str:
       ``e``/``i``, ``o``/``u``, ``y``/``i``, ``v``/``w``, ``kh``/``x``/``5``, ``7``/``h`` and
       ``3``/``a`` folded, so ``mikham``, ``mekham`` and ``mikhaam`` agree, and ``7ali`` and
       ``hali``;
-    - Ukrainian and Russian letters that stand for the same sound folded.
+    - Ukrainian and Russian letters that stand for the same sound folded, and the reflexive
+      ending ``-ся`` written as ``-сь`` (``повіситися`` and ``повіситись`` agree).
 
     Applied to the message and to every rule alike (see :mod:`conversations.safeguarding`).
     """
@@ -152,5 +158,5 @@ def fold_forms(text: str, language: str | None) -> str:
             lambda m: m.group(0).replace("kh", "x").translate(_ROMAN_VOWELS), text
         )
     if language == "uk":
-        text = text.translate(_CYRILLIC)
+        text = _REFLEXIVE.sub("с", text.translate(_CYRILLIC))
     return text

@@ -22,11 +22,16 @@ from bench.safeguarding import (
     DEV4,
     DEV5,
     DEV6,
+    DEV7,
+    DEV7B,
+    DEV7C,
     HELD_OUT,
     HELD_OUT_2,
     HELD_OUT_3,
+    HELD_OUT_4,
     evaluate,
     load_corpus,
+    main,
 )
 from conversations.risk_rules import Affixes, example
 from conversations.risk_text import fold_forms
@@ -42,20 +47,70 @@ from core.settings import DEFAULT_LOCALES_DIR
 
 LISTS = load_risk_lists(CODES, DEFAULT_LOCALES_DIR, DEFAULT_LOCALES_DIR)
 
-# Measured with python -m bench.safeguarding at the end of issue 13's second pass (2026-12-03),
+# Measured with python -m bench.safeguarding at the end of issue 13's third pass (2026-12-03),
 # per set: (risky sentences caught, harmless sentences that fired). A change that catches fewer or
 # fires on more fails; raise a floor when the lists get better. The corpus also carries the
 # issue's targets (at least 95% caught, at most 5% false alarms); the development sets (dev, dev2,
-# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6) carry none (see
-# bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired before the
-# second pass; 239/329, 15/182 after) and held_out_3 (written before the pass: 245/392, 25/208
-# before; 273/392, 9/208 after) are held out: their floors only catch a regression; never tune the
-# lists or the matcher on their sentences.
-# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, held_out_2, held_out_3.
+# held_out - a development set since 2026-12-03 -, dev3, dev4, dev5, dev6, dev7, dev7b, dev7c) carry
+# none (see bench/safeguarding.py), only these floors. held_out_2 (228/329 caught, 15/182 fired
+# before the second pass; 239/329, 15/182 after it; 250/329, 15/182 after the third) and
+# held_out_3 (written before the second pass: 245/392, 25/208 before; 273/392, 9/208 after it;
+# 275/392, 9/208 after the third) are held out: their floors only catch a regression; never tune
+# the lists or the matcher on their sentences. held_out_4 (written before issue 13's third pass,
+# because held_out_3's sentences leaked into a log: 330/392, 4/208 before the pass; 331/392,
+# 4/208 after) is held out the same way.
+# Columns: corpus, dev, dev2, held_out, dev3, dev4, dev5, dev6, dev7, dev7b, dev7c, held_out_2,
+# held_out_3, held_out_4. dev7, dev7b and dev7c (third pass, tuned on) measured 125/156, 11/78;
+# 62/104, 2/52 and 33/78, 0/39 before their rules.
 FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
-    "en": ((46, 0), (15, 0), (10, 0), (8, 0), (10, 0), (46, 0), (8, 0), (54, 0), (24, 1), (25, 0)),
-    "ar": ((43, 0), (15, 0), (10, 0), (8, 0), (10, 0), (31, 0), (8, 0), (53, 0), (19, 1), (23, 1)),
-    "fa": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (37, 0), (8, 0), (51, 0), (19, 1), (24, 2)),
+    "en": (
+        (46, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (46, 0),
+        (8, 0),
+        (54, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (24, 1),
+        (25, 0),
+        (27, 1),
+    ),
+    "ar": (
+        (43, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (31, 0),
+        (8, 0),
+        (53, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (20, 1),
+        (23, 1),
+        (25, 0),
+    ),
+    "fa": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (37, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (7, 0),
+        (6, 0),
+        (20, 1),
+        (24, 2),
+        (27, 0),
+    ),
     "fa_AF": (
         (40, 0),
         (15, 0),
@@ -65,20 +120,176 @@ FLOORS: dict[str, tuple[tuple[int, int], ...]] = {
         (37, 0),
         (8, 0),
         (51, 0),
-        (15, 1),
+        (12, 0),
+        (7, 0),
+        (6, 0),
+        (16, 1),
         (22, 1),
+        (21, 0),
     ),
-    "ps": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (26, 0), (8, 0), (51, 0), (20, 0), (19, 0)),
-    "ckb": ((41, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (51, 0), (19, 1), (15, 1)),
-    "ti": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (13, 1), (16, 0)),
-    "am": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (16, 1), (16, 1)),
-    "om": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (18, 2), (23, 0)),
-    "so": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (15, 1), (21, 0)),
-    "sq": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (21, 1), (22, 0)),
-    "vi": ((40, 0), (14, 0), (10, 0), (8, 0), (10, 0), (23, 0), (8, 0), (51, 0), (20, 3), (29, 2)),
-    "uk": ((40, 0), (15, 0), (10, 0), (8, 0), (10, 0), (24, 0), (8, 0), (51, 0), (20, 1), (18, 1)),
+    "ps": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (26, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (20, 0),
+        (20, 0),
+        (29, 0),
+    ),
+    "ckb": (
+        (41, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (24, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (20, 1),
+        (15, 1),
+        (26, 0),
+    ),
+    "ti": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (23, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (14, 1),
+        (16, 0),
+        (20, 0),
+    ),
+    "am": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (23, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (18, 1),
+        (17, 1),
+        (24, 0),
+    ),
+    "om": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (23, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (20, 2),
+        (23, 0),
+        (23, 1),
+    ),
+    "so": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (23, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (16, 1),
+        (21, 0),
+        (26, 0),
+    ),
+    "sq": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (23, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (22, 1),
+        (22, 0),
+        (28, 0),
+    ),
+    "vi": (
+        (40, 0),
+        (14, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (23, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (20, 3),
+        (29, 2),
+        (28, 2),
+    ),
+    "uk": (
+        (40, 0),
+        (15, 0),
+        (10, 0),
+        (8, 0),
+        (10, 0),
+        (24, 0),
+        (8, 0),
+        (51, 0),
+        (12, 0),
+        (8, 0),
+        (6, 0),
+        (20, 1),
+        (18, 1),
+        (27, 0),
+    ),
 }
-SETS = (CORPUS, DEV, DEV2, HELD_OUT, DEV3, DEV4, DEV5, DEV6, HELD_OUT_2, HELD_OUT_3)
+SETS = (
+    CORPUS,
+    DEV,
+    DEV2,
+    HELD_OUT,
+    DEV3,
+    DEV4,
+    DEV5,
+    DEV6,
+    DEV7,
+    DEV7B,
+    DEV7C,
+    HELD_OUT_2,
+    HELD_OUT_3,
+    HELD_OUT_4,
+)
+
+HELD_OUT_SETS = (HELD_OUT_2, HELD_OUT_3, HELD_OUT_4)
 
 
 def one(language: str = "en", **kwargs: object) -> dict[str, PhraseList]:
@@ -97,8 +308,12 @@ def hit(text: str, lists: dict[str, PhraseList], language: str = "en") -> str | 
 def test_each_language_stays_at_or_above_its_measured_rates(code: str) -> None:
     for directory, (caught, fired) in zip(SETS, FLOORS[code], strict=True):
         result = evaluate(load_corpus(code, directory), LISTS)
-        assert result.caught >= caught, (code, directory.name, result.missed)
-        assert result.false_alarms <= fired, (code, directory.name, result.fired)
+        # A held-out set's failure names only its totals: its sentences never reach a log.
+        held = directory in HELD_OUT_SETS
+        missed = f"{result.caught}/{result.risky}" if held else result.missed
+        fired_on = f"{result.false_alarms}/{result.harmless}" if held else result.fired
+        assert result.caught >= caught, (code, directory.name, missed)
+        assert result.false_alarms <= fired, (code, directory.name, fired_on)
     corpus = load_corpus(code)
     assert len(corpus.risky) >= 40
     assert len(corpus.harmless) >= 20
@@ -296,6 +511,10 @@ def test_a_language_s_interchangeable_forms_are_written_one_way() -> None:
     assert fold_forms("mikham", "en") == "mikham"  # not English
     # Ukrainian and Russian letters for the same sound.
     assert fold_forms("вбити себе", "uk") == fold_forms("вбыти себэ", "uk")
+    # Their reflexive ending, -ся or -сь, one way; a word that is only "ся" stays.
+    assert fold_forms("повіситися", "uk") == fold_forms("повіситись", "uk")
+    assert fold_forms("хотілося", "uk") == fold_forms("хотілось", "uk")
+    assert fold_forms("ся", "uk") == "ся"
     lists = one("fa", phrases={"self_harm": ("mikham + bemiram",)})
     assert hit("mekhaam bemiiram", lists, "fa") == "self_harm"
 
@@ -321,3 +540,62 @@ def test_hyperbole_stays_quiet_and_real_threats_still_fire(
     text: str, code: str, category: str | None
 ) -> None:
     assert hit(text, LISTS, code) == category
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "category"),
+    [
+        # Vietnamese without tones: "tu tu" is tự tử (suicide) or từ từ (slowly). Alone it is
+        # read as suicide; right next to a slow-down word it is quiet.
+        ("tu tu cho xong", "vi", "self_harm"),
+        ("t muon tu tu", "vi", "self_harm"),
+        ("cứ từ từ mà làm", "vi", None),
+        ("tu tu thoi dung voi", "vi", None),
+        ("từ từ rồi tính", "vi", None),
+        ("di tu tu thoi", "vi", None),
+        # "As a joke" next to a hit keeps play quiet; the same hit without it still fires.
+        ("my brother punched me in the arm as a joke", "en", None),
+        ("my stepdad punched me in the face", "en", "abuse"),
+        ("брат вдарив мене жартома", "uk", None),
+        ("вітчим мене вдарив", "uk", "abuse"),
+        ("داداشم به شوخی زد تو بازوم", "fa", None),
+        ("اخوي ضربني عالمزح", "ar", None),
+        # "No reason to go on", in other words and orders, in several languages.
+        ("nuk kam asnje arsye me vazhdu", "sq", "self_harm"),
+        ("нема жодної причини жити далі", "uk", "self_harm"),
+        ("ma hayo sabab aan ku noolaado", "so", "self_harm"),
+        ("ko con ly do gi de song tiep", "vi", "self_harm"),
+        ("arsyeja pse jetoj ne london eshte puna", "sq", None),
+        # A reflexive pronoun with a verb stem in Tigrinya and Amharic, whatever the verb form.
+        ("ነብሰይ እንተቐተልኩ ይሓይሸኒ", "ti", "self_harm"),
+        ("ራሴን ባጠፋ ይሻለኛል", "am", "self_harm"),
+        # Ukrainian reflexive verbs in -ся and -сь alike.
+        ("хочу повіситись", "uk", "self_harm"),
+        ("хотілося б просто зникнути", "uk", "self_harm"),
+        # Two ideas anywhere in a message (drugs, then made to sell them), and everyday words
+        # that look like them staying quiet (a flower seller, khat sold in a shop, a haircut,
+        # "lately I'm a bit tired", a skipping rope).
+        ("پسرا بهم حشیش میدن بعد مجبورم میکنن بفروشم", "fa", "exploitation"),
+        ("من تو بازار گل میفروشم", "fa", None),
+        ("hooyaday qaad ayay iibisaa", "so", None),
+        ("hôm qua đã cắt tóc", "vi", None),
+        ("dạo này t hơi mệt", "vi", None),
+        ("стрибали на скакалці в парку", "uk", None),
+        ("мотузка вже готова", "uk", "self_harm"),
+    ],
+)
+def test_third_pass_rules_generalise_and_keep_known_harmless_uses_quiet(
+    text: str, code: str, category: str | None
+) -> None:
+    assert hit(text, LISTS, code) == category
+
+
+@pytest.mark.parametrize("held_out", ["held_out_2", "held_out_3", "held_out_4"])
+def test_the_benchmark_never_prints_a_held_out_set_s_sentences(
+    held_out: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--no-write", "--misses-in", held_out]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith(f"--misses-in {held_out}: not a development set")
+    sentences = [text for _, text in load_corpus("en", CORPUS / held_out).risky]
+    assert not any(text in out for text in sentences)
