@@ -87,7 +87,8 @@ Body = Callable[[PressStore], Coroutine[Any, Any, T]]
 
 async def run_press(db: Database, body: Body[T]) -> T:
     """Run ``body`` as one write transaction: on the event loop's SQLite connection when there
-    is one and the database is free, else on the worker thread. Errors are those of
+    is one and the database is free, on the pooled asyncpg connection on PostgreSQL, else (and
+    for a press that finishes a check-in) on the worker thread. Errors are those of
     :meth:`Database.transaction` (a :class:`core.errors.StorageError` for a known problem)."""
     loop = db.loop
     if loop is not None:
