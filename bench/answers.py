@@ -107,14 +107,17 @@ async def run_ours(
     presses: int,
     profile: cProfile.Profile | None = None,
     database_url: str | None = None,
+    presses_on_driver: bool = True,
 ) -> Timing:
     """Seconds for our bot to handle the stream (on a new SQLite file in ``tmp``, or on the
-    empty database ``database_url``)."""
+    empty database ``database_url``; on PostgreSQL with presses as fixed SQL text on asyncpg,
+    or through SQLAlchemy when not ``presses_on_driver``)."""
     clock = ManualClock(NOON)
     async with LocalBotAPI(SPEC, token=TOKEN, clock=clock) as api:
         database = database_url or f"sqlite+aiosqlite:///{tmp / 'answers.db'}"
         settings = standin_settings(api, database, send_rate=1000)
         rt = build_runtime(settings, clock=clock)
+        rt.db.presses_on_driver = rt.db.presses_on_driver and presses_on_driver
         await rt.db.migrate()
         await seed(rt.db, people, due_prompts=False)
         q = rt.questionnaire
@@ -365,6 +368,7 @@ TARGET = 1.2
 """A press costs at most this many times the like-for-like bare bot's (CPU time)."""
 
 BOTS = ("one word", "like-for-like", "ours")
+SQLALCHEMY = "ours, through SQLAlchemy"
 
 
 async def measure(
@@ -373,17 +377,28 @@ async def measure(
     trials: int,
     database: Callable[[], str] | None = None,
     profiled: bool = True,
+    through_sqlalchemy: bool = False,
 ) -> dict[str, Any]:
     """``trials`` of each bot, alternating (one-word bare, like-for-like bare, ours); ours on a
-    new SQLite file each trial, or on a new database ``database()`` names. Then one more run
-    of ours under cProfile when ``profiled``."""
-    runs: dict[str, list[Timing]] = {bot: [] for bot in BOTS}
+    new SQLite file each trial, or on a new database ``database()`` names. With
+    ``through_sqlalchemy`` (PostgreSQL), each trial also runs ours with presses through
+    SQLAlchemy, as before issue 11's asyncpg press. Then one more run of ours under cProfile
+    when ``profiled``."""
+    bots = (*BOTS, SQLALCHEMY) if through_sqlalchemy else BOTS
+    runs: dict[str, list[Timing]] = {bot: [] for bot in bots}
     for _ in range(trials):
         runs["one word"].append(await run_bare(people, presses, like_for_like=False))
         runs["like-for-like"].append(await run_bare(people, presses, like_for_like=True))
         with tempfile.TemporaryDirectory() as tmp:
             url = database() if database is not None else None
             runs["ours"].append(await run_ours(Path(tmp), people, presses, database_url=url))
+        if through_sqlalchemy:
+            url = database() if database is not None else None
+            runs[SQLALCHEMY].append(
+                await run_ours(
+                    Path("."), people, presses, database_url=url, presses_on_driver=False
+                )
+            )
     result: dict[str, Any] = {"runs": runs}
     if profiled:
         profile = cProfile.Profile(time.process_time)  # CPU time: the machine may be busy
@@ -403,9 +418,9 @@ def cpu(result: dict[str, Any], bot: str) -> float:
     return float(statistics.median(t.cpu for t in result["runs"][bot]))
 
 
-def ratios(result: dict[str, Any]) -> tuple[float, float]:
+def ratios(result: dict[str, Any], bot: str = "ours") -> tuple[float, float]:
     """Ours against the like-for-like bare bot, and against the one-word bare bot (CPU)."""
-    ours = cpu(result, "ours")
+    ours = cpu(result, bot)
     return ours / cpu(result, "like-for-like"), ours / cpu(result, "one word")
 
 
@@ -414,6 +429,7 @@ LABELS = {
     "like-for-like": "bare PTB, like-for-like (answerCallbackQuery + editMessageText, same "
     "text and keyboard)",
     "ours": "Check-in (store the answer, answerCallbackQuery + editMessageText)",
+    SQLALCHEMY: "Check-in, the press's statements through SQLAlchemy (as before the asyncpg press)",
 }
 
 
@@ -424,8 +440,7 @@ def table(result: dict[str, Any], presses: int) -> str:
         "trials, CPU s / wall s |",
         "|---|---|---|---|---|---|",
     ]
-    for bot in BOTS:
-        runs = result["runs"][bot]
+    for bot, runs in result["runs"].items():
         wall = statistics.median(t.wall for t in runs)
         trials = ", ".join(f"{t.cpu:.2f} / {t.wall:.2f}" for t in runs)
         lines.append(

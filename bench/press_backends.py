@@ -3,9 +3,10 @@
 real bot and the stand-in, beside the like-for-like and one-word bare PTB bots in the same run)
 with ours on an SQLite file, then on a throwaway local PostgreSQL server (``tests/postgres.py``;
 durability off, as in the tests, so this is the cost of the round trips and the driver, not of
-the disk). On SQLite a press runs on the event loop's own connection; on PostgreSQL through
-SQLAlchemy and asyncpg. CPU time of the whole process; the PostgreSQL server's own CPU is
-another process's and not counted. Medians of the trials.
+the disk). On SQLite a press runs on the event loop's own connection; on PostgreSQL as fixed
+SQL text on asyncpg (``storage/press_pg.py``), and, side by side in the same trials, through
+SQLAlchemy and asyncpg as before it. CPU time of the whole process; the PostgreSQL server's
+own CPU is another process's and not counted. Medians of the trials.
 
 ``python -m bench.press_backends [--people 100] [--presses 1000] [--trials 3]``
 """
@@ -17,7 +18,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.answers import TARGET, cpu, measure, ratios, table, verdict
+from bench.answers import SQLALCHEMY, TARGET, cpu, measure, ratios, table, verdict
 from bench.common import machine, write_section
 from tests.postgres import PostgresServer
 
@@ -28,7 +29,12 @@ async def measure_both(
     return {
         "SQLite": await measure(people, presses, trials, profiled=False),
         "PostgreSQL": await measure(
-            people, presses, trials, lambda: server.create_database("press"), profiled=False
+            people,
+            presses,
+            trials,
+            lambda: server.create_database("press"),
+            profiled=False,
+            through_sqlalchemy=True,
         ),
     }
 
@@ -40,7 +46,8 @@ def report(
         f"Command: `{command}`  \nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"
         f"Machine: {machine()}\n\n"
         f"{presses} answer-button presses from {people} young people, queued at once; for each "
-        f"backend {trials} trials of each bot, alternating. CPU time of this process (the "
+        f"backend {trials} trials of each bot, alternating (on PostgreSQL also ours with the "
+        f"press through SQLAlchemy, as before the asyncpg press). CPU time of this process (the "
         f"PostgreSQL server's is not in it).\n\n"
         "| backend | ours, CPU ms a press | like-for-like ratio | one-word ratio | verdict |\n"
         "|---|---|---|---|---|"
@@ -54,6 +61,13 @@ def report(
             else "reported (the target is SQLite's)"
         )
         parts.append(f"| {backend} | {per_press:.2f} | {like:.2f}x | {one_word:.2f}x | {judged} |")
+        if SQLALCHEMY in result["runs"]:
+            like, one_word = ratios(result, SQLALCHEMY)
+            per_press = cpu(result, SQLALCHEMY) / presses * 1000
+            parts.append(
+                f"| {backend}, the press through SQLAlchemy (before) | {per_press:.2f} | "
+                f"{like:.2f}x | {one_word:.2f}x | reported |"
+            )
     body = "\n".join(parts) + "\n"
     for backend, result in results.items():
         body += f"\n{backend}:\n\n{table(result, presses)}\n"

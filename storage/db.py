@@ -279,6 +279,7 @@ class Database:
         lock_attempts: int | None = None,
         lock_backoff_s: float | None = None,
         presses_on_loop: bool = True,
+        presses_on_driver: bool = True,
     ) -> None:
         self.url = url
         self.where = describe_url(url)
@@ -295,6 +296,12 @@ class Database:
         self.loop = None if path is None else LoopConnection(path)
         """The event loop's own connection to a SQLite file, for button presses
         (:mod:`storage.press_store`); None on PostgreSQL, in memory, or when turned off."""
+        self.presses_on_driver = presses_on_driver and self.engine.dialect.driver == "asyncpg"
+        """Button presses run as fixed SQL text on the pool's asyncpg connection
+        (:mod:`storage.press_pg`); False on SQLite, another driver, or when turned off."""
+        self.handovers = 0
+        """Presses handed from there to an ordinary transaction because they finish a
+        check-in (``storage.press_sql.HandOver``)."""
 
     def start_up_error(self, problem: str) -> StorageError:
         """A problem met while opening the database, as the one line an operator reads."""

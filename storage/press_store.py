@@ -1,37 +1,46 @@
-"""The statements of a button press, behind one interface with two implementations.
+"""The statements of a button press, behind one interface with three implementations.
 
 A press is one short write transaction (is this the young person's check-in, store the answer
 with a compare-and-set on the step, read what to show next). :func:`run_press` runs a
-transaction body, written once against :class:`PressStore`, in one of two ways:
+transaction body, written once against :class:`PressStore`, in one of three ways:
 
-- **on the event loop** (a SQLite file): :class:`SqlitePressStore` executes fixed SQL text on the
-  loop's own :mod:`sqlite3` connection (:mod:`storage.loop_sqlite`), with no thread hand-over and
-  no statement building. Its methods are ``async`` but never suspend, and :func:`run_press`
-  drives the body to its end in one step: a body that would suspend is refused (rolled back), so
-  no transaction spans an ``await``;
-- **on the worker thread** (PostgreSQL through asyncpg, SQLite in memory, or a SQLite file that
-  another connection holds locked at that moment): :class:`AsyncPressStore` runs the same body in
-  an ordinary :meth:`storage.db.Database.transaction`, through the storage functions everything
-  else uses (:mod:`storage.checkins`, :mod:`storage.prompts`, :mod:`storage.voice`).
+- **on the event loop** (a SQLite file): :class:`SqlitePressStore` executes fixed SQL text
+  (:mod:`storage.press_sql`) on the loop's own :mod:`sqlite3` connection
+  (:mod:`storage.loop_sqlite`), with no thread hand-over and no statement building. Its methods
+  are ``async`` but never suspend, and :func:`run_press` drives the body to its end in one step:
+  a body that would suspend is refused (rolled back), so no transaction spans an ``await``;
+- **on asyncpg** (PostgreSQL): :class:`storage.press_pg.PgPressStore` executes the same SQL
+  text, as prepared statements, on the pooled connection's asyncpg connection, in one
+  transaction;
+- **on the worker thread** (SQLite in memory, a SQLite file that another connection holds
+  locked at that moment, any other driver, and a press that finishes a check-in, which both
+  stores above hand over with :class:`HandOver`): :class:`AsyncPressStore` runs the same body
+  in an ordinary :meth:`storage.db.Database.transaction`, through the storage functions
+  everything else uses (:mod:`storage.checkins`, :mod:`storage.prompts`, :mod:`storage.voice`).
 
-Both give the same results and store the same rows (``tests/test_press_store.py`` checks it):
-anything added to a press's storage functions (``checkins.record_answer`` and the like) must be
-added to :class:`SqlitePressStore` as well.
+All give the same results and store the same rows (``tests/test_press_store.py`` checks it on
+both databases): anything added to a press's storage functions (``checkins.record_answer`` and
+the like) must be added to :mod:`storage.press_sql` as well.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import checkins, prompts, voice
+from storage import press_sql as sql
 from storage.db import Database, raise_mapped
 from storage.loop_sqlite import Busy, is_busy
+from storage.press_pg import run_on_asyncpg
+from storage.press_sql import HandOver, checkin_of, utc
 from storage.records import Checkin
+
+__all__ = ["AsyncPressStore", "HandOver", "PressStore", "SqlitePressStore", "run_press"]
 
 T = TypeVar("T")
 
@@ -76,15 +85,10 @@ class PressStore(Protocol):
 Body = Callable[[PressStore], Coroutine[Any, Any, T]]
 
 
-class HandOver(Exception):
-    """The press finishes a check-in: its answers are counted into the answer tallies
-    (``storage/tallies.py``), which the worker path's storage functions do, in the same
-    transaction; the event loop's connection rolls back and hands the press over."""
-
-
 async def run_press(db: Database, body: Body[T]) -> T:
     """Run ``body`` as one write transaction: on the event loop's SQLite connection when there
-    is one and the database is free, else on the worker thread. Errors are those of
+    is one and the database is free, on the pooled asyncpg connection on PostgreSQL, else (and
+    for a press that finishes a check-in) on the worker thread. Errors are those of
     :meth:`Database.transaction` (a :class:`core.errors.StorageError` for a known problem)."""
     loop = db.loop
     if loop is not None:
@@ -94,6 +98,11 @@ async def run_press(db: Database, body: Body[T]) -> T:
             loop.fallbacks += 1
         except HandOver:  # a finishing press: counted into the tallies on the worker path
             loop.handovers += 1
+    elif db.presses_on_driver:
+        try:
+            return await run_on_asyncpg(db, body)
+        except HandOver:  # as on SQLite
+            db.handovers += 1
     async with db.transaction() as conn:
         return await body(AsyncPressStore(conn))
 
@@ -194,80 +203,10 @@ class AsyncPressStore:
 
 # --- on the event loop: the same statements as SQL text on the loop's sqlite3 connection ------
 
-# The statuses are storage.checkins' OPEN, PAUSED and FINISHED; its LIVE is ('open', 'paused').
-_OWNED = (
-    "SELECT checkins.id, checkins.enrolment_id, checkins.checkpoint, checkins.questionnaire_id,"
-    " checkins.questionnaire_version, checkins.language, checkins.step, checkins.status,"
-    " checkins.comment, checkins.shared, checkins.created_at, checkins.finished_at,"
-    " checkins.message_id"
-    " FROM checkins JOIN enrolments ON checkins.enrolment_id = enrolments.id"
-    " WHERE checkins.id = ? AND enrolments.chat_id = ?"
-)
-_BY_ID = (
-    "SELECT id, enrolment_id, checkpoint, questionnaire_id, questionnaire_version, language,"
-    " step, status, comment, shared, created_at, finished_at, message_id"
-    " FROM checkins WHERE id = ?"
-)
-_MOVE = (
-    "UPDATE checkins SET step = ?, status = 'open'"
-    " WHERE id = ? AND step = ? AND status IN ('open', 'paused')"
-    " RETURNING id, enrolment_id, checkpoint, questionnaire_id, questionnaire_version, language,"
-    " step, status, comment, shared, created_at, finished_at, message_id"
-)
-_UPSERT_ANSWER = (
-    "INSERT INTO answers (checkin_id, item_id, item_version, value, answered_at)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (checkin_id, item_id) DO UPDATE SET"
-    " value = excluded.value, item_version = excluded.item_version,"
-    " answered_at = excluded.answered_at"
-)
-_PAUSE = "UPDATE checkins SET status = 'paused' WHERE id = ? AND step = ? AND status = 'open'"
-_SKIP_COMMENT = (
-    "UPDATE checkins SET comment = NULL, step = ?, status = 'open'"
-    " WHERE id = ? AND step = 'comment' AND status IN ('open', 'paused')"
-)
-_MARK_ANSWERED = (
-    "UPDATE prompts SET status = 'answered', next_check_at = NULL, updated_at = ?"
-    " WHERE checkin_id = ?"
-)
-_ANOTHER_DUE = (
-    "SELECT 1 FROM prompts WHERE enrolment_id = ? AND status = 'due'"
-    " AND (checkin_id IS NULL OR checkin_id != ?) LIMIT 1"
-)
-_ANSWER_OF = "SELECT value FROM answers WHERE checkin_id = ? AND item_id = ?"
-_HAS_CLIP = "SELECT id FROM voice_clips WHERE text_key = ? AND language = ? LIMIT 1"
-
 
 def _stamp(value: datetime) -> str:
     """An aware datetime as :class:`storage.schema.UTCDateTime` stores it on SQLite."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetimes are not stored: pass an aware UTC time")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _checkin(row: tuple[Any, ...] | None) -> Checkin | None:
-    if row is None:
-        return None
-    created_at = _time(row[10])
-    assert created_at is not None
-    return Checkin(
-        id=row[0],
-        enrolment_id=row[1],
-        checkpoint=row[2],
-        questionnaire_id=row[3],
-        questionnaire_version=row[4],
-        language=row[5],
-        step=row[6],
-        status=row[7],
-        comment=row[8],
-        shared=bool(row[9]),
-        created_at=created_at,
-        finished_at=_time(row[11]),
-        message_id=row[12],
-    )
+    return utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class SqlitePressStore:
@@ -284,10 +223,10 @@ class SqlitePressStore:
         return self.connection.execute(sql, parameters).rowcount
 
     async def owned(self, checkin_id: int, chat_id: int) -> Checkin | None:
-        return _checkin(self._row(_OWNED, (checkin_id, chat_id)))
+        return checkin_of(self._row(sql.OWNED, (checkin_id, chat_id)))
 
     async def by_id(self, checkin_id: int) -> Checkin | None:
-        return _checkin(self._row(_BY_ID, (checkin_id,)))
+        return checkin_of(self._row(sql.BY_ID, (checkin_id,)))
 
     async def record_answer(
         self,
@@ -302,30 +241,30 @@ class SqlitePressStore:
         moved = await self.move(checkin_id, expected_step=item_id, new_step=new_step)
         if moved is None:
             return None
-        self._change(_UPSERT_ANSWER, (checkin_id, item_id, item_version, value, _stamp(now)))
+        self._change(sql.UPSERT_ANSWER, (checkin_id, item_id, item_version, value, _stamp(now)))
         return moved
 
     async def move(self, checkin_id: int, *, expected_step: str, new_step: str) -> Checkin | None:
-        return _checkin(self._row(_MOVE, (new_step, checkin_id, expected_step)))
+        return checkin_of(self._row(sql.MOVE, (new_step, checkin_id, expected_step)))
 
     async def pause(self, checkin_id: int, *, expected_step: str) -> bool:
-        return self._change(_PAUSE, (checkin_id, expected_step)) == 1
+        return self._change(sql.PAUSE, (checkin_id, expected_step)) == 1
 
     async def skip_comment(self, checkin_id: int, *, new_step: str) -> bool:
-        return self._change(_SKIP_COMMENT, (new_step, checkin_id)) == 1
+        return self._change(sql.SKIP_COMMENT, (new_step, checkin_id)) == 1
 
     async def finish(self, checkin_id: int, *, shared: bool, now: datetime) -> bool:
         raise HandOver  # counted into the tallies by ``checkins.finish`` on the worker path
 
     async def mark_prompt_answered(self, checkin_id: int, now: datetime) -> None:
-        self._change(_MARK_ANSWERED, (_stamp(now), checkin_id))
+        self._change(sql.MARK_ANSWERED, (_stamp(now), checkin_id))
 
     async def another_prompt_due(self, enrolment_id: int, checkin_id: int) -> bool:
-        return self._row(_ANOTHER_DUE, (enrolment_id, checkin_id)) is not None
+        return self._row(sql.ANOTHER_DUE, (enrolment_id, checkin_id)) is not None
 
     async def answer_of(self, checkin_id: int, item_id: str) -> int | None:
-        row = self._row(_ANSWER_OF, (checkin_id, item_id))
+        row = self._row(sql.ANSWER_OF, (checkin_id, item_id))
         return None if row is None or row[0] is None else int(row[0])
 
     async def has_clip(self, text_key: str, language: str) -> bool:
-        return self._row(_HAS_CLIP, (text_key, language)) is not None
+        return self._row(sql.HAS_CLIP, (text_key, language)) is not None

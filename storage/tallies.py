@@ -182,15 +182,23 @@ async def refresh(conn: AsyncConnection, enrolment_id: int, checkpoint: str | No
                 version_row(version_leaf(leaf, v), enrolment_id, v.value, v.key, v.replaced_at)
                 for v in latest.replaced
             ]
+    changes: list[tuple[Leaf, int, Any]] = []  # (queue, 0: a row leaves / 1: joins, what)
     for row in (await conn.execute(mine_q)).all():
         held: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
         want = wanted.get((row.quarter, row.checkpoint, row.item_id))
         if want is not None and want == (held, row.value, row.first_at, row.pseudonym):
             del wanted[(row.quarter, row.checkpoint, row.item_id)]
             continue
-        await _leave(conn, held, row.id, row.value, row.first_at, row.pseudonym)
-    for leaf, value, first_at, pseudonym in wanted.values():
-        await _join(conn, leaf, enrolment_id, value, first_at, pseudonym)
+        changes.append((held, 0, row))
+    changes += [(leaf, 1, want) for leaf, *want in wanted.values()]
+    # One order for every transaction (by queue; in a queue, leaving before joining): each
+    # change locks its queue's head row first, so two transactions changing the same queues
+    # (people moved both ways between two key workers) cannot deadlock on PostgreSQL.
+    for leaf, joins, what in sorted(changes, key=lambda change: change[:2]):
+        if joins:
+            await _join(conn, leaf, enrolment_id, *what)
+        else:
+            await _leave(conn, leaf, what.id, what.value, what.first_at, what.pseudonym)
     await _firsts(conn, enrolment_id, checkpoint, records)
     old_versions = [int(i) for i in (await conn.scalars(mine_v)).all()]
     if old_versions or versions:

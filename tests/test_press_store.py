@@ -1,7 +1,8 @@
 """A press's transaction on the event loop's own SQLite connection (storage/press_store.py,
-storage/loop_sqlite.py): the same results and stored rows as the ordinary worker-thread path
-(on SQLite and on PostgreSQL), a busy database handed to the worker thread without blocking the
-event loop, a body that would suspend refused, and WAL checkpoints off the event loop."""
+storage/loop_sqlite.py) and as fixed SQL text on asyncpg (storage/press_pg.py): the same results
+and stored rows as the ordinary worker-thread path (on SQLite and on PostgreSQL), a busy
+database handed to the worker thread without blocking the event loop, a body that would suspend
+refused, a failing body rolled back, and WAL checkpoints off the event loop."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage import checkins, press_store, prompts, voice
+from storage import checkins, press_sql, prompts, voice
 from storage.db import Database
 from storage.loop_sqlite import LoopConnection
+from storage.press_pg import run_on_asyncpg
+from storage.press_sql import HandOver
 from storage.press_store import AsyncPressStore, PressStore, SqlitePressStore, run_press
 from storage.records import Checkin
-from storage.schema import answers, metadata
+from storage.schema import answer_queue, answers, metadata
 from storage.schema import checkins as checkins_table
 from storage.schema import prompts as prompts_table
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
+from tests.postgres import PostgresServer
 from tests.test_storage import enrol
 
 NOW = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
@@ -48,9 +52,10 @@ async def on_loop(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 async def ordinary(database_url: str) -> AsyncIterator[Database]:
     """The same schema where every press runs in an ordinary transaction on the worker thread
-    (SQLite with the loop path turned off, or PostgreSQL)."""
-    database = Database(database_url, presses_on_loop=False)
+    (SQLite with the loop path turned off, or PostgreSQL with the asyncpg path turned off)."""
+    database = Database(database_url, presses_on_loop=False, presses_on_driver=False)
     assert database.loop is None
+    assert not database.presses_on_driver
     await database.migrate()
     yield database
     await database.close()
@@ -209,15 +214,17 @@ async def test_the_loop_path_gives_the_same_results_and_rows_as_the_ordinary_one
 
 
 def test_every_table_a_press_touches_is_compared() -> None:
-    """The statements of SqlitePressStore touch only the tables :func:`stored` compares (and
+    """The statements of the fixed-text stores touch only the tables :func:`stored` compares (and
     read enrolments and voice_clips): a new table written by a press must be compared too."""
+    texts = [
+        sql for name, sql in vars(press_sql).items() if name.isupper() and isinstance(sql, str)
+    ]
+    assert set(texts) == set(press_sql.STATEMENTS)  # every statement is listed
     written = {
         table.name
         for table in metadata.sorted_tables
-        for name, sql in vars(press_store).items()
-        if name.startswith("_")
-        and isinstance(sql, str)
-        and (f"UPDATE {table.name} " in sql or f"INSERT INTO {table.name} " in sql)
+        for sql in press_sql.STATEMENTS
+        if f"UPDATE {table.name} " in sql or f"INSERT INTO {table.name} " in sql
     }
     assert written == {"checkins", "answers", "prompts"}
 
@@ -360,3 +367,176 @@ async def test_both_stores_read_the_same_check_in(on_loop: Database, tmp_path: P
     assert direct == through
     assert direct is not None
     assert direct.created_at == NOW
+
+
+# --- PostgreSQL: the same statements as fixed SQL text on asyncpg ------------------------------
+
+
+@pytest.fixture
+async def on_driver(postgres: PostgresServer, postgres_template: str) -> AsyncIterator[Database]:
+    """A PostgreSQL database whose presses run as fixed SQL text on asyncpg."""
+    database = Database(postgres.create_database(template=postgres_template))
+    assert database.presses_on_driver
+    assert database.loop is None
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def pg_ordinary(postgres: PostgresServer, postgres_template: str) -> AsyncIterator[Database]:
+    """Another PostgreSQL database whose presses run through SQLAlchemy (the worker path)."""
+    database = Database(
+        postgres.create_database(template=postgres_template), presses_on_driver=False
+    )
+    yield database
+    await database.close()
+
+
+class Probe(AsyncPressStore):
+    """The worker path's store, noting whether the press asked to finish a check-in."""
+
+    asked_to_finish = False
+
+    async def finish(self, checkin_id: int, *, shared: bool, now: datetime) -> bool:
+        self.asked_to_finish = True
+        return await super().finish(checkin_id, shared=shared, now=now)
+
+
+class RolledBack(Exception):
+    pass
+
+
+async def asks_to_finish(operation: Operation, db: Database) -> bool:
+    """Whether ``operation`` would call ``finish`` now (run on the worker path, rolled back):
+    those presses are the ones the fixed-text stores hand over."""
+    probes: list[Probe] = []
+
+    async def run() -> None:
+        async with db.transaction() as conn:
+            probes.append(Probe(conn))
+            await operation(probes[0])
+            raise RolledBack
+
+    with pytest.raises(RolledBack):
+        await run()
+    return probes[0].asked_to_finish
+
+
+@pytest.mark.parametrize("seed_value", [1, 2, 3, 4])
+async def test_the_asyncpg_path_gives_the_same_results_and_rows_as_the_ordinary_one(
+    on_driver: Database, pg_ordinary: Database, on_loop: Database, seed_value: int
+) -> None:
+    """The same press sequences on PostgreSQL as fixed SQL text on asyncpg, on PostgreSQL
+    through SQLAlchemy, and on SQLite on the event loop's connection: the same results, the
+    same rows. A press that finishes a check-in is handed over (its answers are counted into
+    the tallies on the worker path, as on SQLite), every other one runs on asyncpg."""
+    for db in (on_driver, pg_ordinary, on_loop):
+        await seed(db)
+    finishing = 0
+    for operation in script(seed_value, 120):
+        finishing += await asks_to_finish(operation, pg_ordinary)
+        mine = await run_press(on_driver, operation)
+        theirs = await run_press(pg_ordinary, operation)
+        on_sqlite = await run_press(on_loop, operation)
+        assert mine == theirs == on_sqlite
+    assert finishing > 0
+    assert on_driver.handovers == finishing  # only the finishing presses left asyncpg
+    assert pg_ordinary.handovers == 0  # that one never ran there
+    mine_rows, their_rows = await stored(on_driver), await stored(pg_ordinary)
+    assert mine_rows == their_rows == await stored(on_loop)
+    assert len(mine_rows["answers"]) > 0
+    statuses = {row[list(checkins_table.c.keys()).index("status")] for row in mine_rows["checkins"]}
+    assert "finished" in statuses
+    tallies = select(answer_queue.c.enrolment_id, answer_queue.c.item_id, answer_queue.c.value)
+    async with on_driver.read() as mine_conn, pg_ordinary.read() as their_conn:
+        counted = (await mine_conn.execute(tallies.order_by(*tallies.selected_columns))).all()
+        assert counted  # the finished check-ins were counted into the tallies ...
+        assert (
+            counted
+            == (  # ... as on the ordinary path
+                await their_conn.execute(tallies.order_by(*tallies.selected_columns))
+            ).all()
+        )
+
+
+async def test_a_press_on_asyncpg_is_one_transaction(on_driver: Database) -> None:
+    """A failing body rolls back every statement before it, a finishing press is handed over
+    with nothing of it stored, and the pooled connection serves the next press."""
+    await seed(on_driver)
+
+    async def fails_half_way(db: PressStore) -> None:
+        await db.record_answer(
+            1, item_id="power", item_version=1, value=3, new_step="respected", now=NOW
+        )
+        raise ValueError("something after the first write")
+
+    with pytest.raises(ValueError, match="after the first write"):
+        await run_on_asyncpg(on_driver, fails_half_way)
+
+    async def answers_then_finishes(db: PressStore) -> bool:
+        await db.record_answer(
+            2, item_id="power", item_version=1, value=4, new_step="share", now=NOW
+        )
+        return await db.finish(2, shared=True, now=NOW)
+
+    with pytest.raises(HandOver):
+        await run_on_asyncpg(on_driver, answers_then_finishes)
+    async with on_driver.read() as conn:
+        assert await checkins.answers_of(conn, 1) == {}
+        assert await checkins.answers_of(conn, 2) == {}
+        first = await checkins.by_id(conn, 1)
+    assert first is not None
+    assert first.step == "power"
+    # through run_press the finishing press completes on the worker path, once
+    assert await run_press(on_driver, answers_then_finishes) is True
+    assert on_driver.handovers == 1
+    async with on_driver.read() as conn:
+        assert await checkins.answers_of(conn, 2) == {"power": 4}
+        second = await checkins.by_id(conn, 2)
+    assert second is not None
+    assert second.status == "finished"
+    moved = await run_on_asyncpg(
+        on_driver,
+        lambda db: db.record_answer(
+            1, item_id="power", item_version=1, value=2, new_step="respected", now=NOW
+        ),
+    )
+    assert moved is not None
+    assert moved.step == "respected"
+    assert moved.created_at == NOW
+
+
+async def test_a_press_on_asyncpg_that_is_cancelled_leaves_nothing_and_no_open_transaction(
+    on_driver: Database,
+) -> None:
+    """Cancelled while it waits for a row another transaction holds: nothing stored, and the
+    connection (its state unknown) is not given to the next press."""
+    await seed(on_driver)
+    started = asyncio.Event()
+
+    async def answer(db: PressStore) -> Any:
+        started.set()
+        return await db.record_answer(
+            1, item_id="power", item_version=1, value=3, new_step="respected", now=NOW
+        )
+
+    async with on_driver.transaction() as holder:  # holds check-in 1's row
+        await holder.execute(
+            checkins_table.update().where(checkins_table.c.id == 1).values(comment=None)
+        )
+        press = asyncio.create_task(run_on_asyncpg(on_driver, answer))
+        await started.wait()
+        for _ in range(1000):  # until the update waits for the lock (not a wait for time)
+            await asyncio.sleep(0)
+        press.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await press
+    moved = await run_press(
+        on_driver,
+        lambda db: db.record_answer(
+            1, item_id="power", item_version=1, value=4, new_step="respected", now=NOW
+        ),
+    )
+    assert moved is not None
+    async with on_driver.read() as conn:
+        assert await checkins.answers_of(conn, 1) == {"power": 4}
