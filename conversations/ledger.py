@@ -117,11 +117,13 @@ def decide(
     base_lo, base_hi = solver.arrays(base_bounds)
     if not solver.run(base_lo, base_hi):
         raise AssertionError("earlier releases are inconsistent with today's data")
+    before = (list(base_lo), list(base_hi))  # propagated only: probing below is not symmetric
     probed: set[int] = set()
     while True:
         lo, hi = solver.arrays(system.bounds([*old, (mine, shown, no_slack)]))
         if not solver.run(lo, hi):
             raise AssertionError("the release is inconsistent with the data")
+        now = (list(lo), list(hi))
         found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
         if not found:  # nothing by propagation alone: try the deciding values too
             for gid, n in enumerate(system.sizes):
@@ -137,7 +139,7 @@ def decide(
                     probed.add(v)
             found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
         if not found and known:
-            found = _insider_disclosures(system, solver, (lo, hi), (base_lo, base_hi), known, k)
+            found = _insider_disclosures(system, solver, now, before, known, k)
         if not found:
             return shown
         _withhold_near(found[0][1], shown, system)

@@ -209,7 +209,7 @@ def renamed(ledger: list[ReleasedCell], story: Story) -> list[ReleasedCell]:
 
 
 SEQUENCES = settings(
-    max_examples=800, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 checked: dict[str, list[bool]] = {RESPONSE: [], REACH: []}
 departed: list[bool] = []
