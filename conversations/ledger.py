@@ -172,8 +172,8 @@ def _insider_disclosures(
         for gid, atoms in enumerate(system.groups):
             mine = {a for a in atoms if a[0] == leaf and a[1] in counts}
             rest = atoms - mine
-            if not rest:
-                continue
+            if all(a[0] == leaf for a in rest):  # only their own young people (some who
+                continue  # left, whom they knew too): nothing they did not know
             x = sum(counts[s] for _, s in mine)
             n = system.sizes[gid] - sum(system.segments[leaf][s].total for _, s in mine)
             v = solver.index[(gid, "P")]

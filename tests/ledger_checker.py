@@ -169,7 +169,8 @@ def brute_force(
     *insiders*: each key worker is also a reader who knows the true answer of each of their own
     young people still in the data (``/caseload`` shows who answered each check-in, and who can
     no longer be reached): for each, only the cases that agree with what they know remain, and
-    every group is checked for what is left of it once their own young people are taken out."""
+    every group is checked for what is left of it once their own young people are taken out
+    (unless only their own are left: people who left, whom they knew too)."""
     gone = gone or {}
     found: list[Found] = []
     cells = {(r.since, r.checkpoint, r.item_id) for r in ledger if r.kind in kinds}
@@ -253,6 +254,7 @@ def brute_force(
                     for chosen in itertools.combinations(mine, size):
                         checks.setdefault(frozenset(chosen), f"union {leaf} {chosen}")
         readers: list[tuple[str, np.ndarray, frozenset[int]]] = [("", ok, frozenset())]
+        theirs: dict[str, frozenset[int]] = {"": frozenset()}
         if insiders:
             for leaf in sorted({atom.leaf for atom in atoms}):
                 own = frozenset(
@@ -265,11 +267,13 @@ def brute_force(
                 agrees = ok.copy()
                 for a in own:
                     agrees &= (counts[a] == truth[a]).all(axis=1)
-                readers.append((f" (as {leaf[1]} knows)", agrees, own))
+                reader = f" (as {leaf[1]} knows)"
+                readers.append((reader, agrees, own))
+                theirs[reader] = frozenset(a for a, atom in enumerate(atoms) if atom.leaf == leaf)
         for (group, name), (reader, cases, own) in itertools.product(checks.items(), readers):
             group = group - own
-            if not group:
-                continue
+            if not group or (reader and group <= theirs[reader]):
+                continue  # a key worker learns nothing new about their own young people
             name += reader
             c = _sums(counts, total, group)[cases]
             n = sum(len(atoms[a].members) for a in group)
