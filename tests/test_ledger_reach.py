@@ -145,6 +145,7 @@ def check(
         binary=True,
         unions=unions,
         limit=limit,
+        insiders=True,
     )
 
 
