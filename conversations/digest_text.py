@@ -296,6 +296,10 @@ def _people_lines(digest: Digest, t: Translator) -> list[str]:
     lines = ["", _b(t.gettext("Who answered"))]
     for r in digest.response:
         label = checkpoint_name(t, r.checkpoint, staff=True)
+        if r.answered is None and r.status == "withheld":  # enough asked, but it would tell
+            text = t.gettext("{item}: not shown, so that no one's answers can be worked out.")
+            lines.append(_e(text.format(item=label)))
+            continue
         if r.answered is None:
             text = t.pgettext(
                 "staff", "At {checkpoint}: too few young people were asked to show this."

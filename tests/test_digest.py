@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -489,6 +489,21 @@ def test_render_text_response_and_reach() -> None:
     many = [PopulationRecord(f"q{i}", "t1", "a", i >= 6, frozenset()) for i in range(12)]
     d = build_digest(Scope.of_team("t1"), [], many, [], window=WINDOW)
     assert "5–10 of 10 young people can no longer be reached" in words(d)
+
+
+def test_a_hidden_who_answered_figure_says_why_it_is_hidden() -> None:
+    """Withheld to protect other figures is not the same as too few asked (issue 12)."""
+    people = [
+        PopulationRecord(f"p{i}", "t1", "a", i >= 2, frozenset({THREE_MONTHS})) for i in range(12)
+    ]
+    d = build_digest(Scope.of_team("t1"), [], people, [], window=WINDOW)
+    asked = d.response[0]
+    withheld = replace(d, response=(replace(asked, status="withheld", answered=None),))
+    text = words(withheld)
+    assert "3 months: not shown, so that no one's answers can be worked out." in text
+    assert "too few young people were asked" not in text
+    too_few = replace(d, response=(replace(asked, status="too_few", answered=None),))
+    assert "At 3 months: too few young people were asked to show this." in words(too_few)
 
 
 def test_every_message_can_be_extracted_by_babel() -> None:
