@@ -16,7 +16,7 @@ from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
 from conversations.commands import staff_help, young_person_help
-from conversations.departures import departures, quarters_of, response_departures
+from conversations.departures import departures
 from conversations.presses import pressed
 from conversations.questionnaire import COMMENT
 from conversations.roles import refuse, who_writes
@@ -35,8 +35,9 @@ from conversations.texts import (
     support,
 )
 from conversations.updates import take_we_did
+from conversations.windows import quarter_windows
 from core.i18n import Translator
-from storage import checkins, digests, enrolments, handled, ledger, staff
+from storage import checkins, enrolments, handled, ledger, staff
 from storage.records import StaffMember
 
 log = logging.getLogger(__name__)
@@ -240,12 +241,10 @@ async def on_forget(update: Update, context: Context) -> None:
         if action.choice != "keep":  # the ledger keeps where releases counted them, not what
             await ledger.lock(conn)
             mine = await ledger.answers_of(conn, enrolment.id)
-            person = await digests.population_of(conn, enrolment.id, now)
-            earlier = await ledger.released_since(conn, quarters_of(person, mine, now))
-            gone = departures(mine, earlier, now)
-            if person is not None:  # they leave "who answered" too
-                gone += response_departures(person, mine, earlier, now)
-            await ledger.record(conn, gone)
+            starts = sorted({quarter_windows(r.answered_at)[0].since for r in mine})
+            await ledger.record(
+                conn, departures(mine, await ledger.released_since(conn, starts), now)
+            )
         await enrolments.forget(conn, enrolment.id, keep_answers=action.choice == "keep", now=now)
     log.info("a young person was forgotten")
     await edit_or_send(

@@ -50,7 +50,7 @@ from conversations.disclosure import (
 )
 from conversations.release_system import Cut, Disclosure, Earlier, System, as_cut
 
-__all__ = ["Disclosure", "Earlier", "Known", "System", "decide"]
+__all__ = ["Disclosure", "Earlier", "System", "decide"]
 
 
 def _contains(low: Cut, high: Cut) -> bool:
@@ -61,16 +61,11 @@ def _size(cut: Cut, segments: Mapping[NodeId, Sequence[Tally]]) -> int:
     return sum(segments[leaf][s].total for leaf, ss in cut.items() for s in ss)
 
 
-Known = Mapping[NodeId, Mapping[int, int]]
-"""Per key worker, the atoms whose count ``P`` that key worker knows (segment index: count)."""
-
-
 def decide(
     segments: Mapping[NodeId, Sequence[Tally]],
     cut: Mapping[NodeId, int | frozenset[int]],
     earlier: Sequence[Earlier],
     k: int,
-    known: Known | None = None,
 ) -> dict[NodeId, Shown]:
     """What the new release (counting the segments ``cut[leaf]`` of each key worker, or the
     first ``cut[leaf]`` of them) may show.
@@ -79,10 +74,7 @@ def decide(
     releases (earlier ones and this one); only their sizes matter outside this release. The
     answer is :func:`suppress`'s, with more withheld until a reader of every release, this one
     included, can deduce nothing disclosive that the earlier releases alone did not already give
-    away. *known*: what each key worker knows of their own atoms (``/caseload`` shows who has
-    answered each check-in and who can no longer be reached); then the same must hold for each
-    key worker as a reader, about everyone else, given what they know
-    (:func:`_insider_disclosures`).
+    away.
     """
     k = validate_k(k)
     mine_cut = as_cut(cut)
@@ -95,7 +87,7 @@ def decide(
         for s in sorted(mine_cut[leaf]):
             leaves[leaf] = leaves[leaf].plus(segments[leaf][s])
     shown = suppress(leaves, k)
-    if not leaves or not (earlier or known):
+    if not earlier or not leaves:
         return shown
     system = System(segments)
     cuts = [as_cut(e.cuts) for e in earlier] + [mine_cut]
@@ -117,13 +109,11 @@ def decide(
     base_lo, base_hi = solver.arrays(base_bounds)
     if not solver.run(base_lo, base_hi):
         raise AssertionError("earlier releases are inconsistent with today's data")
-    before = (list(base_lo), list(base_hi))  # propagated only: probing below is not symmetric
     probed: set[int] = set()
     while True:
         lo, hi = solver.arrays(system.bounds([*old, (mine, shown, no_slack)]))
         if not solver.run(lo, hi):
             raise AssertionError("the release is inconsistent with the data")
-        now = (list(lo), list(hi))
         found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
         if not found:  # nothing by propagation alone: try the deciding values too
             for gid, n in enumerate(system.sizes):
@@ -138,63 +128,9 @@ def decide(
                     solver.probe(base_lo, base_hi, v, system.sizes[gid], k)
                     probed.add(v)
             found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
-        if not found and known:
-            found = _insider_disclosures(system, solver, now, before, known, k)
         if not found:
             return shown
         _withhold_near(found[0][1], shown, system)
-
-
-Arrays = tuple[list[int], list[int]]
-
-
-def _insider_disclosures(
-    system: System, solver: Solver, now: Arrays, before: Arrays, known: Known, k: int
-) -> list[tuple[int, Disclosure]]:
-    """Disclosures the new release adds for a key worker who knows their own atoms (*known*):
-    with those fixed, about the rest of every group (what is left once their own young people
-    are taken out), compared with the earlier releases and the same knowledge."""
-    found = []
-    for leaf, counts in sorted(known.items()):
-        fixed: list[tuple[int, int]] = []
-        for s, positive in counts.items():
-            gid = system.ids.get(frozenset({(leaf, s)}))
-            if gid is not None:
-                n = system.sizes[gid]
-                fixed += [
-                    (solver.index[(gid, "P")], positive),
-                    (solver.index[(gid, "Q")], n - positive),
-                ]
-        if not fixed:
-            continue
-        lo, hi = _fixed(solver, now, fixed)
-        was_lo, was_hi = _fixed(solver, before, fixed)
-        for gid, atoms in enumerate(system.groups):
-            mine = {a for a in atoms if a[0] == leaf and a[1] in counts}
-            rest = atoms - mine
-            if all(a[0] == leaf for a in rest):  # only their own young people (some who
-                continue  # left, whom they knew too): nothing they did not know
-            x = sum(counts[s] for _, s in mine)
-            n = system.sizes[gid] - sum(system.segments[leaf][s].total for _, s in mine)
-            v = solver.index[(gid, "P")]
-            a, b = lo[v] - x, hi[v] - x
-            if (a, b) == (was_lo[v] - x, was_hi[v] - x):
-                continue
-            if small_interval(a, b, n, k) or small_interval(n - b, n - a, n, k):
-                found.append((gid, Disclosure(frozenset(rest), "P", a, b)))
-    return found
-
-
-def _fixed(solver: Solver, arrays: Arrays, fixed: Sequence[tuple[int, int]]) -> Arrays:
-    """Copies of *arrays* with the figures *fixed* to their values, propagated."""
-    lo, hi = list(arrays[0]), list(arrays[1])
-    for v, value in fixed:
-        if not lo[v] <= value <= hi[v]:
-            raise AssertionError("a key worker's knowledge is inconsistent with the releases")
-        lo[v] = hi[v] = value
-    if not solver.run(lo, hi, {r for v, _ in fixed for r in solver.touching[v]}):
-        raise AssertionError("a key worker's knowledge is inconsistent with the releases")
-    return lo, hi
 
 
 def _new_disclosures(

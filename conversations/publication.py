@@ -210,8 +210,6 @@ Row = tuple[OrderKey, Counts, Flags]
 values (people who left, value unknown, under 1), and the releases that counted them."""
 
 _EMPTY = ListQueue(())
-_DEPARTED = ""
-"""The id in a departed member's row (no pseudonym is kept for them)."""
 
 
 def members_of(
@@ -248,7 +246,7 @@ def members_of(
     for times in departed:
         flags = tuple(r.released_at in times for r in earlier)
         if any(flags):
-            rows.append(((min(times), _DEPARTED), _one(None), (*flags, False)))
+            rows.append(((min(times), ""), _one(None), (*flags, False)))
     return sorted(rows, key=lambda row: row[0])
 
 
@@ -303,7 +301,6 @@ def decide_cell(
             return Decision(_figures(earlier[i]), None)
     segments: dict[NodeId, list[Tally]] = {}
     cuts: list[dict[NodeId, frozenset[int]]] = [{} for _ in range(len(earlier) + 1)]
-    known: dict[NodeId, dict[int, int]] = {}
     for leaf, rows in members.items():
         atoms: dict[Flags, Counts] = {}
         for _, values, flags in rows:  # in queue order: atoms are numbered by their first
@@ -311,15 +308,8 @@ def decide_cell(
         segments[leaf] = [_tally_of(values, kind != "answers") for values in atoms.values()]
         for i in range(len(cuts)):
             cuts[i][leaf] = frozenset(s for s, flags in enumerate(atoms) if flags[i])
-        if kind != "answers":  # /caseload: who answered, who can be reached (not who left)
-            gone = {flags for key, _, flags in rows if key[1] == _DEPARTED}
-            known[leaf] = {
-                s: tally.positive
-                for s, (flags, tally) in enumerate(zip(atoms, segments[leaf], strict=True))
-                if flags not in gone
-            }
     prior = [Earlier(c, _figures(r), s) for r, c, s in zip(earlier, cuts, slacks, strict=False)]
-    shown = decide(segments, cuts[-1], prior, k, known)
+    shown = decide(segments, cuts[-1], prior, k)
     blocks = []
     for leaf in sorted(per_leaf):
         count = cut[leaf]

@@ -158,19 +158,12 @@ def brute_force(
     kinds: Sequence[str] = ("answers",),
     skipped: list[tuple[str, str]] | None = None,
     binary: bool = False,
-    insiders: bool = False,
 ) -> list[Found]:
     """Everything a reader of every release could be sure of that discloses a small group.
 
     *gone*: when young people forgot (their answers left the data then); *kinds*: which ledger
     entries are figures to take into account. A cell past *limit* cases raises
-    :class:`TooLarge`, or is appended to *skipped* and left out when that is given.
-
-    *insiders*: each key worker is also a reader who knows the true answer of each of their own
-    young people still in the data (``/caseload`` shows who answered each check-in, and who can
-    no longer be reached): for each, only the cases that agree with what they know remain, and
-    every group is checked for what is left of it once their own young people are taken out
-    (unless only their own are left: people who left, whom they knew too)."""
+    :class:`TooLarge`, or is appended to *skipped* and left out when that is given."""
     gone = gone or {}
     found: list[Found] = []
     cells = {(r.since, r.checkpoint, r.item_id) for r in ledger if r.kind in kinds}
@@ -253,29 +246,10 @@ def brute_force(
                 for size in range(2, len(mine) + 1):
                     for chosen in itertools.combinations(mine, size):
                         checks.setdefault(frozenset(chosen), f"union {leaf} {chosen}")
-        readers: list[tuple[str, np.ndarray, frozenset[int]]] = [("", ok, frozenset())]
-        theirs: dict[str, frozenset[int]] = {"": frozenset()}
-        if insiders:
-            for leaf in sorted({atom.leaf for atom in atoms}):
-                own = frozenset(
-                    a
-                    for a, atom in enumerate(atoms)
-                    if atom.leaf == leaf and all(gone.get(who) is None for who, _ in atom.members)
-                )
-                if not own:
-                    continue
-                agrees = ok.copy()
-                for a in own:
-                    agrees &= (counts[a] == truth[a]).all(axis=1)
-                reader = f" (as {leaf[1]} knows)"
-                readers.append((reader, agrees, own))
-                theirs[reader] = frozenset(a for a, atom in enumerate(atoms) if atom.leaf == leaf)
-        for (group, name), (reader, cases, own) in itertools.product(checks.items(), readers):
-            group = group - own
-            if not group or (reader and group <= theirs[reader]):
-                continue  # a key worker learns nothing new about their own young people
-            name += reader
-            c = _sums(counts, total, group)[cases]
+        for group, name in checks.items():
+            if not group:
+                continue
+            c = _sums(counts, total, group)[ok]
             n = sum(len(atoms[a].members) for a in group)
             figures = {
                 "No": c[:, 0],
@@ -414,18 +388,13 @@ def _leaves(draw: st.DrawFn, large: bool) -> list[Leaf]:
 
 
 @st.composite
-def stories(
-    draw: st.DrawFn, large: bool = False, changes: bool = True, moves: bool = False
-) -> Story:
+def stories(draw: st.DrawFn, large: bool = False, changes: bool = True) -> Story:
     """Young people check in at random hours of the quarter, answering from a per-story palette
     (so unanimous groups are common); some later change an answer (a second check-in of the
     same checkpoint, or a skip) and some use ``/forgetme``; digests are asked by key workers,
     managers and the admin, and exports made, at random hours. Small stories keep at most four
     blocks of k young people per statement (so the brute force stays small); *large* ones have
-    up to three teams of up to three key workers and more blocks. With *moves*, young people
-    also move to another key worker (of their team or another) at a random hour, and answer
-    again more often: an answer keeps the key worker of its check-in, so a later answer is
-    under the new one."""
+    up to three teams of up to three key workers and more blocks."""
     k = draw(st.sampled_from([3, 3, 4]))
     palette = draw(st.lists(st.sampled_from([1, 2, 3, 4]), min_size=1, max_size=4))
     leaves = _leaves(draw, large)
@@ -445,16 +414,13 @@ def stories(
                 records.append(
                     AnswerRecord(who, leaf[0], leaf[1], THREE_MONTHS, item, value, at, at)
                 )
-            moved: tuple[datetime, Leaf] | None = None
-            if moves and len(leaves) > 1 and draw(st.integers(0, 2)) == 0:
-                where = draw(st.sampled_from([x for x in leaves if x != leaf]))
-                moved = (at + timedelta(hours=draw(st.integers(1, 150)), minutes=20), where)
-            if changes and draw(st.integers(0, 2 if moves else 5)) == 0:  # a later answer
+            if changes and draw(st.integers(0, 5)) == 0:  # a later answer to one statement
                 later = at + timedelta(hours=draw(st.integers(1, 200)))
                 item = draw(st.sampled_from(ITEMS))
                 value2 = draw(st.sampled_from([None, 1, 2, 3, 4]))
-                now_at = moved[1] if moved is not None and moved[0] <= later else leaf
-                records.append(AnswerRecord(who, *now_at, THREE_MONTHS, item, value2, later, later))
+                records.append(
+                    AnswerRecord(who, leaf[0], leaf[1], THREE_MONTHS, item, value2, later, later)
+                )
             if changes and draw(st.integers(0, 7)) == 0:
                 gone[who] = at + timedelta(hours=draw(st.integers(1, 300)), minutes=15)
     scopes: list[Scope | None] = [

@@ -145,7 +145,6 @@ def check(
         binary=True,
         unions=unions,
         limit=limit,
-        insiders=True,
     )
 
 
