@@ -22,19 +22,24 @@ from conversations.digest import (
     Counted,
     Digest,
     Scope,
+    TakingPart,
     Window,
     build_digest_counted,
     chart_bars,
     quarter_windows,
 )
 from conversations.digest_text import render_text
+from conversations.participation import RESPONSE
+from conversations.reach import REACH
 from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines, tell
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, ledger, reach, staff, tally_reads
+from storage import audit, digests, ledger, part_tallies, reach, staff, tally_reads
 from storage.digests import NO_TEAM
+from storage.part_tallies import PARTS
 from storage.records import StaffMember
+from storage.taking_part import ANSWERED, REACH_CELL
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +105,11 @@ async def compose(
             respondents = await tally_reads.respondents(
                 conn, window.since, scope.team, scope.key_worker
             )
-        firsts = await digests.first_answers(conn, window.since)
-        people = await digests.population_records(conn, window.since, window.until)
+        await part_tallies.ensure_quarter(conn, window.since, now)  # once per quarter
+        taking_part = TakingPart(
+            Counted(*await tally_reads.queues(conn, window.since, k, RESPONSE, PARTS, ANSWERED)),
+            Counted(*await tally_reads.queues(conn, window.since, k, REACH, PARTS, REACH_CELL[1])),
+        )
         comments = await digests.comment_records(conn, window.until)
         earlier = await ledger.released_since(conn, [previous.since, window.since])
         digest = build_digest_counted(
@@ -109,8 +117,8 @@ async def compose(
             current,
             before,
             respondents,
-            firsts,
-            people,
+            (),
+            (),
             comments,
             window=window,
             previous_window=previous,
@@ -118,6 +126,7 @@ async def compose(
             earlier=earlier,
             now=now,
             reader=reader,
+            taking_part=taking_part,
         )
         await ledger.record(conn, digest.releases)
     q = rt.questionnaire

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import part_tallies
 from storage.enrolments import ACTIVE, STOPPED
 from storage.schema import enrolments, invites
 
@@ -76,4 +77,5 @@ async def move_enrolment(
         .where(enrolments.c.id == enrolment_id, enrolments.c.status.in_(MOVABLE))
         .values(key_worker_id=key_worker_id, team_id=team_id)
     )
+    await part_tallies.refresh(conn, enrolment_id)  # the reach catch-up records the move itself
     return result.rowcount == 1

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import part_tallies
 from storage.records import ReachChange
 from storage.schema import enrolments, reach_events, teams
 
@@ -30,7 +31,7 @@ def _state_now() -> ColumnElement[Any]:
     return and_(enrolments.c.reachable.is_(True), enrolments.c.status == "active")
 
 
-async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[bool]) -> int:
+async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[bool]) -> list[int]:
     last_id = (
         select(reach_events.c.enrolment_id, func.max(reach_events.c.id).label("last"))
         .group_by(reach_events.c.enrolment_id)
@@ -71,23 +72,29 @@ async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[b
         )
     if new:
         await conn.execute(insert(reach_events), new)
-    return len(new)
+    return [int(event["enrolment_id"]) for event in new]
 
 
 async def note(conn: AsyncConnection, enrolment_id: int, now: datetime) -> None:
-    """Record one enrolment's reach (and key worker) from *now*, if it changed."""
+    """Record one enrolment's reach (and key worker) from *now*, if it changed; its taking-part
+    tallies follow (``storage/part_tallies.py``)."""
     await _catch_up(conn, now, enrolments.c.id == enrolment_id)
+    await part_tallies.refresh(conn, enrolment_id)
 
 
 async def note_chat(conn: AsyncConnection, chat_id: int, now: datetime) -> None:
     """:func:`note` for the enrolment that uses this chat."""
     await _catch_up(conn, now, enrolments.c.chat_id == chat_id)
+    await part_tallies.refresh_chat(conn, chat_id)
 
 
 async def catch_up(conn: AsyncConnection, now: datetime) -> int:
     """Before a release: record every enrolment whose reach or key worker differs from its last
-    event, from *now*; returns how many were recorded."""
-    return await _catch_up(conn, now, enrolments.c.id.is_not(None))
+    event, from *now* (their taking-part tallies following); returns how many were recorded."""
+    found = await _catch_up(conn, now, enrolments.c.id.is_not(None))
+    for enrolment_id in found:
+        await part_tallies.refresh(conn, enrolment_id)
+    return len(found)
 
 
 async def histories(conn: AsyncConnection, until: datetime) -> dict[int, list[ReachChange]]:

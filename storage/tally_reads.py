@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    Table,
     and_,
     case,
     cast,
@@ -28,13 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Counts, QueuePoints, Version
 from storage.schema import (
-    answer_heads,
     answer_queue,
-    answer_versions,
     release_blocks,
     releases,
     teams,
 )
+from storage.tallies import ANSWERS, QueueTables
 
 NO_TEAM = "(no team)"
 Cell = tuple[str, str]
@@ -65,16 +65,28 @@ def _before(row: Any) -> Counts:
 
 
 async def queues(
-    conn: AsyncConnection, since: datetime, k: int, kind: str = "answers"
+    conn: AsyncConnection,
+    since: datetime,
+    k: int,
+    kind: str = "answers",
+    tables: QueueTables = ANSWERS,
+    item: str | None = None,
 ) -> tuple[Queues, Replaced]:
     """Every queue of the quarter starting at *since* with an answer that counts, read where
     the release ledger looks given block size *k* and the quarter's earlier releases of *kind*;
-    and the answers since replaced."""
+    and the answers since replaced. *tables*: the answer tallies, or the taking-part tallies
+    (``storage/part_tallies.py``) read for one *item* (``answered``: response; ``unreachable``:
+    reach)."""
+    answer_heads = tables.heads
+    answer_queue = tables.queue
+    narrow = [answer_heads.c.quarter == since, answer_heads.c.total > 0]
+    if item is not None:
+        narrow.append(answer_heads.c.item_id == item)
     heads = (
         await conn.execute(
             select(answer_heads, teams.c.name)
             .select_from(answer_heads.outerjoin(teams, teams.c.id == answer_heads.c.team_id))
-            .where(answer_heads.c.quarter == since, answer_heads.c.total > 0)
+            .where(*narrow)
         )
     ).all()
     sizes: dict[tuple[Cell, Node], tuple[int, Counts]] = {}
@@ -93,7 +105,7 @@ async def queues(
     ids = [  # per queue, by its running-total index: the first answer, the cut and the next
         select(
             select(inner.c.id).where(_same_leaf(inner, h), inner.c.total == at).scalar_subquery()
-        ).where(h.c.quarter == since, h.c.total > 0)
+        ).where(*narrow)
         for at in (literal(1), cut, cut + 1)
     ]
     parts = [
@@ -107,7 +119,7 @@ async def queues(
         keys[where][index] = (row.first_at, row.pseudonym)
         running[where][index + 1] = _counts(row)
         running[where][index] = _before(row)
-    for row in await conn.execute(_marks(since, kind)):
+    for row in await conn.execute(_marks(since, kind, answer_queue)):
         where = ((row.checkpoint, row.item_id), (row.team, row.key_worker))
         mark = (row.through_at, row.through_id or "")
         if row.total is None:
@@ -123,10 +135,10 @@ async def queues(
         found[cell][node] = QueuePoints(
             size, total, keys.get(where, {}), running.get(where, {}), marks.get(where, {})
         )
-    return dict(found), await _replaced(conn, since)
+    return dict(found), await _replaced(conn, since, tables.versions, item)
 
 
-def _marks(since: datetime, kind: str) -> Any:
+def _marks(since: datetime, kind: str, answer_queue: Table) -> Any:
     """Per earlier release block of the quarter, the first answer after its mark (or none)."""
     q = answer_queue.alias("after_mark")
     b = release_blocks
@@ -171,13 +183,15 @@ def _marks(since: datetime, kind: str) -> Any:
     ).select_from(blocks.outerjoin(a, a.c.id == blocks.c.next_id))
 
 
-async def _replaced(conn: AsyncConnection, since: datetime) -> Replaced:
-    v = answer_versions
-    rows = await conn.execute(
+async def _replaced(conn: AsyncConnection, since: datetime, v: Table, item: str | None) -> Replaced:
+    query = (
         select(v, teams.c.name)
         .select_from(v.outerjoin(teams, teams.c.id == v.c.team_id))
         .where(v.c.quarter == since)
     )
+    if item is not None:
+        query = query.where(v.c.item_id == item)
+    rows = await conn.execute(query)
     found: Replaced = defaultdict(dict)
     for row in rows:
         node = _node(row.name, row.key_worker_id)
