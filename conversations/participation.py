@@ -27,7 +27,7 @@ from conversations.publication import (
     publish_queues,
 )
 from conversations.windows import Window, checkpoint_order
-from storage import taking_part
+from storage import records
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord, ReleasedCell
 
 
@@ -43,15 +43,15 @@ class ResponseFigures:
 
 RESPONSE = "response"
 """The release ledger's kind for response figures."""
-ANSWERED = taking_part.ANSWERED
+ANSWERED = records.ANSWERED
 
 
 def response_events(
     population: Iterable[PopulationRecord], answers: Iterable[AnswerRecord], window: Window
 ) -> list[AnswerRecord]:
     """Taking part as answers to one yes/no question per checkpoint
-    (:func:`storage.taking_part.response_events`, the rule the taking-part tallies keep too)."""
-    return taking_part.response_events(population, answers, window.since, window.until)
+    (:func:`storage.records.response_events`, the rule the taking-part tallies keep too)."""
+    return records.response_events(population, answers, window.since, window.until)
 
 
 def response_figures(

@@ -28,16 +28,16 @@ from conversations.publication import (
     publish_queues,
 )
 from conversations.windows import Window
-from storage import taking_part
+from storage import records
 from storage.records import AnswerRecord, PopulationRecord, ReleasedCell
-from storage.taking_part import history_of as history_of
-from storage.taking_part import leaf_at as leaf_at
-from storage.taking_part import moves_of as moves_of
+from storage.records import history_of as history_of
+from storage.records import leaf_at as leaf_at
+from storage.records import moves_of as moves_of
 
 REACH = "reach"
 """The release ledger's kind for reach figures."""
-CELL = taking_part.REACH_CELL
-REACHABLE, UNREACHABLE = taking_part.REACHABLE, taking_part.UNREACHABLE
+CELL = records.REACH_CELL
+REACHABLE, UNREACHABLE = records.REACHABLE, records.UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ class ReachFigures:
 
 
 def reach_events(population: Iterable[PopulationRecord], window: Window) -> list[AnswerRecord]:
-    """Reach as answers to one yes/no question (:func:`storage.taking_part.reach_events`, the
+    """Reach as answers to one yes/no question (:func:`storage.records.reach_events`, the
     rule the taking-part tallies keep too)."""
-    return taking_part.reach_events(population, window.since, window.until)
+    return records.reach_events(population, window.since, window.until)
 
 
 def reach_figures(

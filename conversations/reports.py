@@ -38,8 +38,7 @@ from core.i18n import Translator
 from storage import audit, digests, ledger, part_tallies, reach, staff, tally_reads
 from storage.digests import NO_TEAM
 from storage.part_tallies import PARTS
-from storage.records import StaffMember
-from storage.taking_part import ANSWERED, REACH_CELL
+from storage.records import ANSWERED, REACH_CELL, StaffMember
 
 log = logging.getLogger(__name__)
 

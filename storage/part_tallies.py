@@ -1,7 +1,7 @@
 """Taking-part tallies: the response ("who answered") and reach queues, kept at write time.
 
 Response and reach figures are decided by the release ledger over one yes/no answer per young
-person (``storage/taking_part.py``: "not yet" or "answered" per checkpoint prompted; reachable or
+person (``storage/records.py``: "not yet" or "answered" per checkpoint prompted; reachable or
 not). Per quarter, key worker (with the team) and checkpoint (reach: one cell, ``("",
 "unreachable")``) they are kept exactly like the answer tallies (``storage/tallies.py``), in the
 same shape and order, in ``part_queue`` (with running counts), ``part_heads`` and
@@ -31,7 +31,14 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.records import AnswerRecord, PopulationRecord, ReachChange, latest_answers
+from storage.records import (
+    AnswerRecord,
+    PopulationRecord,
+    ReachChange,
+    latest_answers,
+    response_events,
+)
+from storage.records import reach_events as reach_rule
 from storage.schema import (
     answer_firsts,
     checkins,
@@ -43,8 +50,6 @@ from storage.schema import (
     prompts,
     reach_events,
 )
-from storage.taking_part import reach_events as reach_rule
-from storage.taking_part import response_events
 from storage.tallies import (
     COUNTS,
     Leaf,
@@ -117,7 +122,7 @@ def population_record(person: Person, quarter: datetime) -> PopulationRecord | N
 
 def person_rows(person: Person, quarter: datetime) -> tuple[list[Entry], list[dict[str, Any]]]:
     """One young person's queue rows and replaced versions in one quarter: the events of the
-    full read's rule (:mod:`storage.taking_part`), standing as :func:`latest_answers` says."""
+    full read's rule (:mod:`storage.records`), standing as :func:`latest_answers` says."""
     record = population_record(person, quarter)
     if record is None:
         return [], []
