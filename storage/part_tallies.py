@@ -151,7 +151,7 @@ def person_rows(person: Person, quarter: datetime) -> tuple[list[Entry], list[di
 # --- reading what the rule needs -------------------------------------------------------------
 
 
-async def _people(conn: AsyncConnection, enrolment_id: int | None) -> dict[int, Person]:
+async def read_people(conn: AsyncConnection, enrolment_id: int | None) -> dict[int, Person]:
     e = enrolments.c
     query = select(
         e.id,
@@ -205,7 +205,7 @@ async def refresh(conn: AsyncConnection, enrolment_id: int) -> None:
     quarters = await kept_quarters(conn)
     if not quarters:
         return
-    person = (await _people(conn, enrolment_id)).get(enrolment_id)
+    person = (await read_people(conn, enrolment_id)).get(enrolment_id)
     wanted: dict[tuple[datetime, str, str], Entry] = {}
     versions: list[dict[str, Any]] = []
     if person is not None:
@@ -292,7 +292,7 @@ async def ensure_quarter(conn: AsyncConnection, quarter: datetime, now: datetime
         await conn.execute(text("LOCK TABLE part_quarters IN ACCESS EXCLUSIVE MODE"))
         if quarter in await kept_quarters(conn):
             return False
-    await _fill(conn, await _people(conn, None), [quarter])
+    await _fill(conn, await read_people(conn, None), [quarter])
     await conn.execute(insert(part_quarters).values(quarter=quarter, made_at=now))
     return True
 
@@ -350,5 +350,5 @@ async def rebuild(conn: AsyncConnection) -> int:
     for table in (part_queue, part_versions, part_heads):
         await conn.execute(delete(table))
     if quarters:
-        await _fill(conn, await _people(conn, None), quarters)
+        await _fill(conn, await read_people(conn, None), quarters)
     return len(quarters)
