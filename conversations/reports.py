@@ -35,7 +35,7 @@ from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines, tell
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, ledger, part_tallies, reach, staff, tally_reads
+from storage import audit, digests, ledger, part_tallies, staff, tally_reads
 from storage.digests import NO_TEAM
 from storage.part_tallies import PARTS
 from storage.records import ANSWERED, REACH_CELL, StaffMember
@@ -93,7 +93,6 @@ async def compose(
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
     async with rt.db.transaction() as conn:
         await ledger.lock(conn)
-        await reach.catch_up(conn, now)  # every change of reach is in its history first
         k = rt.settings.min_group_size
         current = Counted(*await tally_reads.queues(conn, window.since, k))
         before = Counted(*await tally_reads.queues(conn, previous.since, k))

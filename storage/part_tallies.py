@@ -198,11 +198,14 @@ async def kept_quarters(conn: AsyncConnection) -> list[datetime]:
 # --- keeping them up to date -----------------------------------------------------------------
 
 
-async def refresh(conn: AsyncConnection, enrolment_id: int) -> None:
-    """Bring every kept quarter's queues in line with one young person: rows whose state
-    changed leave their queue and the new ones join theirs (the running counts after them moving
-    by one); replaced versions are written again."""
-    quarters = await kept_quarters(conn)
+async def refresh(
+    conn: AsyncConnection, enrolment_id: int, quarters: Sequence[datetime] | None = None
+) -> None:
+    """Bring every kept quarter's queues (*quarters*, if already read) in line with one young
+    person: rows whose state changed leave their queue and the new ones join theirs (the running
+    counts after them moving by one); replaced versions are written again."""
+    if quarters is None:
+        quarters = await kept_quarters(conn)
     if not quarters:
         return
     person = (await read_people(conn, enrolment_id)).get(enrolment_id)

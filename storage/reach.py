@@ -92,8 +92,9 @@ async def catch_up(conn: AsyncConnection, now: datetime) -> int:
     """Before a release: record every enrolment whose reach or key worker differs from its last
     event, from *now* (their taking-part tallies following); returns how many were recorded."""
     found = await _catch_up(conn, now, enrolments.c.id.is_not(None))
+    quarters = await part_tallies.kept_quarters(conn) if found else []
     for enrolment_id in found:
-        await part_tallies.refresh(conn, enrolment_id)
+        await part_tallies.refresh(conn, enrolment_id, quarters)
     return len(found)
 
 

@@ -554,7 +554,7 @@ part_versions = Table(
     Column("value", Integer, nullable=False, comment="the value it held"),
     Column("first_at", UTCDateTime, nullable=False, comment="when it was first counted"),
     Column("replaced_at", UTCDateTime, nullable=False, comment="when its replacement counted"),
-    Index("ix_part_versions_quarter", "quarter", "checkpoint", "item_id"),
+    Index("ix_part_versions_quarter", "quarter", "checkpoint", "item_id", "replaced_at"),
     Index("ix_part_versions_enrolment", "enrolment_id", "quarter", "checkpoint"),
 )
 

@@ -135,7 +135,7 @@ async def queues(
         found[cell][node] = QueuePoints(
             size, total, keys.get(where, {}), running.get(where, {}), marks.get(where, {})
         )
-    return dict(found), await _replaced(conn, since, tables.versions, item)
+    return dict(found), await _replaced(conn, since, tables.versions, item, kind)
 
 
 def _marks(since: datetime, kind: str, answer_queue: Table) -> Any:
@@ -183,11 +183,31 @@ def _marks(since: datetime, kind: str, answer_queue: Table) -> Any:
     ).select_from(blocks.outerjoin(a, a.c.id == blocks.c.next_id))
 
 
-async def _replaced(conn: AsyncConnection, since: datetime, v: Table, item: str | None) -> Replaced:
+async def _replaced(
+    conn: AsyncConnection, since: datetime, v: Table, item: str | None, kind: str
+) -> Replaced:
+    """The versions since replaced that an earlier release of the quarter may have counted:
+    replaced after the cell's first release (a release counts a version only if made while it
+    stood; the others are members of no release, so the decision would drop them anyway)."""
+    first = (
+        select(
+            releases.c.checkpoint,
+            releases.c.item_id,
+            func.min(releases.c.released_at).label("first"),
+        )
+        .where(releases.c.since == since, releases.c.kind == kind)
+        .group_by(releases.c.checkpoint, releases.c.item_id)
+        .subquery()
+    )
     query = (
         select(v, teams.c.name)
-        .select_from(v.outerjoin(teams, teams.c.id == v.c.team_id))
-        .where(v.c.quarter == since)
+        .select_from(
+            v.join(
+                first,
+                and_(first.c.checkpoint == v.c.checkpoint, first.c.item_id == v.c.item_id),
+            ).outerjoin(teams, teams.c.id == v.c.team_id)
+        )
+        .where(v.c.quarter == since, v.c.replaced_at > first.c.first)
     )
     if item is not None:
         query = query.where(v.c.item_id == item)

@@ -91,7 +91,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_part_versions"),
     )
     op.create_index(
-        "ix_part_versions_quarter", "part_versions", ["quarter", "checkpoint", "item_id"]
+        "ix_part_versions_quarter",
+        "part_versions",
+        ["quarter", "checkpoint", "item_id", "replaced_at"],
     )
     op.create_index(
         "ix_part_versions_enrolment", "part_versions", ["enrolment_id", "quarter", "checkpoint"]
