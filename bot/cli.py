@@ -248,7 +248,9 @@ async def tallies_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await rt.db.close()
     print(f"rebuilt the answer tallies: {counted} counted answers")
-    print(f"rebuilt the taking-part tallies: {quarters} quarters kept")
+    print(
+        f"rebuilt the taking-part tallies of {quarters} kept quarter{'' if quarters == 1 else 's'}"
+    )
     return 0
 
 

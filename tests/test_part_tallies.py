@@ -15,10 +15,12 @@ later ones are decided against earlier releases' marks.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +46,7 @@ from storage.part_tallies import PARTS
 from storage.records import ANSWERED, REACH_CELL
 from storage.schema import part_heads, part_queue, part_versions, teams
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
+from tests.test_cli import checkin_bot
 from tests.test_tallies import CHECKPOINTS, START, _service, _step
 
 SCOPES = (Scope.service(), Scope.of_team("T1"), Scope.of_key_worker("T1", "2"))
@@ -307,3 +310,50 @@ async def test_a_quarter_is_kept_from_its_first_digest(db: Database) -> None:
     response = [r for r in rows if r.item_id == ANSWERED]
     assert len(response) == 6
     assert {(r.value, r.first_at) for r in response} == {(1, quarter)}
+
+
+async def _kept_then_lost(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """A small service with prompts, answers and a kept quarter in a migrated SQLite file, then
+    its taking-part rows lost (as after restoring a partial copy); returns them as they were."""
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    rng = random.Random(5)
+    try:
+        async with database.transaction() as conn:
+            await _service(conn, PEOPLE)
+            for person in range(1, PEOPLE + 1):
+                await _prompt(conn, person, "start", START)
+        now = START
+        for step in range(30):
+            now += timedelta(hours=5)
+            async with database.transaction() as conn:
+                await _part_step(conn, rng, now, [])
+            if step == 10:
+                async with database.transaction() as conn:
+                    await same_digests(conn, now, k=3)
+        async with database.read() as conn:
+            before = await _stored(conn)
+        async with database.transaction() as conn:
+            for table in (part_queue, part_versions, part_heads):
+                await conn.execute(table.delete())
+    finally:
+        await database.close()
+    return before
+
+
+async def _rows_now(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with database.read() as conn:
+            return await _stored(conn)
+    finally:
+        await database.close()
+
+
+def test_the_rebuild_command_recomputes_the_taking_part_tallies(tmp_path: Path) -> None:
+    assert checkin_bot(tmp_path, "migrate").returncode == 0
+    before = asyncio.run(_kept_then_lost(tmp_path / "cli.db"))
+    assert before["part_queue"]
+    done = checkin_bot(tmp_path, "tallies", "rebuild")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("rebuilt the taking-part tallies of 1 kept quarter")
+    assert asyncio.run(_rows_now(tmp_path / "cli.db")) == before
