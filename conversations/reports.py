@@ -1,10 +1,11 @@
 """Digests for staff: ``/digest``, ``/digest settings``, scheduled digests, and the CLI's digest.
 
 The figures come from :func:`conversations.digest.build_digest_counted` (pure, under disclosure
-control), given the answers as the answer tallies hold them (``storage/tally_reads.py``: a few
-rows per cell, key worker and release); this module only gathers the records, picks the
-caller's scope, renders the text in the staff member's language with a chart, and writes each
-read to the audit log.
+control), given the answers, who answered and reach as the tallies hold them
+(``storage/tally_reads.py``: a few rows per cell, key worker and release, from the answer
+tallies and the taking-part tallies); no young person's records are read. This module only
+gathers them, picks the caller's scope, renders the text in the staff member's language with a
+chart, and writes each read to the audit log.
 """
 
 from __future__ import annotations
