@@ -21,8 +21,8 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -152,8 +152,9 @@ def _marks(since: datetime, kind: str, answer_queue: Table) -> Any:
             q.c.key_worker_id == worker,
             q.c.checkpoint == releases.c.checkpoint,
             q.c.item_id == releases.c.item_id,
-            q.c.first_at >= b.c.through_at,
-            or_(q.c.first_at > b.c.through_at, q.c.pseudonym > through_id),
+            # a row value, so the index seeks past the mark even where many rows share a time
+            # (the reach queue: everyone enrolled before the quarter enters at its start)
+            tuple_(q.c.first_at, q.c.pseudonym) > tuple_(b.c.through_at, through_id),
         )
         .order_by(q.c.first_at, q.c.pseudonym)
         .limit(1)
