@@ -94,6 +94,7 @@ async def compose(
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
     async with rt.db.transaction() as conn:
         await ledger.lock(conn)
+        await part_tallies.ensure_quarter(conn, window.since, now)  # once per quarter
         k = rt.settings.min_group_size
         current = Counted(*await tally_reads.queues(conn, window.since, k))
         before = Counted(*await tally_reads.queues(conn, previous.since, k))
@@ -104,7 +105,6 @@ async def compose(
             respondents = await tally_reads.respondents(
                 conn, window.since, scope.team, scope.key_worker
             )
-        await part_tallies.ensure_quarter(conn, window.since, now)  # once per quarter
         taking_part = TakingPart(
             Counted(*await tally_reads.queues(conn, window.since, k, RESPONSE, PARTS, ANSWERED)),
             Counted(*await tally_reads.queues(conn, window.since, k, REACH, PARTS, REACH_CELL[1])),

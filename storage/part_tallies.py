@@ -41,6 +41,7 @@ from storage.records import (
 from storage.records import reach_events as reach_rule
 from storage.schema import (
     answer_firsts,
+    answer_queue,
     checkins,
     enrolments,
     part_heads,
@@ -63,6 +64,9 @@ from storage.tallies import (
 )
 
 PARTS = QueueTables(part_queue, part_heads, part_versions)
+RESPONDENT = ("", "respondent")
+"""The cell that counts, per key worker, the young people with an answer that counts in the
+quarter (value 4, never released: a key worker's digest falls back to the team's below k)."""
 _CHUNK = 5000
 
 
@@ -83,6 +87,8 @@ class Person:
     """``(at, event id, reachable, team id, key worker id)``."""
     firsts: list[tuple[datetime, str, datetime, datetime]] = field(default_factory=list)
     """``(quarter, checkpoint, answered_at, counted_at)``: their first answers."""
+    answered: set[tuple[datetime, int, int]] = field(default_factory=set)
+    """``(quarter, team id, key worker id)`` of their answers that count (``answer_queue``)."""
 
 
 Entry = tuple[Leaf, int, datetime, str]
@@ -123,9 +129,14 @@ def population_record(person: Person, quarter: datetime) -> PopulationRecord | N
 def person_rows(person: Person, quarter: datetime) -> tuple[list[Entry], list[dict[str, Any]]]:
     """One young person's queue rows and replaced versions in one quarter: the events of the
     full read's rule (:mod:`storage.records`), standing as :func:`latest_answers` says."""
+    respondent: list[Entry] = [
+        ((quarter, team, worker, *RESPONDENT), 4, quarter, person.pseudonym)
+        for q, team, worker in sorted(person.answered)
+        if q == quarter
+    ]
     record = population_record(person, quarter)
     if record is None:
-        return [], []
+        return respondent, []
     until = next_quarter(quarter)
     firsts = [
         AnswerRecord(person.pseudonym, "", "", checkpoint, "", None, at, counted)
@@ -134,7 +145,7 @@ def person_rows(person: Person, quarter: datetime) -> tuple[list[Entry], list[di
     ]
     events = response_events([record], firsts, quarter, until)
     events += reach_rule([record], quarter, until)
-    entries: list[Entry] = []
+    entries: list[Entry] = respondent
     versions: list[dict[str, Any]] = []
     for latest in latest_answers(events, quarter, until):
         leaf = leaf_of(latest, quarter)
@@ -170,11 +181,14 @@ async def read_people(conn: AsyncConnection, enrolment_id: int | None) -> dict[i
     history = select(r.enrolment_id, r.at, r.id, r.reachable, r.team_id, r.key_worker_id)
     f = answer_firsts.c
     firsts = select(f.enrolment_id, f.quarter, f.checkpoint, f.answered_at, f.counted_at)
+    a = answer_queue.c
+    answered = select(a.enrolment_id, a.quarter, a.team_id, a.key_worker_id).distinct()
     if enrolment_id is not None:
         query = query.where(e.id == enrolment_id)
         sent = sent.where(prompts.c.enrolment_id == enrolment_id)
         history = history.where(r.enrolment_id == enrolment_id)
         firsts = firsts.where(f.enrolment_id == enrolment_id)
+        answered = answered.where(a.enrolment_id == enrolment_id)
     people = {
         int(i): Person(int(i), p, team, worker, bool(reachable), status, enrolled, exit_at)
         for i, p, team, worker, reachable, status, enrolled, exit_at in await conn.execute(query)
@@ -188,6 +202,9 @@ async def read_people(conn: AsyncConnection, enrolment_id: int | None) -> dict[i
     for eid, quarter, checkpoint, at, counted in await conn.execute(firsts):
         if eid in people:
             people[eid].firsts.append((quarter, checkpoint, at, counted))
+    for eid, quarter, team, worker in await conn.execute(answered):
+        if eid in people:
+            people[eid].answered.add((quarter, int(team), int(worker)))
     return people
 
 
@@ -196,6 +213,15 @@ async def kept_quarters(conn: AsyncConnection) -> list[datetime]:
 
 
 # --- keeping them up to date -----------------------------------------------------------------
+
+
+def _slot(leaf: Leaf) -> tuple[Any, ...]:
+    """Where one young person has at most one row: per quarter and cell (one state), or for the
+    respondent cell per key worker too (answers under two key workers count for both)."""
+    quarter, _, _, checkpoint, item = leaf
+    if (checkpoint, item) == RESPONDENT:
+        return leaf
+    return (quarter, checkpoint, item)
 
 
 async def refresh(
@@ -209,19 +235,19 @@ async def refresh(
     if not quarters:
         return
     person = (await read_people(conn, enrolment_id)).get(enrolment_id)
-    wanted: dict[tuple[datetime, str, str], Entry] = {}
+    wanted: dict[tuple[Any, ...], Entry] = {}
     versions: list[dict[str, Any]] = []
     if person is not None:
         for quarter in quarters:
             entries, found = person_rows(person, quarter)
             for entry in entries:
                 leaf = entry[0]
-                wanted[(leaf[0], leaf[3], leaf[4])] = entry
+                wanted[_slot(leaf)] = entry
             versions += found
     q = part_queue.c
     for row in (await conn.execute(select(part_queue).where(q.enrolment_id == enrolment_id))).all():
         held: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
-        where = (row.quarter, row.checkpoint, row.item_id)
+        where = _slot(held)
         if wanted.get(where) == (held, row.value, row.first_at, row.pseudonym):
             del wanted[where]
             continue

@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import Counts, QueuePoints, Version
 from storage.schema import (
     answer_queue,
+    part_heads,
+    part_quarters,
     release_blocks,
     releases,
     teams,
@@ -226,9 +228,26 @@ async def _replaced(
 
 
 async def respondents(conn: AsyncConnection, since: datetime, team: str, key_worker: str) -> int:
-    """How many young people have an answer that counts in the quarter under one key worker."""
+    """How many young people have an answer that counts in the quarter under one key worker:
+    one row of the taking-part tallies when the quarter is kept (``part_heads``, cell
+    ``("", "respondent")``), else counted from the answer tallies."""
     worker = 0 if key_worker == "None" else int(key_worker)
     team_id = select(teams.c.id).where(teams.c.name == team).scalar_subquery()
+    kept = await conn.scalar(
+        select(part_quarters.c.quarter).where(part_quarters.c.quarter == since)
+    )
+    if kept is not None:
+        h = part_heads.c
+        total = await conn.scalar(
+            select(h.total).where(
+                h.quarter == since,
+                h.team_id == func.coalesce(team_id, 0),
+                h.key_worker_id == worker,
+                h.checkpoint == "",
+                h.item_id == "respondent",
+            )
+        )
+        return int(total or 0)
     q = answer_queue
     count = await conn.scalar(
         select(func.count(func.distinct(q.c.enrolment_id))).where(

@@ -161,6 +161,7 @@ async def check(conn: AsyncConnection, now: datetime) -> None:
     people = await digests.population_records(conn, window.since, window.until)
     firsts = await digests.first_answers(conn, window.since)
     events = response_events(people, firsts, window) + reach_events(people, window)
+    answers = await digests.answer_records(conn, window.until, since=window.since)
     expected = {
         (
             e.record.team,
@@ -171,6 +172,10 @@ async def check(conn: AsyncConnection, now: datetime) -> None:
             e.record.value,
         )
         for e in latest_answers(events, window.since, window.until)
+        if e.record.value is not None
+    } | {  # who has an answer that counts, per key worker (a key worker's respondents)
+        (e.record.team, e.record.key_worker, "", "respondent", window.since, e.record.respondent, 4)
+        for e in latest_answers(answers, window.since, window.until)
         if e.record.value is not None
     }
     names = dict((await conn.execute(select(teams.c.id, teams.c.name))).all())
