@@ -109,7 +109,7 @@ async def compose(
             Counted(*await tally_reads.queues(conn, window.since, k, RESPONSE, PARTS, ANSWERED)),
             Counted(*await tally_reads.queues(conn, window.since, k, REACH, PARTS, REACH_CELL[1])),
         )
-        comments = await digests.comment_records(conn, window.until)
+        comments = await digests.shared_comment_records(conn, window.since, window.until)
         earlier = await ledger.released_since(conn, [previous.since, window.since])
         digest = build_digest_counted(
             scope,

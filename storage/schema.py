@@ -161,6 +161,7 @@ checkins = Table(
         comment="the one message that carries this check-in's live buttons",
     ),
     Index("ix_checkins_enrolment_status", "enrolment_id", "status"),
+    Index("ix_checkins_shared_finished_at", "shared", "finished_at"),
 )
 
 answers = Table(

@@ -237,7 +237,7 @@ async def same_digests(conn: AsyncConnection, now: datetime, k: int) -> int:
             respondents,
             (),
             (),
-            comments,
+            await digests.shared_comment_records(conn, window.since, window.until),
             window=window,
             previous_window=previous,
             k=k,

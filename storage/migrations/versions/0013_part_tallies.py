@@ -33,6 +33,7 @@ def _leaf_columns(team: str, worker: str) -> list[sa.Column[Any]]:
 
 
 def upgrade() -> None:
+    op.create_index("ix_checkins_shared_finished_at", "checkins", ["shared", "finished_at"])
     op.create_table(
         "part_queue",
         sa.Column("id", sa.Integer, nullable=False),
@@ -129,5 +130,6 @@ def downgrade() -> None:
         ("ix_part_versions_enrolment", "part_versions"),
     ):
         op.drop_index(index, table_name=table)
+    op.drop_index("ix_checkins_shared_finished_at", table_name="checkins")
     for table in ("part_quarters", "part_heads", "part_versions", "part_queue"):
         op.drop_table(table)
