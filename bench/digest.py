@@ -459,7 +459,9 @@ async def parts_of(rt: Runtime, repeat: int) -> dict[str, float]:
         "storage.tally_reads.queues (reach, from the taking-part tallies)": lambda c: (
             tally_reads.queues(c, window.since, k, "reach", PARTS, REACH_CELL[1])
         ),
-        "storage.digests.comment_records": lambda c: digests.comment_records(c, window.until),
+        "storage.digests.shared_comment_records": lambda c: digests.shared_comment_records(
+            c, window.since, window.until
+        ),
         "storage.ledger.released_since": lambda c: ledger.released_since(c, starts),
     }
 
@@ -649,9 +651,10 @@ def report(results: list[dict[str, Any]], command: str) -> str:
         f"Each size: {people:,} young people (3 teams, 12 key workers), finished check-ins of 9 "
         f"answers over this quarter and the one before; the digest reads the answers from the "
         f"answer tallies (`storage/tally_reads.py`: a few rows per cell, key worker and "
-        f"release) and decides on them under the release ledger; the population (who was "
-        f"asked, reachability) is still read per young person and the response figures "
-        f"decided over it. "
+        f"release) and decides on them under the release ledger; who answered, reach and a key "
+        f"worker's respondents the same way from the taking-part tallies "
+        f"(`storage/part_tallies.py`, computed for everyone once, by the quarter's first "
+        f"digest: timed apart). "
         f"Median seconds of `conversations.reports.compose` (as `/digest` runs it: "
         f"reading, release ledger decision and recording, text and chart), and of the first "
         f"digest after 60 new check-ins were counted (new blocks decided given the earlier "
