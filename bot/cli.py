@@ -38,7 +38,7 @@ from conversations.voiceclips import recordable
 from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
-from storage import audit, digests, ledger, staff, tally_rebuild, voice
+from storage import audit, digests, ledger, part_tallies, reach, staff, tally_rebuild, voice
 from storage.db import current_revision
 from storage.invites import new_token
 from storage.staff import ROLES as STAFF_ROLES
@@ -232,19 +232,25 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def tallies_rebuild(args: argparse.Namespace, settings: Settings) -> int:
-    """Recompute the answer tallies from the stored answers (``storage/tallies.py``)."""
+    """Recompute the answer tallies from the stored answers (``storage/tallies.py``), then the
+    taking-part tallies of every quarter kept (``storage/part_tallies.py``)."""
     rt = build_runtime(settings)
     try:
         await rt.db.migrate()
         async with rt.db.transaction() as conn:
             await ledger.lock(conn)  # no digest decides while the tallies are rewritten
             counted = await tally_rebuild.rebuild(conn)
+            await reach.catch_up(conn, rt.clock.now())  # any change of reach not yet recorded
+            quarters = await part_tallies.rebuild(conn)  # after the answers' firsts
             await audit.record(
                 conn, actor="cli", action="tallies_rebuild", scope="service", now=rt.clock.now()
             )
     finally:
         await rt.db.close()
     print(f"rebuilt the answer tallies: {counted} counted answers")
+    print(
+        f"rebuilt the taking-part tallies of {quarters} kept quarter{'' if quarters == 1 else 's'}"
+    )
     return 0
 
 

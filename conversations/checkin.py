@@ -125,7 +125,7 @@ async def checkin_command(update: Update, context: Context) -> None:
     t = rt.translator(enrolment.language)
     async with rt.db.transaction() as conn:
         if enrolment.status == enrolments.STOPPED:
-            await enrolments.resume(conn, enrolment.id)
+            await enrolments.resume(conn, enrolment.id, rt.clock.now())
         if live is not None:
             await checkins.reopen(conn, live.id)
     if live is None:

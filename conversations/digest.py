@@ -49,6 +49,7 @@ from conversations.disclosure import (
 )
 from conversations.participation import ResponseFigures as ResponseFigures
 from conversations.participation import response_figures as response_figures
+from conversations.participation import response_figures_counted
 from conversations.participation import shared_comments as shared_comments
 from conversations.publication import (
     CellKey,
@@ -66,6 +67,7 @@ from conversations.publication import (
 )
 from conversations.reach import ReachFigures as ReachFigures
 from conversations.reach import reach_figures as reach_figures
+from conversations.reach import reach_figures_counted
 from conversations.windows import Scope as Scope
 from conversations.windows import Window as Window
 from conversations.windows import checkpoint_order as checkpoint_order
@@ -366,6 +368,15 @@ class Counted:
         return cls(per_cell, replaced_versions(latest))
 
 
+@dataclass(frozen=True)
+class TakingPart:
+    """The window's response and reach queues as the taking-part tallies hold them
+    (``storage/part_tallies.py``), instead of the population and first answers."""
+
+    response: Counted
+    reach: Counted
+
+
 def build_digest_counted(
     scope: Scope,
     current: Counted,
@@ -381,10 +392,13 @@ def build_digest_counted(
     earlier: Iterable[ReleasedCell] = (),
     now: datetime | None = None,
     reader: str = "",
+    taking_part: TakingPart | None = None,
 ) -> Digest:
     """:func:`build_digest` given the windows' answers already counted (*respondents*: how many
     young people answered under the scope's key worker, for a key worker's digest; *firsts*:
-    at least each young person's first answer per checkpoint in *window*, for who answered)."""
+    at least each young person's first answer per checkpoint in *window*, for who answered).
+    With *taking_part* (the response and reach queues already counted), *firsts* and
+    *population* are not used."""
     k = validate_k(k)
     people = list(population)
     earlier = list(earlier)
@@ -411,11 +425,33 @@ def build_digest_counted(
         )
         previous = cells_for(old_table, node)
         new += old_new
-    response, answered = response_figures(
-        people, firsts, window, node, k, earlier, now=now, reader=reader
-    )
+    if taking_part is None:
+        response, answered = response_figures(
+            people, firsts, window, node, k, earlier, now=now, reader=reader
+        )
+        reach, reached = reach_figures(people, window, node, k, earlier, now=now, reader=reader)
+    else:
+        response, answered = response_figures_counted(
+            taking_part.response.queues,
+            taking_part.response.replaced,
+            window.since,
+            node,
+            k,
+            earlier,
+            now=now,
+            reader=reader,
+        )
+        reach, reached = reach_figures_counted(
+            taking_part.reach.queues,
+            taking_part.reach.replaced,
+            window.since,
+            node,
+            k,
+            earlier,
+            now=now,
+            reader=reader,
+        )
     new += answered
-    reach, reached = reach_figures(people, window, node, k, earlier, now=now, reader=reader)
     new += reached
     shared = shared_comments_released(comments, window, node, k, earlier, now=now, reader=reader)
     new += [shared.release] if shared.release is not None else []

@@ -105,7 +105,7 @@ async def move(
         return t.pgettext("staff", "{who} already has {name} as their key worker.").format(
             who=request.shown(t), name=t.isolate(new.name)
         ), None
-    if not await admin.move_enrolment(conn, person.id, new.id, new.team_id):
+    if not await admin.move_enrolment(conn, person.id, new.id, new.team_id, rt.clock.now()):
         return not_found_text(t, request), None
     await audit.by_staff(
         conn,

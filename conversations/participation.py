@@ -7,7 +7,7 @@ so do reach figures (:mod:`conversations.reach`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,9 +18,16 @@ from conversations.disclosure import (
     Shown,
     Status,
 )
-from conversations.publication import latest_answers, publish
-from conversations.reach import leaf_at, moves_of
+from conversations.publication import (
+    CellKey,
+    Queue,
+    Version,
+    latest_answers,
+    publish,
+    publish_queues,
+)
 from conversations.windows import Window, checkpoint_order
+from storage import records
 from storage.records import AnswerRecord, CommentRecord, PopulationRecord, ReleasedCell
 
 
@@ -36,51 +43,15 @@ class ResponseFigures:
 
 RESPONSE = "response"
 """The release ledger's kind for response figures."""
-ANSWERED = "answered"
-"""The one yes/no question of a response cell: has the young person answered the checkpoint?"""
+ANSWERED = records.ANSWERED
 
 
 def response_events(
     population: Iterable[PopulationRecord], answers: Iterable[AnswerRecord], window: Window
 ) -> list[AnswerRecord]:
-    """Taking part as answers to one yes/no question per checkpoint, so that response figures
-    go through the release ledger like answers: "not yet" (value 1) when the checkpoint was sent
-    (from the window's start if before it), "answered" (value 4) when they first answered in the
-    window (skips count). The change re-enters the queue, so it shows only in a block of k; so
-    does a move to another key worker (:func:`conversations.reach.moves_of`), and each event is
-    under the key worker of its time."""
-    first: dict[tuple[str, str], AnswerRecord] = {}
-    for r in answers:
-        if r.answered_at in window:
-            seen = first.get((r.respondent, r.checkpoint))
-            if seen is None or r.answered_at < seen.answered_at:
-                first[(r.respondent, r.checkpoint)] = r
-    events = []
-    for p in population:
-        sent = dict(p.prompted_at)
-        for checkpoint in sorted(p.prompted_checkpoints):
-            at = max(sent.get(checkpoint, window.since), window.since)
-            events.append(
-                AnswerRecord(p.respondent, *leaf_at(p, at), checkpoint, ANSWERED, 1, at, at)
-            )
-            done = first.get((p.respondent, checkpoint))
-            when = None
-            if done is not None:
-                when = max(done.answered_at, at)
-                counted = max(done.counted_at or done.answered_at, when)
-                events.append(
-                    AnswerRecord(
-                        p.respondent, *leaf_at(p, when), checkpoint, ANSWERED, 4, when, counted
-                    )
-                )
-            for moved in moves_of(p, at, window.until):  # re-enters with the new key worker
-                value = 4 if when is not None and when <= moved else 1
-                events.append(
-                    AnswerRecord(
-                        p.respondent, *leaf_at(p, moved), checkpoint, ANSWERED, value, moved, moved
-                    )
-                )
-    return events
+    """Taking part as answers to one yes/no question per checkpoint
+    (:func:`storage.records.response_events`, the rule the taking-part tallies keep too)."""
+    return records.response_events(population, answers, window.since, window.until)
 
 
 def response_figures(
@@ -105,6 +76,32 @@ def response_figures(
         latest, window.since, earlier, now=now or window.until, reader=reader, k=k, kind=RESPONSE
     )
     checkpoints = sorted({c for p in people for c in p.prompted_checkpoints}, key=checkpoint_order)
+    figures = []
+    for checkpoint in checkpoints:
+        shown = table.get((checkpoint, ANSWERED), {}).get(node, Shown("no_answers", 0))
+        figures.append(ResponseFigures(checkpoint, shown.status, shown.total, shown.positive))
+    return tuple(figures), new
+
+
+def response_figures_counted(
+    queues: Mapping[CellKey, Mapping[NodeId, Queue]],
+    replaced: Mapping[CellKey, Mapping[NodeId, Sequence[Version]]],
+    since: datetime,
+    node: NodeId,
+    k: int,
+    earlier: Iterable[ReleasedCell] = (),
+    *,
+    now: datetime,
+    reader: str = "",
+) -> tuple[tuple[ResponseFigures, ...], list[ReleasedCell]]:
+    """:func:`response_figures` given the response queues already counted (the taking-part
+    tallies, ``storage/part_tallies.py``): every checkpoint anyone was prompted at has one."""
+    table, new = publish_queues(
+        queues, replaced, since, earlier, now=now, reader=reader, k=k, kind=RESPONSE
+    )
+    checkpoints = sorted(
+        {cell[0] for cell, per_leaf in queues.items() if per_leaf}, key=checkpoint_order
+    )
     figures = []
     for checkpoint in checkpoints:
         shown = table.get((checkpoint, ANSWERED), {}).get(node, Shown("no_answers", 0))

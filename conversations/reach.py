@@ -14,22 +14,30 @@ every earlier one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 
 from conversations.disclosure import CountRange, NodeId, Shown, Status
-from conversations.publication import latest_answers, publish
+from conversations.publication import (
+    CellKey,
+    Queue,
+    Version,
+    latest_answers,
+    publish,
+    publish_queues,
+)
 from conversations.windows import Window
-from storage.records import AnswerRecord, PopulationRecord, ReachChange, ReleasedCell
+from storage import records
+from storage.records import AnswerRecord, PopulationRecord, ReleasedCell
+from storage.records import history_of as history_of
+from storage.records import leaf_at as leaf_at
+from storage.records import moves_of as moves_of
 
 REACH = "reach"
 """The release ledger's kind for reach figures."""
-CELL = ("", "unreachable")
-"""The one cell of reach figures: ``(checkpoint, item)``."""
-REACHABLE, UNREACHABLE = 1, 4
-"""The yes/no answer: 4 ("positive") when the young person can no longer be reached."""
+CELL = records.REACH_CELL
+REACHABLE, UNREACHABLE = records.REACHABLE, records.UNREACHABLE
 
 
 @dataclass(frozen=True)
@@ -42,50 +50,10 @@ class ReachFigures:
     unreachable: CountRange | None
 
 
-def history_of(person: PopulationRecord, since: datetime) -> Sequence[ReachChange]:
-    """The person's reach history; without one, ``reachable`` from *since*."""
-    if person.reach:
-        return person.reach
-    return (ReachChange(since, person.reachable, person.team, person.key_worker),)
-
-
-def leaf_at(person: PopulationRecord, at: datetime) -> tuple[str, str]:
-    """The person's key worker at *at* (their first one before their history starts)."""
-    history = history_of(person, at)
-    found = history[0]
-    for change in history:
-        if change.at <= at:
-            found = change
-    return (found.team, found.key_worker)
-
-
-def moves_of(person: PopulationRecord, since: datetime, until: datetime) -> list[datetime]:
-    """When, in ``(since, until)``, the person moved to another key worker."""
-    history = history_of(person, since)
-    return [
-        b.at
-        for a, b in pairwise(history)
-        if since < b.at < until and (a.team, a.key_worker) != (b.team, b.key_worker)
-    ]
-
-
 def reach_events(population: Iterable[PopulationRecord], window: Window) -> list[AnswerRecord]:
-    """Reach as answers to one yes/no question: the state at the window's start (or when they
-    enrolled, if later), then every change in the window, each under the key worker then."""
-    events = []
-    for p in population:
-        history = history_of(p, window.since)
-        before = [c for c in history if c.at <= window.since]
-        changes = [c for c in history if window.since < c.at < window.until]
-        if before:
-            changes.insert(0, before[-1])
-        for c in changes:
-            at = max(c.at, window.since)
-            value = REACHABLE if c.reachable else UNREACHABLE
-            events.append(
-                AnswerRecord(p.respondent, c.team, c.key_worker, CELL[0], CELL[1], value, at, at)
-            )
-    return events
+    """Reach as answers to one yes/no question (:func:`storage.records.reach_events`, the
+    rule the taking-part tallies keep too)."""
+    return records.reach_events(population, window.since, window.until)
 
 
 def reach_figures(
@@ -103,6 +71,26 @@ def reach_figures(
     latest = latest_answers(reach_events(population, window), window.since, window.until)
     table, new = publish(
         latest, window.since, earlier, now=now or window.until, reader=reader, k=k, kind=REACH
+    )
+    shown = table.get(CELL, {}).get(node, Shown("no_answers", 0))
+    return ReachFigures(shown.status, shown.total, shown.positive), new
+
+
+def reach_figures_counted(
+    queues: Mapping[CellKey, Mapping[NodeId, Queue]],
+    replaced: Mapping[CellKey, Mapping[NodeId, Sequence[Version]]],
+    since: datetime,
+    node: NodeId,
+    k: int,
+    earlier: Iterable[ReleasedCell] = (),
+    *,
+    now: datetime,
+    reader: str = "",
+) -> tuple[ReachFigures, list[ReleasedCell]]:
+    """:func:`reach_figures` given the reach queue already counted (the taking-part tallies,
+    ``storage/part_tallies.py``)."""
+    table, new = publish_queues(
+        queues, replaced, since, earlier, now=now, reader=reader, k=k, kind=REACH
     )
     shown = table.get(CELL, {}).get(node, Shown("no_answers", 0))
     return ReachFigures(shown.status, shown.total, shown.positive), new

@@ -1,10 +1,11 @@
 """Digests for staff: ``/digest``, ``/digest settings``, scheduled digests, and the CLI's digest.
 
 The figures come from :func:`conversations.digest.build_digest_counted` (pure, under disclosure
-control), given the answers as the answer tallies hold them (``storage/tally_reads.py``: a few
-rows per cell, key worker and release); this module only gathers the records, picks the
-caller's scope, renders the text in the staff member's language with a chart, and writes each
-read to the audit log.
+control), given the answers, who answered and reach as the tallies hold them
+(``storage/tally_reads.py``: a few rows per cell, key worker and release, from the answer
+tallies and the taking-part tallies); no young person's records are read. This module only
+gathers them, picks the caller's scope, renders the text in the staff member's language with a
+chart, and writes each read to the audit log.
 """
 
 from __future__ import annotations
@@ -22,19 +23,23 @@ from conversations.digest import (
     Counted,
     Digest,
     Scope,
+    TakingPart,
     Window,
     build_digest_counted,
     chart_bars,
     quarter_windows,
 )
 from conversations.digest_text import render_text
+from conversations.participation import RESPONSE
+from conversations.reach import REACH
 from conversations.runtime import Context, Runtime
 from conversations.sending import send, split_lines, tell
 from conversations.wording import checkpoint_name
 from core.i18n import Translator
-from storage import audit, digests, ledger, reach, staff, tally_reads
+from storage import audit, digests, ledger, part_tallies, staff, tally_reads
 from storage.digests import NO_TEAM
-from storage.records import StaffMember
+from storage.part_tallies import PARTS
+from storage.records import ANSWERED, REACH_CELL, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +94,7 @@ async def compose(
     window, previous = windows(now + timedelta(microseconds=1), since)  # up to now, inclusive
     async with rt.db.transaction() as conn:
         await ledger.lock(conn)
-        await reach.catch_up(conn, now)  # every change of reach is in its history first
+        await part_tallies.ensure_quarter(conn, window.since, now)  # once per quarter
         k = rt.settings.min_group_size
         current = Counted(*await tally_reads.queues(conn, window.since, k))
         before = Counted(*await tally_reads.queues(conn, previous.since, k))
@@ -100,17 +105,19 @@ async def compose(
             respondents = await tally_reads.respondents(
                 conn, window.since, scope.team, scope.key_worker
             )
-        firsts = await digests.first_answers(conn, window.since)
-        people = await digests.population_records(conn, window.since, window.until)
-        comments = await digests.comment_records(conn, window.until)
+        taking_part = TakingPart(
+            Counted(*await tally_reads.queues(conn, window.since, k, RESPONSE, PARTS, ANSWERED)),
+            Counted(*await tally_reads.queues(conn, window.since, k, REACH, PARTS, REACH_CELL[1])),
+        )
+        comments = await digests.shared_comment_records(conn, window.since, window.until)
         earlier = await ledger.released_since(conn, [previous.since, window.since])
         digest = build_digest_counted(
             scope,
             current,
             before,
             respondents,
-            firsts,
-            people,
+            (),
+            (),
             comments,
             window=window,
             previous_window=previous,
@@ -118,6 +125,7 @@ async def compose(
             earlier=earlier,
             now=now,
             reader=reader,
+            taking_part=taking_part,
         )
         await ledger.record(conn, digest.releases)
     q = rt.questionnaire

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import part_tallies, reach
 from storage.enrolments import ACTIVE, STOPPED
 from storage.schema import enrolments, invites
 
@@ -63,7 +64,11 @@ async def movable_by_id(conn: AsyncConnection, enrolment_id: int) -> int | None:
 
 
 async def move_enrolment(
-    conn: AsyncConnection, enrolment_id: int, key_worker_id: int, team_id: int | None
+    conn: AsyncConnection,
+    enrolment_id: int,
+    key_worker_id: int,
+    team_id: int | None,
+    now: datetime | None = None,
 ) -> bool:
     """Give an enrolled young person a new key worker (and that key worker's team).
 
@@ -76,4 +81,8 @@ async def move_enrolment(
         .where(enrolments.c.id == enrolment_id, enrolments.c.status.in_(MOVABLE))
         .values(key_worker_id=key_worker_id, team_id=team_id)
     )
+    if now is not None:  # the move in the reach history from now; the taking-part tallies follow
+        await reach.note(conn, enrolment_id, now)
+    else:  # recorded by the next reach catch-up
+        await part_tallies.refresh(conn, enrolment_id)
     return result.rowcount == 1

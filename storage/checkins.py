@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import tallies
+from storage import part_tallies, tallies
 from storage.db import upsert
 from storage.records import Checkin
 from storage.schema import answers, checkins, enrolments
@@ -223,6 +223,7 @@ async def finish(conn: AsyncConnection, checkin_id: int, *, shared: bool, now: d
     if result.rowcount != 1:
         return False
     await tallies.count_checkin(conn, checkin_id)  # counted now: into the tallies, same transaction
+    await part_tallies.refresh_checkin(conn, checkin_id)  # who answered, too
     return True
 
 
@@ -235,6 +236,7 @@ async def close_checkin(conn: AsyncConnection, checkin_id: int, now: datetime) -
     )
     if result.rowcount == 1:
         await tallies.count_checkin(conn, checkin_id)
+        await part_tallies.refresh_checkin(conn, checkin_id)
 
 
 async def hand_buttons_to(conn: AsyncConnection, checkin_id: int, message_id: int) -> int | None:

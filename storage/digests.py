@@ -182,6 +182,40 @@ async def comment_records(conn: AsyncConnection, until: datetime) -> list[Commen
     ]
 
 
+async def shared_comment_records(
+    conn: AsyncConnection, since: datetime, until: datetime
+) -> list[CommentRecord]:
+    """The comments a digest of [since, until) may show: shared ones written in the window
+    (what :func:`conversations.comments.shared_comments_released` keeps of
+    :func:`comment_records`), by an index on (shared, finished_at), not every comment ever."""
+    query = (
+        select(
+            enrolments.c.pseudonym,
+            teams.c.name,
+            checkins.c.key_worker_id,
+            checkins.c.comment,
+            checkins.c.shared,
+            checkins.c.finished_at,
+        )
+        .select_from(
+            checkins.join(enrolments, checkins.c.enrolment_id == enrolments.c.id).outerjoin(
+                teams, checkins.c.team_id == teams.c.id
+            )
+        )
+        .where(
+            checkins.c.shared.is_(True),
+            checkins.c.finished_at >= since,
+            checkins.c.finished_at < until,
+            checkins.c.comment.is_not(None),
+            checkins.c.status == "finished",
+        )
+    )
+    return [
+        CommentRecord(p, team or NO_TEAM, str(worker), text, bool(shared), at)
+        for p, team, worker, text, shared, at in (await conn.execute(query))
+    ]
+
+
 async def team_names(conn: AsyncConnection) -> list[str]:
     return list((await conn.scalars(select(teams.c.name).order_by(teams.c.name))).all())
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage import reach, tallies
+from storage import part_tallies, reach, tallies
 from storage.alerts import remove_texts as remove_alert_texts
 from storage.records import Enrolment, Invite
 from storage.schema import (
@@ -132,7 +132,9 @@ async def resume(conn: AsyncConnection, enrolment_id: int, now: datetime | None 
         .values(status=ACTIVE, stopped_at=None, reachable=True)
     )
     if now is not None:
-        await reach.note(conn, enrolment_id, now)
+        await reach.note(conn, enrolment_id, now)  # the taking-part tallies follow
+    else:
+        await part_tallies.refresh(conn, enrolment_id)
 
 
 async def set_reachable(
@@ -143,7 +145,9 @@ async def set_reachable(
         update(enrolments).where(enrolments.c.chat_id == chat_id).values(reachable=reachable)
     )
     if now is not None:
-        await reach.note_chat(conn, chat_id, now)
+        await reach.note_chat(conn, chat_id, now)  # the taking-part tallies follow
+    else:
+        await part_tallies.refresh_chat(conn, chat_id)
 
 
 async def forget(
@@ -247,6 +251,7 @@ async def mark_exit(conn: AsyncConnection, enrolment_id: int, now: datetime) -> 
         .where(enrolments.c.id == enrolment_id, enrolments.c.exit_at.is_(None))
         .values(exit_at=now)
     )
+    await part_tallies.refresh(conn, enrolment_id)
     return result.rowcount == 1
 
 

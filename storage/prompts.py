@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import part_tallies
 from storage.db import upsert
 from storage.records import EXIT
 from storage.schema import prompts
@@ -86,6 +87,8 @@ async def plan(
             index_elements=[prompts.c.enrolment_id, prompts.c.checkpoint]
         )
     )
+    if sent_at is not None and result.rowcount == 1:  # sent: "not yet answered" from then
+        await part_tallies.refresh(conn, enrolment_id)
     return result.rowcount == 1
 
 
@@ -169,6 +172,8 @@ async def change(conn: AsyncConnection, prompt_id: int, now: datetime, **values:
     await conn.execute(
         update(prompts).where(prompts.c.id == prompt_id).values(updated_at=now, **values)
     )
+    if values.get("sent_at") is not None:  # sent: "not yet answered" from then
+        await part_tallies.refresh_prompt(conn, prompt_id)
 
 
 async def by_checkin(conn: AsyncConnection, checkin_id: int) -> Prompt | None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import part_tallies
 from storage.records import ReachChange
 from storage.schema import enrolments, reach_events, teams
 
@@ -30,11 +31,13 @@ def _state_now() -> ColumnElement[Any]:
     return and_(enrolments.c.reachable.is_(True), enrolments.c.status == "active")
 
 
-async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[bool]) -> int:
-    last_id = (
-        select(reach_events.c.enrolment_id, func.max(reach_events.c.id).label("last"))
-        .group_by(reach_events.c.enrolment_id)
-        .subquery()
+async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[bool]) -> list[int]:
+    inner = reach_events.alias("inner_event")
+    last_id = (  # per enrolment, an index lookup (not a GROUP BY over every event)
+        select(func.max(inner.c.id))
+        .where(inner.c.enrolment_id == enrolments.c.id)
+        .correlate(enrolments)
+        .scalar_subquery()
     )
     last = reach_events.alias("last_event")
     rows = await conn.execute(
@@ -48,11 +51,7 @@ async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[b
             last.c.team_id,
             last.c.key_worker_id,
         )
-        .select_from(
-            enrolments.outerjoin(last_id, last_id.c.enrolment_id == enrolments.c.id).outerjoin(
-                last, last.c.id == last_id.c.last
-            )
-        )
+        .select_from(enrolments.outerjoin(last, last.c.id == last_id))
         .where(where, enrolments.c.status != "pending", enrolments.c.enrolled_at.is_not(None))
     )
     new = []
@@ -71,23 +70,30 @@ async def _catch_up(conn: AsyncConnection, now: datetime, where: ColumnElement[b
         )
     if new:
         await conn.execute(insert(reach_events), new)
-    return len(new)
+    return [int(event["enrolment_id"]) for event in new]
 
 
 async def note(conn: AsyncConnection, enrolment_id: int, now: datetime) -> None:
-    """Record one enrolment's reach (and key worker) from *now*, if it changed."""
+    """Record one enrolment's reach (and key worker) from *now*, if it changed; its taking-part
+    tallies follow (``storage/part_tallies.py``)."""
     await _catch_up(conn, now, enrolments.c.id == enrolment_id)
+    await part_tallies.refresh(conn, enrolment_id)
 
 
 async def note_chat(conn: AsyncConnection, chat_id: int, now: datetime) -> None:
     """:func:`note` for the enrolment that uses this chat."""
     await _catch_up(conn, now, enrolments.c.chat_id == chat_id)
+    await part_tallies.refresh_chat(conn, chat_id)
 
 
 async def catch_up(conn: AsyncConnection, now: datetime) -> int:
     """Before a release: record every enrolment whose reach or key worker differs from its last
-    event, from *now*; returns how many were recorded."""
-    return await _catch_up(conn, now, enrolments.c.id.is_not(None))
+    event, from *now* (their taking-part tallies following); returns how many were recorded."""
+    found = await _catch_up(conn, now, enrolments.c.id.is_not(None))
+    quarters = await part_tallies.kept_quarters(conn) if found else []
+    for enrolment_id in found:
+        await part_tallies.refresh(conn, enrolment_id, quarters)
+    return len(found)
 
 
 async def histories(conn: AsyncConnection, until: datetime) -> dict[int, list[ReachChange]]:

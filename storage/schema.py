@@ -161,6 +161,7 @@ checkins = Table(
         comment="the one message that carries this check-in's live buttons",
     ),
     Index("ix_checkins_enrolment_status", "enrolment_id", "status"),
+    Index("ix_checkins_shared_finished_at", "shared", "finished_at"),
 )
 
 answers = Table(
@@ -511,4 +512,72 @@ reach_events = Table(
     Column("team_id", ForeignKey("teams.id"), nullable=True, comment="team at the time"),
     Column("key_worker_id", ForeignKey("staff.id"), nullable=True, comment="key worker then"),
     Index("ix_reach_events_enrolment_id", "enrolment_id"),
+)
+
+# Added by migration 0013: taking-part tallies (storage/part_tallies.py), the response ("who
+# answered", item "answered" per checkpoint) and reach (checkpoint "", item "unreachable")
+# queues kept like the answer tallies, per quarter, team, key worker and checkpoint, in the same
+# transaction as every write that changes them; ``part_quarters`` names the quarters kept.
+part_queue = Table(
+    "part_queue",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter"),
+    Column("team_id", Integer, nullable=False, comment="the team then (0: none)"),
+    Column("key_worker_id", Integer, nullable=False, comment="the key worker then (0: none)"),
+    Column("checkpoint", String(32), nullable=False, comment="response: checkpoint; reach: ''"),
+    Column("item_id", String(32), nullable=False, comment="'answered' or 'unreachable'"),
+    Column("enrolment_id", Integer, nullable=False, comment="whose state it is"),
+    Column("pseudonym", String(64), nullable=False, comment="their pseudonym (order of ties)"),
+    Column("value", Integer, nullable=False, comment="1: not yet / reachable; 4: answered / not"),
+    Column("first_at", UTCDateTime, nullable=False, comment="when this state was first counted"),
+    Column("c1", Integer, nullable=False, comment="running count of value 1 through this one"),
+    Column("c2", Integer, nullable=False, comment="running count of value 2 through this one"),
+    Column("c3", Integer, nullable=False, comment="running count of value 3 through this one"),
+    Column("c4", Integer, nullable=False, comment="running count of value 4 through this one"),
+    Column("total", Integer, nullable=False, comment="running count through this one"),
+    Index("ux_part_queue_order", *_LEAF, "first_at", "pseudonym", unique=True),
+    Index("ix_part_queue_total", *_LEAF, "total"),
+    Index("ix_part_queue_enrolment", "enrolment_id", "quarter", "checkpoint"),
+)
+
+part_versions = Table(
+    "part_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("quarter", UTCDateTime, nullable=False, comment="start of the quarter"),
+    Column("team_id", Integer, nullable=False, comment="the replaced state's team (0: none)"),
+    Column("key_worker_id", Integer, nullable=False, comment="its key worker (0: none)"),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("enrolment_id", Integer, nullable=False, comment="whose state it was"),
+    Column("pseudonym", String(64), nullable=False, comment="their pseudonym (order of ties)"),
+    Column("value", Integer, nullable=False, comment="the value it held"),
+    Column("first_at", UTCDateTime, nullable=False, comment="when it was first counted"),
+    Column("replaced_at", UTCDateTime, nullable=False, comment="when its replacement counted"),
+    Index("ix_part_versions_quarter", "quarter", "checkpoint", "item_id", "replaced_at"),
+    Index("ix_part_versions_enrolment", "enrolment_id", "quarter", "checkpoint"),
+)
+
+part_heads = Table(
+    "part_heads",
+    metadata,
+    Column("quarter", UTCDateTime, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("key_worker_id", Integer, nullable=False),
+    Column("checkpoint", String(32), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    Column("c1", Integer, nullable=False, comment="value 1 that counts now"),
+    Column("c2", Integer, nullable=False, comment="value 2 that counts now"),
+    Column("c3", Integer, nullable=False, comment="value 3 that counts now"),
+    Column("c4", Integer, nullable=False, comment="value 4 that counts now"),
+    Column("total", Integer, nullable=False, comment="states that count now"),
+    PrimaryKeyConstraint(*_LEAF),
+)
+
+part_quarters = Table(
+    "part_quarters",
+    metadata,
+    Column("quarter", UTCDateTime, primary_key=True, comment="a quarter whose rows are kept"),
+    Column("made_at", UTCDateTime, nullable=False, comment="when they were first computed"),
 )

@@ -23,11 +23,12 @@ full recompute (:func:`storage.tally_rebuild.rebuild` does it for everyone).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import upsert
@@ -47,6 +48,18 @@ COUNTS = ("c1", "c2", "c3", "c4")
 
 Leaf = tuple[datetime, int, int, str, str]
 """``(quarter, team_id, key_worker_id, checkpoint, item_id)``: one queue (0: no team/worker)."""
+
+
+@dataclass(frozen=True)
+class QueueTables:
+    """The tables of one kind of tallies: the queues' rows, their heads, replaced versions."""
+
+    queue: Table
+    heads: Table
+    versions: Table
+
+
+ANSWERS = QueueTables(answer_queue, answer_heads, answer_versions)
 
 
 def quarter_of(at: datetime) -> datetime:
@@ -130,9 +143,9 @@ def _where(leaf: Leaf, table: Any = answer_queue) -> Any:
     )
 
 
-def after(first_at: datetime, pseudonym: str) -> Any:
+def after(first_at: datetime, pseudonym: str, table: Table = answer_queue) -> Any:
     """Queue rows after the key ``(first_at, pseudonym)`` (an index range on ``first_at``)."""
-    q = answer_queue.c
+    q = table.c
     return and_(q.first_at >= first_at, or_(q.first_at > first_at, q.pseudonym > pseudonym))
 
 
@@ -182,23 +195,15 @@ async def refresh(conn: AsyncConnection, enrolment_id: int, checkpoint: str | No
                 version_row(version_leaf(leaf, v), enrolment_id, v.value, v.key, v.replaced_at)
                 for v in latest.replaced
             ]
-    changes: list[tuple[Leaf, int, Any]] = []  # (queue, 0: a row leaves / 1: joins, what)
+    leaving: list[tuple[Leaf, Any]] = []
     for row in (await conn.execute(mine_q)).all():
         held: Leaf = (row.quarter, row.team_id, row.key_worker_id, row.checkpoint, row.item_id)
         want = wanted.get((row.quarter, row.checkpoint, row.item_id))
         if want is not None and want == (held, row.value, row.first_at, row.pseudonym):
             del wanted[(row.quarter, row.checkpoint, row.item_id)]
             continue
-        changes.append((held, 0, row))
-    changes += [(leaf, 1, want) for leaf, *want in wanted.values()]
-    # One order for every transaction (by queue; in a queue, leaving before joining): each
-    # change locks its queue's head row first, so two transactions changing the same queues
-    # (people moved both ways between two key workers) cannot deadlock on PostgreSQL.
-    for leaf, joins, what in sorted(changes, key=lambda change: change[:2]):
-        if joins:
-            await _join(conn, leaf, enrolment_id, *what)
-        else:
-            await _leave(conn, leaf, what.id, what.value, what.first_at, what.pseudonym)
+        leaving.append((held, row))
+    await apply_changes(conn, enrolment_id, leaving, list(wanted.values()))
     await _firsts(conn, enrolment_id, checkpoint, records)
     old_versions = [int(i) for i in (await conn.scalars(mine_v)).all()]
     if old_versions or versions:
@@ -295,13 +300,15 @@ def version_row(
     )
 
 
-async def _shift(conn: AsyncConnection, leaf: Leaf, value: int, by: int) -> None:
+async def shift_head(
+    conn: AsyncConnection, leaf: Leaf, value: int, by: int, tables: QueueTables = ANSWERS
+) -> None:
     """Move the queue's own counts (locking its head row first, so that on PostgreSQL nobody
     changes the queue meanwhile)."""
     c = "c" + str(value)
     quarter, team, worker, checkpoint, item = leaf
     await conn.execute(
-        upsert(conn, answer_heads)
+        upsert(conn, tables.heads)
         .values(
             quarter=quarter,
             team_id=team,
@@ -312,40 +319,73 @@ async def _shift(conn: AsyncConnection, leaf: Leaf, value: int, by: int) -> None
             **{n: max(by, 0) if n == c else 0 for n in COUNTS},
         )
         .on_conflict_do_update(
-            index_elements=list(answer_heads.primary_key.columns),
-            set_={c: answer_heads.c[c] + by, "total": answer_heads.c.total + by},
+            index_elements=list(tables.heads.primary_key.columns),
+            set_={c: tables.heads.c[c] + by, "total": tables.heads.c.total + by},
         )
     )
 
 
-async def _leave(
-    conn: AsyncConnection, leaf: Leaf, row_id: int, value: int, first_at: datetime, pseudonym: str
+async def apply_changes(
+    conn: AsyncConnection,
+    enrolment_id: int,
+    leaving: Sequence[tuple[Leaf, Any]],
+    joining: Sequence[tuple[Leaf, int, datetime, str]],
+    tables: QueueTables = ANSWERS,
 ) -> None:
-    await _shift(conn, leaf, value, -1)
+    """Move one young person's rows: *leaving* (queue, row held) leave their queues and
+    *joining* (queue, value, first counted, pseudonym) join theirs. One order for every
+    transaction (by queue; in a queue, leaving before joining): each change locks its queue's
+    head row first, so two transactions changing the same queues (people moved both ways
+    between two key workers) cannot deadlock on PostgreSQL."""
+    changes: list[tuple[Leaf, int, Any]] = [(leaf, 0, row) for leaf, row in leaving]
+    changes += [(leaf, 1, rest) for leaf, *rest in joining]
+    for leaf, joins, what in sorted(changes, key=lambda change: change[:2]):
+        if joins:
+            value, first_at, pseudonym = what
+            await join_queue(conn, leaf, enrolment_id, value, first_at, pseudonym, tables)
+        else:
+            await leave_queue(
+                conn, leaf, what.id, what.value, what.first_at, what.pseudonym, tables
+            )
+
+
+async def leave_queue(
+    conn: AsyncConnection,
+    leaf: Leaf,
+    row_id: int,
+    value: int,
+    first_at: datetime,
+    pseudonym: str,
+    tables: QueueTables = ANSWERS,
+) -> None:
+    await shift_head(conn, leaf, value, -1, tables)
+    answer_queue = tables.queue
     c = "c" + str(value)
     await conn.execute(
         update(answer_queue)
-        .where(_where(leaf), after(first_at, pseudonym))
+        .where(_where(leaf, answer_queue), after(first_at, pseudonym, answer_queue))
         .values({c: answer_queue.c[c] - 1, "total": answer_queue.c.total - 1})
     )
     await conn.execute(delete(answer_queue).where(answer_queue.c.id == row_id))
 
 
-async def _join(
+async def join_queue(
     conn: AsyncConnection,
     leaf: Leaf,
     enrolment_id: int,
     value: int,
     first_at: datetime,
     pseudonym: str,
+    tables: QueueTables = ANSWERS,
 ) -> None:
-    await _shift(conn, leaf, value, 1)
+    await shift_head(conn, leaf, value, 1, tables)
+    answer_queue = tables.queue
     q = answer_queue.c
     before = (
         await conn.execute(
             select(q.c1, q.c2, q.c3, q.c4, q.total)
             .where(
-                _where(leaf),
+                _where(leaf, answer_queue),
                 q.first_at <= first_at,
                 or_(q.first_at < first_at, q.pseudonym < pseudonym),
             )
@@ -357,7 +397,7 @@ async def _join(
     c = "c" + str(value)
     await conn.execute(
         update(answer_queue)
-        .where(_where(leaf), after(first_at, pseudonym))
+        .where(_where(leaf, answer_queue), after(first_at, pseudonym, answer_queue))
         .values({c: q[c] + 1, "total": q.total + 1})
     )
     hot = one_hot(value)

@@ -15,26 +15,28 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    Table,
     and_,
     case,
     cast,
     func,
     literal,
-    or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.records import Counts, QueuePoints, Version
 from storage.schema import (
-    answer_heads,
     answer_queue,
-    answer_versions,
+    part_heads,
+    part_quarters,
     release_blocks,
     releases,
     teams,
 )
+from storage.tallies import ANSWERS, QueueTables
 
 NO_TEAM = "(no team)"
 Cell = tuple[str, str]
@@ -65,16 +67,28 @@ def _before(row: Any) -> Counts:
 
 
 async def queues(
-    conn: AsyncConnection, since: datetime, k: int, kind: str = "answers"
+    conn: AsyncConnection,
+    since: datetime,
+    k: int,
+    kind: str = "answers",
+    tables: QueueTables = ANSWERS,
+    item: str | None = None,
 ) -> tuple[Queues, Replaced]:
     """Every queue of the quarter starting at *since* with an answer that counts, read where
     the release ledger looks given block size *k* and the quarter's earlier releases of *kind*;
-    and the answers since replaced."""
+    and the answers since replaced. *tables*: the answer tallies, or the taking-part tallies
+    (``storage/part_tallies.py``) read for one *item* (``answered``: response; ``unreachable``:
+    reach)."""
+    answer_heads = tables.heads
+    answer_queue = tables.queue
+    narrow = [answer_heads.c.quarter == since, answer_heads.c.total > 0]
+    if item is not None:
+        narrow.append(answer_heads.c.item_id == item)
     heads = (
         await conn.execute(
             select(answer_heads, teams.c.name)
             .select_from(answer_heads.outerjoin(teams, teams.c.id == answer_heads.c.team_id))
-            .where(answer_heads.c.quarter == since, answer_heads.c.total > 0)
+            .where(*narrow)
         )
     ).all()
     sizes: dict[tuple[Cell, Node], tuple[int, Counts]] = {}
@@ -93,7 +107,7 @@ async def queues(
     ids = [  # per queue, by its running-total index: the first answer, the cut and the next
         select(
             select(inner.c.id).where(_same_leaf(inner, h), inner.c.total == at).scalar_subquery()
-        ).where(h.c.quarter == since, h.c.total > 0)
+        ).where(*narrow)
         for at in (literal(1), cut, cut + 1)
     ]
     parts = [
@@ -107,7 +121,7 @@ async def queues(
         keys[where][index] = (row.first_at, row.pseudonym)
         running[where][index + 1] = _counts(row)
         running[where][index] = _before(row)
-    for row in await conn.execute(_marks(since, kind)):
+    for row in await conn.execute(_marks(since, kind, answer_queue)):
         where = ((row.checkpoint, row.item_id), (row.team, row.key_worker))
         mark = (row.through_at, row.through_id or "")
         if row.total is None:
@@ -123,10 +137,10 @@ async def queues(
         found[cell][node] = QueuePoints(
             size, total, keys.get(where, {}), running.get(where, {}), marks.get(where, {})
         )
-    return dict(found), await _replaced(conn, since)
+    return dict(found), await _replaced(conn, since, tables.versions, item, kind)
 
 
-def _marks(since: datetime, kind: str) -> Any:
+def _marks(since: datetime, kind: str, answer_queue: Table) -> Any:
     """Per earlier release block of the quarter, the first answer after its mark (or none)."""
     q = answer_queue.alias("after_mark")
     b = release_blocks
@@ -140,8 +154,9 @@ def _marks(since: datetime, kind: str) -> Any:
             q.c.key_worker_id == worker,
             q.c.checkpoint == releases.c.checkpoint,
             q.c.item_id == releases.c.item_id,
-            q.c.first_at >= b.c.through_at,
-            or_(q.c.first_at > b.c.through_at, q.c.pseudonym > through_id),
+            # a row value, so the index seeks past the mark even where many rows share a time
+            # (the reach queue: everyone enrolled before the quarter enters at its start)
+            tuple_(q.c.first_at, q.c.pseudonym) > tuple_(b.c.through_at, through_id),
         )
         .order_by(q.c.first_at, q.c.pseudonym)
         .limit(1)
@@ -171,13 +186,35 @@ def _marks(since: datetime, kind: str) -> Any:
     ).select_from(blocks.outerjoin(a, a.c.id == blocks.c.next_id))
 
 
-async def _replaced(conn: AsyncConnection, since: datetime) -> Replaced:
-    v = answer_versions
-    rows = await conn.execute(
-        select(v, teams.c.name)
-        .select_from(v.outerjoin(teams, teams.c.id == v.c.team_id))
-        .where(v.c.quarter == since)
+async def _replaced(
+    conn: AsyncConnection, since: datetime, v: Table, item: str | None, kind: str
+) -> Replaced:
+    """The versions since replaced that an earlier release of the quarter may have counted:
+    replaced after the cell's first release (a release counts a version only if made while it
+    stood; the others are members of no release, so the decision would drop them anyway)."""
+    first = (
+        select(
+            releases.c.checkpoint,
+            releases.c.item_id,
+            func.min(releases.c.released_at).label("first"),
+        )
+        .where(releases.c.since == since, releases.c.kind == kind)
+        .group_by(releases.c.checkpoint, releases.c.item_id)
+        .subquery()
     )
+    query = (
+        select(v, teams.c.name)
+        .select_from(
+            v.join(
+                first,
+                and_(first.c.checkpoint == v.c.checkpoint, first.c.item_id == v.c.item_id),
+            ).outerjoin(teams, teams.c.id == v.c.team_id)
+        )
+        .where(v.c.quarter == since, v.c.replaced_at > first.c.first)
+    )
+    if item is not None:
+        query = query.where(v.c.item_id == item)
+    rows = await conn.execute(query)
     found: Replaced = defaultdict(dict)
     for row in rows:
         node = _node(row.name, row.key_worker_id)
@@ -191,9 +228,26 @@ async def _replaced(conn: AsyncConnection, since: datetime) -> Replaced:
 
 
 async def respondents(conn: AsyncConnection, since: datetime, team: str, key_worker: str) -> int:
-    """How many young people have an answer that counts in the quarter under one key worker."""
+    """How many young people have an answer that counts in the quarter under one key worker:
+    one row of the taking-part tallies when the quarter is kept (``part_heads``, cell
+    ``("", "respondent")``), else counted from the answer tallies."""
     worker = 0 if key_worker == "None" else int(key_worker)
     team_id = select(teams.c.id).where(teams.c.name == team).scalar_subquery()
+    kept = await conn.scalar(
+        select(part_quarters.c.quarter).where(part_quarters.c.quarter == since)
+    )
+    if kept is not None:
+        h = part_heads.c
+        total = await conn.scalar(
+            select(h.total).where(
+                h.quarter == since,
+                h.team_id == func.coalesce(team_id, 0),
+                h.key_worker_id == worker,
+                h.checkpoint == "",
+                h.item_id == "respondent",
+            )
+        )
+        return int(total or 0)
     q = answer_queue
     count = await conn.scalar(
         select(func.count(func.distinct(q.c.enrolment_id))).where(

@@ -430,7 +430,10 @@ def test_the_rebuild_command_recomputes_the_tallies(tmp_path: Path) -> None:
     done = checkin_bot(tmp_path, "tallies", "rebuild")
     assert done.returncode == 0, done.stderr
     counted = len(before["answer_queue"])
-    assert done.stdout.strip() == f"rebuilt the answer tallies: {counted} counted answers"
+    assert done.stdout.strip() == (
+        f"rebuilt the answer tallies: {counted} counted answers\n"
+        "rebuilt the taking-part tallies of 0 kept quarters"
+    )
     assert asyncio.run(_tallies_now(tmp_path / "cli.db")) == before
 
 
