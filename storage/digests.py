@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import reach
@@ -154,8 +154,8 @@ async def population_records(
     ]
 
 
-async def comment_records(conn: AsyncConnection, until: datetime) -> list[CommentRecord]:
-    """Free-text comments of finished check-ins (shared or not: the digest decides)."""
+async def _comments(conn: AsyncConnection, *where: ColumnElement[bool]) -> list[CommentRecord]:
+    """Free-text comments of finished check-ins that meet *where*."""
     query = (
         select(
             enrolments.c.pseudonym,
@@ -170,16 +170,17 @@ async def comment_records(conn: AsyncConnection, until: datetime) -> list[Commen
                 teams, checkins.c.team_id == teams.c.id
             )
         )
-        .where(
-            checkins.c.comment.is_not(None),
-            checkins.c.status == "finished",
-            checkins.c.finished_at < until,
-        )
+        .where(checkins.c.comment.is_not(None), checkins.c.status == "finished", *where)
     )
     return [
         CommentRecord(p, team or NO_TEAM, str(worker), text, bool(shared), at)
         for p, team, worker, text, shared, at in (await conn.execute(query))
     ]
+
+
+async def comment_records(conn: AsyncConnection, until: datetime) -> list[CommentRecord]:
+    """Free-text comments of finished check-ins (shared or not: the digest decides)."""
+    return await _comments(conn, checkins.c.finished_at < until)
 
 
 async def shared_comment_records(
@@ -188,32 +189,12 @@ async def shared_comment_records(
     """The comments a digest of [since, until) may show: shared ones written in the window
     (what :func:`conversations.comments.shared_comments_released` keeps of
     :func:`comment_records`), by an index on (shared, finished_at), not every comment ever."""
-    query = (
-        select(
-            enrolments.c.pseudonym,
-            teams.c.name,
-            checkins.c.key_worker_id,
-            checkins.c.comment,
-            checkins.c.shared,
-            checkins.c.finished_at,
-        )
-        .select_from(
-            checkins.join(enrolments, checkins.c.enrolment_id == enrolments.c.id).outerjoin(
-                teams, checkins.c.team_id == teams.c.id
-            )
-        )
-        .where(
-            checkins.c.shared.is_(True),
-            checkins.c.finished_at >= since,
-            checkins.c.finished_at < until,
-            checkins.c.comment.is_not(None),
-            checkins.c.status == "finished",
-        )
+    return await _comments(
+        conn,
+        checkins.c.shared.is_(True),
+        checkins.c.finished_at >= since,
+        checkins.c.finished_at < until,
     )
-    return [
-        CommentRecord(p, team or NO_TEAM, str(worker), text, bool(shared), at)
-        for p, team, worker, text, shared, at in (await conn.execute(query))
-    ]
 
 
 async def team_names(conn: AsyncConnection) -> list[str]:

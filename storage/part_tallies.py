@@ -52,12 +52,12 @@ from storage.schema import (
     reach_events,
 )
 from storage.tallies import (
-    COUNTS,
     Leaf,
     QueueTables,
     apply_changes,
     leaf_of,
     next_quarter,
+    queue_rows,
     version_leaf,
     version_row,
 )
@@ -337,28 +337,7 @@ def plan(
             for leaf, value, first_at, pseudonym in entries:
                 queues[leaf].append((first_at, pseudonym, value, person.enrolment_id))
             versions += found
-    rows: list[dict[str, Any]] = []
-    heads: list[dict[str, Any]] = []
-    for leaf, queue in queues.items():
-        quarter, team, worker, checkpoint, item = leaf
-        where = dict(
-            quarter=quarter, team_id=team, key_worker_id=worker, checkpoint=checkpoint, item_id=item
-        )
-        counts = [0, 0, 0, 0]
-        for total, (first_at, pseudonym, value, person_id) in enumerate(sorted(queue), start=1):
-            counts[value - 1] += 1
-            rows.append(
-                dict(
-                    where,
-                    enrolment_id=person_id,
-                    pseudonym=pseudonym,
-                    value=value,
-                    first_at=first_at,
-                    total=total,
-                    **dict(zip(COUNTS, counts, strict=True)),
-                )
-            )
-        heads.append(dict(where, total=len(queue), **dict(zip(COUNTS, counts, strict=True))))
+    rows, heads = queue_rows(queues)
     return rows, versions, heads
 
 

@@ -325,6 +325,40 @@ async def shift_head(
     )
 
 
+QueueEntry = tuple[datetime, str, int, int]
+"""A member of a queue being built whole: (first counted, pseudonym, value, enrolment id)."""
+
+
+def queue_rows(
+    queues: dict[Leaf, list[QueueEntry]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Pure: the rows of a queue table, in the ledger's order with their running counts, and
+    of its heads, for queues built whole (a rebuild or a quarter's first fill)."""
+    rows: list[dict[str, Any]] = []
+    heads: list[dict[str, Any]] = []
+    for leaf, queue in queues.items():
+        quarter, team, worker, checkpoint, item = leaf
+        where = dict(
+            quarter=quarter, team_id=team, key_worker_id=worker, checkpoint=checkpoint, item_id=item
+        )
+        counts = [0, 0, 0, 0]
+        for total, (first_at, pseudonym, value, person) in enumerate(sorted(queue), start=1):
+            counts[value - 1] += 1
+            rows.append(
+                dict(
+                    where,
+                    enrolment_id=person,
+                    pseudonym=pseudonym,
+                    value=value,
+                    first_at=first_at,
+                    total=total,
+                    **dict(zip(COUNTS, counts, strict=True)),
+                )
+            )
+        heads.append(dict(where, total=len(queue), **dict(zip(COUNTS, counts, strict=True))))
+    return rows, heads
+
+
 async def apply_changes(
     conn: AsyncConnection,
     enrolment_id: int,

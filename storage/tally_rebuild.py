@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.records import AnswerRecord
 from storage.schema import answer_firsts, answer_heads, answer_queue, answer_versions
 from storage.tallies import (
-    COUNTS,
     Leaf,
     counted_with_ids,
     first_row,
     firsts,
     leaf_of,
+    queue_rows,
     record_of,
     standing,
     version_leaf,
@@ -58,28 +58,7 @@ def plan(records: Iterable[tuple[AnswerRecord, int]]) -> tuple[Rows, Rows, Rows,
                     version_row(version_leaf(leaf, v), person, v.value, v.key, v.replaced_at)
                     for v in latest.replaced
                 ]
-    entries: list[dict[str, Any]] = []
-    heads: list[dict[str, Any]] = []
-    for leaf, queue in queues.items():
-        quarter, team, worker, checkpoint, item = leaf
-        where = dict(
-            quarter=quarter, team_id=team, key_worker_id=worker, checkpoint=checkpoint, item_id=item
-        )
-        counts = [0, 0, 0, 0]
-        for total, (first_at, pseudonym, value, person) in enumerate(sorted(queue), start=1):
-            counts[value - 1] += 1
-            entries.append(
-                dict(
-                    where,
-                    enrolment_id=person,
-                    pseudonym=pseudonym,
-                    value=value,
-                    first_at=first_at,
-                    total=total,
-                    **dict(zip(COUNTS, counts, strict=True)),
-                )
-            )
-        heads.append(dict(where, total=len(queue), **dict(zip(COUNTS, counts, strict=True))))
+    entries, heads = queue_rows(queues)
     return entries, versions, heads, first_rows
 
 
