@@ -8,15 +8,16 @@ commands) gets a short, kind answer and changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations import buttons
 from conversations.alerts import AGREED, check_free_text
 from conversations.checkin import describe, on_comment
 from conversations.commands import staff_help, young_person_help
-from conversations.departures import departures
+from conversations.departures import departures, quarters_of, response_departures
 from conversations.presses import pressed
 from conversations.questionnaire import COMMENT
 from conversations.roles import refuse, who_writes
@@ -35,9 +36,8 @@ from conversations.texts import (
     support,
 )
 from conversations.updates import take_we_did
-from conversations.windows import quarter_windows
 from core.i18n import Translator
-from storage import checkins, enrolments, handled, ledger, staff
+from storage import checkins, digests, enrolments, handled, ledger, staff
 from storage.records import StaffMember
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,24 @@ async def forgetme_command(update: Update, context: Context) -> None:
     )
 
 
+async def forget(
+    conn: AsyncConnection, enrolment_id: int, *, keep_answers: bool, now: datetime
+) -> None:
+    """/forgetme's work in one transaction: without keeping answers, the release ledger first
+    records where releases counted them (answers and "who answered"; not what they answered),
+    then storage deletes them (``storage.enrolments.forget``)."""
+    if not keep_answers:
+        await ledger.lock(conn)
+        mine = await ledger.answers_of(conn, enrolment_id)
+        person = await digests.population_of(conn, enrolment_id, now)
+        earlier = await ledger.released_since(conn, quarters_of(person, mine, now))
+        gone = departures(mine, earlier, now)
+        if person is not None:  # they leave "who answered" too
+            gone += response_departures(person, mine, earlier, now)
+        await ledger.record(conn, gone)
+    await enrolments.forget(conn, enrolment_id, keep_answers=keep_answers, now=now)
+
+
 async def on_forget(update: Update, context: Context) -> None:
     """The /forgetme choice."""
     rt = context.runtime
@@ -238,14 +256,7 @@ async def on_forget(update: Update, context: Context) -> None:
         return
     now = rt.clock.now()
     async with rt.db.transaction() as conn:
-        if action.choice != "keep":  # the ledger keeps where releases counted them, not what
-            await ledger.lock(conn)
-            mine = await ledger.answers_of(conn, enrolment.id)
-            starts = sorted({quarter_windows(r.answered_at)[0].since for r in mine})
-            await ledger.record(
-                conn, departures(mine, await ledger.released_since(conn, starts), now)
-            )
-        await enrolments.forget(conn, enrolment.id, keep_answers=action.choice == "keep", now=now)
+        await forget(conn, enrolment.id, keep_answers=action.choice == "keep", now=now)
     log.info("a young person was forgotten")
     await edit_or_send(
         context.bot,

@@ -13,25 +13,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from conversations.participation import RESPONSE, response_events
 from conversations.publication import latest_answers
-from storage.records import AnswerRecord, ReleasedBlock, ReleasedCell
+from conversations.windows import Window, quarter_windows
+from storage.records import AnswerRecord, PopulationRecord, ReleasedBlock, ReleasedCell
 
 KIND = "departed"
+"""The ledger's kind for departures, of answers and of "who answered" alike (the cell tells
+them apart: a response cell's item is ``answered``)."""
 
 
 def departures(
-    records: Sequence[AnswerRecord], releases: Iterable[ReleasedCell], now: datetime
+    records: Sequence[AnswerRecord],
+    releases: Iterable[ReleasedCell],
+    now: datetime,
+    kind: str = "answers",
 ) -> list[ReleasedCell]:
-    """The departures to record for one person whose *records* (every answer of theirs) are
-    about to be deleted, given the *releases* of the quarters they answered in.
+    """The departures to record for one person whose *records* (every answer of theirs, or
+    their "who answered" events for ``kind="response"``) are about to be deleted, given the
+    *releases* of the quarters they answered in.
 
     Each is a ledger entry of kind ``departed``: one block per release that counted that version
     of the answer, its ``through_at`` the release's time."""
     by_cell: dict[tuple[datetime, str, str], list[ReleasedCell]] = defaultdict(list)
     for release in releases:
-        if release.kind == "answers":
+        if release.kind == kind:
             by_cell[(release.since, release.checkpoint, release.item_id)].append(release)
     counted_by: dict[tuple[datetime, str, str, str, str, datetime], list[datetime]] = {}
     for (since, checkpoint, item), cells in sorted(by_cell.items()):
@@ -68,6 +76,39 @@ def departures(
         )
         for (since, checkpoint, item, team, worker, _), times in sorted(counted_by.items())
     ]
+
+
+def response_departures(
+    person: PopulationRecord,
+    records: Sequence[AnswerRecord],
+    releases: Iterable[ReleasedCell],
+    now: datetime,
+) -> list[ReleasedCell]:
+    """The departures from "who answered" of one person who leaves without keeping their
+    answers (*records*): they leave the response figures too (``/forgetme`` deletes when they
+    were sent each check-in), so each version of theirs ("not yet", "answered", under each key
+    worker) that a response release counted stays in the reader's system as a member of unknown
+    answer, exactly as their answers do (:func:`departures`)."""
+    releases = [r for r in releases if r.kind == RESPONSE]
+    events: list[AnswerRecord] = []
+    for since in sorted({r.since for r in releases}):
+        until = min(_next_quarter(since), now + timedelta(microseconds=1))
+        if since < until:
+            events += response_events([person], records, Window(since, until))
+    return departures(events, releases, now, RESPONSE)
+
+
+def quarters_of(
+    person: PopulationRecord | None, records: Iterable[AnswerRecord], now: datetime
+) -> list[datetime]:
+    """The starts of the quarters whose releases may have counted the person: those they were
+    sent a check-in or answered in, and the quarter now and the one before (someone asked
+    earlier counts as "not yet" in every later quarter)."""
+    current, previous = quarter_windows(now)
+    times = [r.answered_at for r in records]
+    if person is not None:
+        times += [at for _, at in person.prompted_at]
+    return sorted({previous.since, current.since, *(quarter_windows(t)[0].since for t in times)})
 
 
 def _next_quarter(since: datetime) -> datetime:

@@ -6,7 +6,7 @@ closed check-ins only, so an open check-in never moves a figure while it is bein
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, update
@@ -26,6 +26,7 @@ from storage.schema import (
 
 _DONE = ("finished", "closed")
 NO_TEAM = "(no team)"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def counted_answers() -> Select[tuple[Any, ...]]:
@@ -88,10 +89,10 @@ async def first_answers(conn: AsyncConnection, since: datetime) -> list[AnswerRe
 
 
 async def population_records(
-    conn: AsyncConnection, since: datetime, until: datetime
+    conn: AsyncConnection, since: datetime, until: datetime, enrolment_id: int | None = None
 ) -> list[PopulationRecord]:
-    """Everyone enrolled at some time in [since, until), with the checkpoints they were sent and
-    their reach history (``storage/reach.py``)."""
+    """Everyone enrolled at some time in [since, until) (or only *enrolment_id*), with the
+    checkpoints they were sent and their reach history (``storage/reach.py``)."""
     sent = (
         select(prompts.c.enrolment_id, prompts.c.checkpoint, prompts.c.sent_at)
         .where(prompts.c.sent_at.is_not(None), prompts.c.sent_at < until)
@@ -119,6 +120,8 @@ async def population_records(
             enrolments.c.status != "pending",
         )
     )
+    if enrolment_id is not None:
+        query = query.where(enrolments.c.id == enrolment_id)
     people: dict[int, tuple[str, str, str, bool, set[str]]] = {}
     sent_at: dict[int, dict[str, datetime]] = {}
     for eid, pseudonym, team, worker, reachable, status, checkpoint, at in await conn.execute(
@@ -152,6 +155,15 @@ async def population_records(
         )
         for e, (p, team, worker, reachable, points) in people.items()
     ]
+
+
+async def population_of(
+    conn: AsyncConnection, enrolment_id: int, now: datetime
+) -> PopulationRecord | None:
+    """One young person as digests count them (read before ``/forgetme`` deletes their
+    answers and when they were sent each check-in, to record where releases counted them)."""
+    found = await population_records(conn, _EPOCH, now + timedelta(microseconds=1), enrolment_id)
+    return found[0] if found else None
 
 
 async def _comments(conn: AsyncConnection, *where: ColumnElement[bool]) -> list[CommentRecord]:

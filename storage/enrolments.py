@@ -17,6 +17,7 @@ from storage.schema import (
     contact_requests,
     enrolments,
     invites,
+    prompts,
     staff,
     update_recipients,
 )
@@ -168,8 +169,10 @@ async def forget(
             .where(checkins.c.enrolment_id == enrolment_id)
             .values(comment=None, shared=False)
         )
-    else:
+    else:  # when they were sent each check-in goes too: they leave "who answered" (the
+        # release ledger keeps where releases counted them, conversations/departures.py)
         await conn.execute(delete(answers).where(answers.c.checkin_id.in_(checkin_ids)))
+        await conn.execute(delete(prompts).where(prompts.c.enrolment_id == enrolment_id))
         await conn.execute(delete(checkins).where(checkins.c.enrolment_id == enrolment_id))
     await conn.execute(
         delete(contact_requests).where(contact_requests.c.enrolment_id == enrolment_id)

@@ -105,15 +105,23 @@ async def test_forgetme_leaves_where_releases_counted_them_and_the_next_digest_s
     ) == [(0,)]
     departed = await rows(
         world,
-        "SELECT r.reader, b.through_id, b.size, f.id FROM releases r "
+        "SELECT r.reader, b.through_id, b.size, f.id, r.item_id FROM releases r "
         "JOIN release_blocks b ON b.release_id = r.id "
         "LEFT JOIN release_figures f ON f.release_id = r.id WHERE r.kind = 'departed'",
     )
     ((counted,),) = await rows(world, "SELECT count(*) FROM releases WHERE kind = 'answers'")
     assert isinstance(counted, int)
     assert counted > 0
-    assert len(departed) == counted  # one per statement the digest counted them in
-    assert all(row == ("forgetme", None, 1, None) for row in departed)
+    from_answers = [row[:4] for row in departed if row[4] != "answered"]
+    assert len(from_answers) == counted  # one per statement the digest counted them in
+    # and one for "who answered": the digest counted them as having answered the check-in
+    assert len([row for row in departed if row[4] == "answered"]) == 1
+    assert all(row[:4] == ("forgetme", None, 1, None) for row in departed)
+    assert await rows(
+        world,
+        "SELECT count(*) FROM prompts p JOIN enrolments e ON e.id = p.enrolment_id"
+        " WHERE e.chat_id IS NULL",
+    ) == [(0,)]  # when they were sent each check-in went too: they left "who answered"
     again = (await world.say(MANAGER, "/digest"))[-1].content
     assert again  # decided without error given the departures
     assert first

@@ -28,13 +28,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.digest import seed, seed_tallies
+from conversations import account
 from conversations.digest import Counted, Scope, build_digest, build_digest_counted
 from conversations.windows import quarter_windows
 from storage import (
     admin,
     checkins,
     digests,
-    enrolments,
     ledger,
     retention,
     tallies,
@@ -183,7 +183,8 @@ async def _step(
         await checkins.close_checkin(conn, open_ids.pop(rng.randrange(len(open_ids))), now)
         return "close"
     if roll < 0.78:
-        await enrolments.forget(conn, person, keep_answers=rng.random() < 0.5, now=now)
+        # as /forgetme does it: the ledger records where releases counted them first
+        await account.forget(conn, person, keep_answers=rng.random() < 0.5, now=now)
         return "forget"
     if roll < 0.84:
         await retention.remove_identifying(conn, person, now)
