@@ -9,11 +9,11 @@ from conversations.planning import zone_of
 from conversations.prompts import (
     ActionKind,
     PromptState,
-    PromptStatus,
     decide,
     resolve_collision,
 )
 from conversations.runtime import Runtime
+from core.prompt_status import PromptStatus
 from storage import checkins, enrolments, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
@@ -43,7 +43,7 @@ def _verdict(
         return "held: unreachable"
     if enrolment.status == enrolments.STOPPED:
         return "held: stopped (/stop)"
-    if prompt.status == "sending":
+    if prompt.status == PromptStatus.SENDING:
         return "uncertain: a send was interrupted"
     state = PromptState(
         prompt.checkpoint,

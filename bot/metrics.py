@@ -24,9 +24,11 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
+from core.prompt_status import PromptStatus
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 KEY = "checkin.metrics"
-PROMPT_STATUSES = ("due", "sending", "sent", "uncertain", "answered", "expired", "unreachable")
+PROMPT_STATUSES = tuple(status.value for status in PromptStatus)
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 

@@ -23,6 +23,7 @@ from conversations.checkpoints import EXIT
 from conversations.planning import plan_enrolment
 from conversations.runtime import Runtime
 from conversations.wording import checkin_name
+from core.prompt_status import PromptStatus
 from storage import enrolments, prompts
 from storage.prompts import Prompt
 from storage.records import Enrolment
@@ -135,7 +136,7 @@ async def deliver(
     marking: dict[str, object] = (
         {"reminded_at": now}
         if reminder
-        else {"status": "sending", "sent_at": now, "attempts": prompt.attempts + 1}
+        else {"status": PromptStatus.SENDING, "sent_at": now, "attempts": prompt.attempts + 1}
     )
     async with rt.db.transaction() as conn:
         mine = await prompts.change_claimed(conn, prompt.id, worker=rt.worker, now=now, **marking)
@@ -146,7 +147,7 @@ async def deliver(
     sent: Message | None = None
     try:
         sent = await bot.send_message(enrolment.chat_id, text, reply_markup=markup)
-        outcome = {"status": "sent", "next_check_at": rt.clock.now()}
+        outcome = {"status": PromptStatus.SENT, "next_check_at": rt.clock.now()}
         report.reminded += reminder
         report.sent += not reminder
     except RetryAfter as exc:
@@ -157,13 +158,16 @@ async def deliver(
         )
         until = rt.clock.now() + wait
         rt.send_held_until = max(until, rt.send_held_until or until)
-        outcome = {"status": "sent" if reminder else "due", "next_check_at": until}
+        outcome = {
+            "status": PromptStatus.SENT if reminder else PromptStatus.DUE,
+            "next_check_at": until,
+        }
         if reminder:
             outcome["reminded_at"] = None  # not sent: it is still to be sent
         report.retried += 1
         log.warning("Telegram said retry after %s s: every prompt waits", wait.total_seconds())
     except TimedOut:
-        outcome = {"status": "uncertain", "next_check_at": rt.clock.now()}
+        outcome = {"status": PromptStatus.UNCERTAIN, "next_check_at": rt.clock.now()}
         report.uncertain += 1
     except Forbidden:
         async with rt.db.transaction() as conn:
@@ -175,7 +179,7 @@ async def deliver(
     except TelegramError as exc:
         backoff = timedelta(minutes=min(2**prompt.attempts, 240))
         outcome = {
-            "status": "sent" if reminder else "due",
+            "status": PromptStatus.SENT if reminder else PromptStatus.DUE,
             "next_check_at": rt.clock.now() + backoff,
         }
         if reminder:
@@ -185,11 +189,13 @@ async def deliver(
             "prompt %s not sent (%s); retrying later", prompt.checkpoint, type(exc).__name__
         )
     at_step(rt, "handed")
-    if reminder and outcome["status"] == "uncertain":
-        outcome["status"] = "sent"  # the prompt itself was sent; only the reminder is unsure
+    if reminder and outcome["status"] == PromptStatus.UNCERTAIN:
+        outcome["status"] = (
+            PromptStatus.SENT
+        )  # the prompt itself was sent; only the reminder is unsure
     async with rt.db.transaction() as conn:
         await prompts.change(conn, prompt.id, rt.clock.now(), **outcome)
-        if outcome["status"] != "due" and not reminder and prompt.checkpoint == EXIT:
+        if outcome["status"] != PromptStatus.DUE and not reminder and prompt.checkpoint == EXIT:
             await enrolments.mark_exit(conn, enrolment.id, rt.clock.now())
         if not reminder and rt.schedule.repeat is not None:  # plan the next repeat
             fresh = await enrolments.by_id(conn, enrolment.id)

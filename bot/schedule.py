@@ -41,7 +41,6 @@ from conversations.planning import zone_of
 from conversations.prompts import (
     ActionKind,
     PromptState,
-    PromptStatus,
     decide,
     resolve_collision,
 )
@@ -49,6 +48,7 @@ from conversations.questionnaire import first_step
 from conversations.runtime import Runtime
 from conversations.sending import remove_buttons
 from conversations.updates import deliver_due
+from core.prompt_status import PromptStatus
 from storage import checkins, enrolments, leases, prompts
 from storage.prompts import Prompt
 from storage.records import Checkin, Enrolment
@@ -160,15 +160,17 @@ async def _act(
             or not enrolment.reachable
             or (enrolment.status in (enrolments.FORGOTTEN, enrolments.PENDING))
         ):
-            await _set(conn, prompt, now, report, status="unreachable", next_check_at=None)
+            await _set(
+                conn, prompt, now, report, status=PromptStatus.UNREACHABLE, next_check_at=None
+            )
             return
-        if prompt.status == "sending":  # handed to Telegram by a process that died
+        if prompt.status == PromptStatus.SENDING:  # handed to Telegram by a process that died
             await _set(
                 conn,
                 prompt,
                 now,
                 report,
-                status="uncertain",
+                status=PromptStatus.UNCERTAIN,
                 sent_at=prompt.sent_at or now,
                 next_check_at=now,
             )
@@ -184,7 +186,7 @@ async def _act(
             finished=checkin is not None and checkin.status == checkins.FINISHED,
         )
         if state.finished:
-            await _set(conn, prompt, now, report, status="answered", next_check_at=None)
+            await _set(conn, prompt, now, report, status=PromptStatus.ANSWERED, next_check_at=None)
             return
         action = decide(state, now, rt.schedule, zone_of(rt, enrolment))
         if action.kind is ActionKind.EXPIRE:
@@ -192,7 +194,7 @@ async def _act(
                 await checkins.close_checkin(conn, checkin.id, now)
                 if checkin.message_id is not None:
                     stale.append((enrolment.chat_id, checkin.message_id))
-            await _set(conn, prompt, now, report, status="expired", next_check_at=None)
+            await _set(conn, prompt, now, report, status=PromptStatus.EXPIRED, next_check_at=None)
             return
         if action.kind is ActionKind.WAIT:
             await prompts.change(conn, prompt.id, now, next_check_at=action.until)
@@ -253,7 +255,7 @@ async def _make_room(
     await checkins.close_checkin(conn, live.id, now)
     older = await prompts.by_checkin(conn, live.id)
     if older is not None:
-        await prompts.change(conn, older.id, now, status="expired", next_check_at=None)
+        await prompts.change(conn, older.id, now, status=PromptStatus.EXPIRED, next_check_at=None)
     return True
 
 
@@ -285,10 +287,10 @@ async def _set(
 ) -> None:
     await prompts.change(conn, prompt.id, now, **values)
     status = values.get("status")
-    if status == "expired":
+    if status == PromptStatus.EXPIRED:
         report.expired += 1
-    elif status == "uncertain":
+    elif status == PromptStatus.UNCERTAIN:
         report.uncertain += 1
-    elif status == "unreachable":
+    elif status == PromptStatus.UNREACHABLE:
         report.unreachable += 1
     log.info("prompt %s -> %s", prompt.checkpoint, status)

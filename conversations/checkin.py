@@ -22,6 +22,7 @@ from conversations.steps import END_OF_SUPPORT, LAST, NEXT, render_step
 from conversations.texts import not_enrolled
 from conversations.voiceclips import item_key
 from core.i18n import Translator
+from core.prompt_status import PromptStatus
 from storage import checkins, enrolments, prompts, voice
 from storage.records import Checkin, Enrolment
 
@@ -155,7 +156,9 @@ def nothing_open(t: Translator, after: str) -> str:
 async def coming_up(conn: AsyncConnection, rt: Runtime, enrolment: Enrolment) -> str:
     """What comes next for a young person with no check-in open: a planned one, the exit
     check-in when support ends, or nothing more."""
-    planned = any(p.status == "due" for p in await prompts.of_enrolment(conn, enrolment.id))
+    planned = any(
+        p.status == PromptStatus.DUE for p in await prompts.of_enrolment(conn, enrolment.id)
+    )
     exit_to_come = rt.schedule.switched_on(EXIT) is not None and enrolment.exit_at is None
     return NEXT if planned else END_OF_SUPPORT if exit_to_come else LAST
 

@@ -28,6 +28,7 @@ from conversations.texts import not_enrolled, welcome
 from conversations.voice import listen_row
 from conversations.voiceclips import WELCOME
 from core.i18n import LANGUAGES, Translator, negotiate
+from core.prompt_status import PromptStatus
 from storage import checkins, enrolments, handled, invites, prompts, staff, voice
 from storage.records import Invite
 
@@ -360,7 +361,7 @@ async def begin(rt: Runtime, context: Context, enrolment_id: int) -> None:
                 questionnaire_id=rule.questionnaire,
                 due_at=joined.enrolled_at,
                 now=now,
-                status="sent",
+                status=PromptStatus.SENT,
                 sent_at=now,
                 checkin_id=checkin.id,
             )

@@ -25,19 +25,7 @@ from zoneinfo import ZoneInfo
 
 from conversations.checkpoints import EXIT, ScheduleConfig
 from conversations.local_time import as_utc, next_send_time
-
-
-class PromptStatus(StrEnum):
-    """Where one (young person, checkpoint) prompt stands."""
-
-    DUE = "due"
-    SENDING = "sending"
-    SENT = "sent"
-    UNCERTAIN = "uncertain"
-    ANSWERED = "answered"
-    EXPIRED = "expired"
-    UNREACHABLE = "unreachable"
-
+from core.prompt_status import PromptStatus
 
 OPEN_STATUSES = frozenset({PromptStatus.SENDING, PromptStatus.SENT, PromptStatus.UNCERTAIN})
 _ACTIONABLE = frozenset({PromptStatus.DUE, PromptStatus.SENT, PromptStatus.UNCERTAIN})

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.prompt_status import PromptStatus
 from storage import reach, tally_rebuild
 from storage.schema import answers, checkins, enrolments, prompts
 
@@ -107,7 +108,9 @@ async def insert_history(
                     checkpoint=past.checkpoint,
                     questionnaire_id=questionnaire_id,
                     due_at=past.at,
-                    status="answered" if checkin_id is not None else "expired",
+                    status=PromptStatus.ANSWERED
+                    if checkin_id is not None
+                    else PromptStatus.EXPIRED,
                     next_check_at=None,
                     sent_at=past.at,
                     checkin_id=checkin_id,

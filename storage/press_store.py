@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.prompt_status import PromptStatus
 from storage import checkins, prompts, voice
 from storage import press_sql as sql
 from storage.db import Database, raise_mapped
@@ -190,7 +191,7 @@ class AsyncPressStore:
 
     async def another_prompt_due(self, enrolment_id: int, checkin_id: int) -> bool:
         return any(
-            p.status == "due" and p.checkin_id != checkin_id
+            p.status == PromptStatus.DUE and p.checkin_id != checkin_id
             for p in await prompts.of_enrolment(self.conn, enrolment_id)
         )
 

@@ -18,12 +18,11 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.prompt_status import ACTIVE_STATUSES, PromptStatus
 from storage import part_tallies
 from storage.db import upsert
 from storage.records import EXIT
 from storage.schema import prompts
-
-ACTIVE_STATUSES = ("due", "sending", "sent", "uncertain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,7 @@ async def plan(
     questionnaire_id: str,
     due_at: datetime,
     now: datetime,
-    status: str = "due",
+    status: str = PromptStatus.DUE,
     sent_at: datetime | None = None,
     checkin_id: int | None = None,
 ) -> bool:
@@ -76,7 +75,7 @@ async def plan(
         questionnaire_id=questionnaire_id,
         due_at=due_at,
         status=status,
-        next_check_at=now if status in ("due", "sent") else None,
+        next_check_at=now if status in (PromptStatus.DUE, PromptStatus.SENT) else None,
         sent_at=sent_at,
         checkin_id=checkin_id,
         attempts=0,
@@ -193,7 +192,7 @@ async def mark_answered(conn: AsyncConnection, checkin_id: int, now: datetime) -
     await conn.execute(
         update(prompts)
         .where(prompts.c.checkin_id == checkin_id)
-        .values(status="answered", next_check_at=None, updated_at=now)
+        .values(status=PromptStatus.ANSWERED, next_check_at=None, updated_at=now)
     )
 
 
@@ -202,7 +201,7 @@ async def drop_unsent_from(conn: AsyncConnection, enrolment_id: int, when: datet
     await conn.execute(
         delete(prompts).where(
             prompts.c.enrolment_id == enrolment_id,
-            prompts.c.status == "due",
+            prompts.c.status == PromptStatus.DUE,
             prompts.c.due_at >= when,
             prompts.c.checkpoint != EXIT,
         )
@@ -218,7 +217,7 @@ async def bring_forward_exit(
         .where(
             prompts.c.enrolment_id == enrolment_id,
             prompts.c.checkpoint == EXIT,
-            prompts.c.status == "due",
+            prompts.c.status == PromptStatus.DUE,
         )
         .values(due_at=now, next_check_at=now, updated_at=now)
     )
@@ -238,5 +237,5 @@ async def stop_all(conn: AsyncConnection, enrolment_id: int, now: datetime) -> N
     await conn.execute(
         update(prompts)
         .where(prompts.c.enrolment_id == enrolment_id, prompts.c.status.in_(ACTIVE_STATUSES))
-        .values(status="unreachable", next_check_at=None, updated_at=now)
+        .values(status=PromptStatus.UNREACHABLE, next_check_at=None, updated_at=now)
     )

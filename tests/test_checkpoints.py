@@ -32,10 +32,10 @@ from conversations.prompts import (
     Action,
     ActionKind,
     PromptState,
-    PromptStatus,
     decide,
     resolve_collision,
 )
+from core.prompt_status import PromptStatus
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -18,6 +18,7 @@ from conversations.checkpoints import SendWindow
 from conversations.local_time import is_within_window, local_instant, next_send_time
 from conversations.planning import zone_of
 from conversations.runtime import Runtime
+from core.prompt_status import PromptStatus
 from storage import enrolments, prompts
 
 STEPS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -67,7 +68,10 @@ async def waiting_for_window(
                 continue
             opens = next_send_time(now, zone, window)
             for prompt in await prompts.of_enrolment(conn, person.id):
-                if prompt.status in ("due", "sent") and prompt.next_check_at == opens:
+                if (
+                    prompt.status in (PromptStatus.DUE, PromptStatus.SENT)
+                    and prompt.next_check_at == opens
+                ):
                     found.append(opens)
     return min(found, default=None)
 
