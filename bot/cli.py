@@ -39,8 +39,8 @@ from core.errors import CheckinError
 from core.i18n import LANGUAGES
 from core.settings import Settings, load_settings
 from storage import audit, digests, ledger, part_tallies, reach, staff, tally_rebuild, voice
-from storage.db import current_revision
 from storage.invites import new_token
+from storage.migrating import current_revision
 from storage.staff import ROLES as STAFF_ROLES
 
 log = logging.getLogger("bot.cli")

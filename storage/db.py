@@ -1,12 +1,11 @@
-"""The database connection: engine creation, SQLite pragmas, and migrations.
+"""The database connection: engine creation, SQLite pragmas, transactions and their errors.
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout, so one writer and many readers
 work side by side and a briefly locked database waits rather than fails. A write transaction that
 still finds the database locked (another process holding it) is retried a few times with back-off
 before it gives up; a database that stays locked, or a full disk, ends the transaction with a
 :class:`core.errors.StorageError` whose message says which, after rolling back everything the
-transaction did. Migrations are Alembic's, numbered in ``storage/migrations/versions``, and applied
-by :meth:`Database.migrate`.
+transaction did. Migrations (``storage/migrating.py``) are applied by :meth:`Database.migrate`.
 """
 
 from __future__ import annotations
@@ -15,16 +14,10 @@ import asyncio
 import logging
 import socket
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, event
-from sqlalchemy import types as sa_types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -32,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from core.errors import DatabaseUnavailable, StorageError
 from storage.loop_sqlite import LoopConnection
+from storage.migrating import migrate
 from storage.problems import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -44,7 +38,6 @@ def upsert(conn: AsyncConnection, table: Table) -> Any:
     return sqlite.insert(table)
 
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000
 LOCK_ATTEMPTS = 3  # tries at taking the write lock, each waiting up to the busy timeout
 LOCK_BACKOFF_S = 0.2  # then 0.4, 0.8, ... between tries
@@ -99,67 +92,6 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
-
-
-async def migrate(engine: AsyncEngine, target: str = "head") -> None:
-    """Bring the database up to the newest migration (or to ``target``)."""
-    async with engine.connect() as connection:
-        await connection.run_sync(_upgrade, target)
-        await connection.commit()
-
-
-def _upgrade(connection: Connection, target: str = "head") -> None:
-    state = read_migration_state(connection)
-    if state.status == "unknown":
-        raise StorageError(state.explain())
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, target)
-
-
-@dataclass(frozen=True)
-class MigrationState:
-    """Where a database stands against the migrations this version of Check-in knows."""
-
-    current: tuple[str, ...]  # the revisions recorded in alembic_version (none: a new database)
-    known: tuple[str, ...]  # every revision this version has, oldest first
-    head: str
-
-    @property
-    def status(self) -> Literal["new", "current", "behind", "unknown"]:
-        if not self.current:
-            return "new"
-        if any(revision not in self.known for revision in self.current):
-            return "unknown"
-        return "current" if self.current == (self.head,) else "behind"
-
-    def explain(self) -> str:
-        """The state in words, for an operator."""
-        shown = ", ".join(self.current)
-        if self.status == "new":
-            return f"no tables yet; 'checkin-bot run' creates them (migration {self.head})"
-        if self.status == "unknown":
-            return (
-                f"the database was migrated by a newer version of Check-in (revision {shown}; "
-                f"this version knows up to {self.head}): run that newer version, or restore a "
-                "backup taken before the upgrade"
-            )
-        if self.status == "behind":
-            return f"at migration {shown}; 'checkin-bot run' upgrades it to {self.head}"
-        return f"up to date (migration {self.head})"
-
-
-def read_migration_state(connection: Connection) -> MigrationState:
-    script = ScriptDirectory.from_config(alembic_config())
-    known = tuple(reversed([s.revision for s in script.walk_revisions()]))
-    current = tuple(MigrationContext.configure(connection).get_current_heads())
-    return MigrationState(current=current, known=known, head=str(script.get_current_head()))
-
-
 def sqlite_path(url: str) -> Path | None:
     """The SQLite file a URL names, or None (another database, or in memory)."""
     try:
@@ -183,29 +115,6 @@ def describe_url(url: str) -> str:
     host = parsed.host or "localhost"
     port = f":{parsed.port}" if parsed.port else ""
     return f"{host}{port}/{parsed.database or ''}"
-
-
-def compare_type(
-    context: MigrationContext,
-    inspected_column: Any,
-    metadata_column: Any,
-    inspected_type: Any,
-    metadata_type: Any,
-) -> bool | None:
-    """Alembic's type comparison, except that on SQLite INTEGER and BIGINT are one type (an
-    INTEGER column holds 64-bit values there; only PostgreSQL needs the 64-bit declaration)."""
-    if context.dialect.name == "sqlite":
-        integers = (sa_types.Integer,)
-        if isinstance(inspected_type, integers) and isinstance(metadata_type, integers):
-            return False
-    return None
-
-
-async def current_revision(connection: AsyncConnection) -> str | None:
-    def _read(sync: Connection) -> str | None:
-        return MigrationContext.configure(sync).get_current_revision()
-
-    return await connection.run_sync(_read)
 
 
 def storage_problem(exc: BaseException) -> str | None:

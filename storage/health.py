@@ -18,13 +18,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.db import (
-    Database,
+from storage.db import Database, sqlite_path
+from storage.migrating import (
     MigrationState,
     alembic_config,
     current_revision,
     read_migration_state,
-    sqlite_path,
 )
 from storage.problems import describe
 from storage.schema import prompts

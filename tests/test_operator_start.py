@@ -26,6 +26,7 @@ import pytest
 from bot.cli import main
 from core.errors import StorageError
 from storage import db as storage_db
+from storage import migrating
 from storage.db import Database
 from tests.test_cli import Run
 from tests.test_cli import checkin_bot as cli  # in this process: bot.cli.main
@@ -227,7 +228,7 @@ def test_a_database_migrated_by_a_newer_version_is_one_line(tmp_path: Path) -> N
     with sqlite3.connect(tmp_path / "cli.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0099'")
     line = one_line_failure(cli(tmp_path, "due"))
-    head = max(p.name[:4] for p in storage_db.MIGRATIONS_DIR.joinpath("versions").glob("0*.py"))
+    head = max(p.name[:4] for p in migrating.MIGRATIONS_DIR.joinpath("versions").glob("0*.py"))
     assert line == (
         f"checkin-bot: CHECKIN_DATABASE_URL ({tmp_path / 'cli.db'}): the database was migrated "
         f"by a newer version of Check-in (revision 0099; this version knows up to {head}): run "

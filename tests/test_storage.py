@@ -17,8 +17,9 @@ from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import checkins, enrolments, invites, prompts, staff
-from storage.db import Database, alembic_config, compare_type, current_revision
+from storage.db import Database
 from storage.health import head_revision
+from storage.migrating import alembic_config, compare_type, current_revision
 from storage.schema import answers, metadata
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
 

@@ -26,7 +26,8 @@ from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import tally_rebuild
-from storage.db import Database, alembic_config, current_revision
+from storage.db import Database
+from storage.migrating import alembic_config, current_revision
 from storage.schema import metadata
 from tests.backends import on_both_backends  # noqa: F401 - the fixture: every test on both
 from tests.postgres import PostgresServer

@@ -20,7 +20,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from storage import digests, enrolments, staff
-from storage.db import Database, alembic_config
+from storage.db import Database
+from storage.migrating import alembic_config
 
 Rows = dict[str, list[dict[str, Any]]]
 

@@ -1,15 +1,15 @@
-"""Alembic environment: migrations run on the connection that :func:`storage.db.migrate` passes."""
+"""Alembic environment: migrations run on the connection that `storage.migrating.migrate` gives."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from storage.db import compare_type
+from storage.migrating import compare_type
 from storage.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations with 'checkin-bot run' or storage.db.migrate()")
+    raise RuntimeError("run migrations with 'checkin-bot run' or storage.migrating.migrate()")
 
 context.configure(
     connection=connection,
