@@ -7,7 +7,7 @@ What a reader can deduce from figures shown as ranges, given how groups add up: 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 Key = tuple[int, str]
 
@@ -172,7 +172,12 @@ class Solver:
         self.probe_all(lo, hi, [(v, n)], k)
 
     def probe_all(
-        self, lo: list[int], hi: list[int], targets: Sequence[tuple[int, int]], k: int
+        self,
+        lo: list[int],
+        hi: list[int],
+        targets: Sequence[tuple[int, int]],
+        k: int,
+        witness: Sequence[int] | None = None,
     ) -> None:
         """:meth:`probe` each ``(figure, group size)`` of *targets* in turn: the same steps, the
         same result, with fewer propagations.
@@ -183,17 +188,34 @@ class Solver:
         it can never narrow below *G*: that assumption is possible too, and is answered without
         propagating. This holds while *B* is itself a fixpoint and does not change: a figure
         tightened (an assumption ruled out) forgets every *G*; bounds that are not a fixpoint
-        (checked first, on a copy) use none."""
+        (checked first, on a copy) use none.
+
+        *witness*: a value for every figure (the true counts, say). If it satisfies every
+        relation and lies within the bounds, it is such a *G* too (a single point), checked again
+        after every tightening; if not, it is not used."""
         copy_lo, copy_hi = list(lo), list(hi)
         reuse = self.run(copy_lo, copy_hi) and copy_lo == lo and copy_hi == hi
         questions: dict[int, list[tuple[int, int]]] = {}
         for v, n in targets:
             questions.setdefault(v, []).extend(low_high for low_high, _ in _questions(n, k))
-        answered: set[tuple[int, int, int]] = set()  # (figure, low, high) known possible
-        for v, n in targets:
-            for (low, high), otherwise in _questions(n, k):
-                if lo[v] > high or hi[v] < low or (low <= lo[v] and hi[v] <= high):
-                    continue  # already decided either way
+        point = witness is not None and self._solution(witness)
+        begin = (0, 0)
+        while True:
+            asked = [  # what probing from *begin* asks while nothing is ruled out, in order
+                (position, v, low_high, otherwise)
+                for position, v, low_high, otherwise in self._asked(targets, k, begin)
+                if not _decided(lo[v], hi[v], *low_high)
+            ]
+            answered: set[tuple[int, int, int]] = set()  # (figure, low, high) known possible
+            if reuse and point and witness is not None:
+                self._answered_by(witness, lo, hi, questions, answered)
+            ruled_out: tuple[tuple[int, int], int, tuple[int, int]] | None = None
+            # Any order gives the same answers while the bounds stay as they are: assumptions
+            # about everyone or no one in the largest groups first, as they settle the most.
+            order = sorted(asked, key=_first) if reuse else asked
+            for position, v, (low, high), otherwise in order:
+                if ruled_out is not None and position > ruled_out[0]:
+                    continue  # after the first assumption ruled out: asked again after it
                 if reuse and (v, low, high) in answered:
                     continue
                 seen: dict[int, tuple[int, int]] = {}
@@ -202,10 +224,60 @@ class Solver:
                         for q_low, q_high in questions.get(var, ()):
                             if q_low <= a and b <= q_high:
                                 answered.add((var, q_low, q_high))
-                    continue
-                lo[v], hi[v] = max(lo[v], otherwise[0]), min(hi[v], otherwise[1])
-                reuse = self.run(lo, hi, self.touching[v]) and reuse
-                answered.clear()
+                elif ruled_out is None or position < ruled_out[0]:
+                    ruled_out = (position, v, otherwise)
+            if ruled_out is None:
+                return
+            (target, question), v, otherwise = ruled_out
+            lo[v], hi[v] = max(lo[v], otherwise[0]), min(hi[v], otherwise[1])
+            reuse = self.run(lo, hi, self.touching[v]) and reuse
+            begin = (target, question + 1)
+
+    @staticmethod
+    def _asked(
+        targets: Sequence[tuple[int, int]], k: int, begin: tuple[int, int]
+    ) -> Iterator[tuple[tuple[int, int], int, tuple[int, int], tuple[int, int]]]:
+        """Every assumption :meth:`probe` may try for *targets*, from *begin* on: (position,
+        figure, range, what is left if it is impossible)."""
+        for t in range(begin[0], len(targets)):
+            v, n = targets[t]
+            for q, (low_high, otherwise) in enumerate(_questions(n, k)):
+                if (t, q) >= begin:
+                    yield (t, q), v, low_high, otherwise
+
+    def _solution(self, values: Sequence[int]) -> bool:
+        """Whether *values* (one per figure) satisfy every relation."""
+        return len(values) == len(self.keys) and all(
+            values[total] == sum(values[p] for p in parts) for total, parts in self.relations
+        )
+
+    @staticmethod
+    def _answered_by(
+        witness: Sequence[int],
+        lo: list[int],
+        hi: list[int],
+        questions: Mapping[int, Sequence[tuple[int, int]]],
+        answered: set[tuple[int, int, int]],
+    ) -> None:
+        """The assumptions a solution within the bounds shows possible (none if outside)."""
+        if any(not lo[v] <= w <= hi[v] for v, w in enumerate(witness)):
+            return
+        for v, asked in questions.items():
+            w = witness[v]
+            answered.update((v, low, high) for low, high in asked if low <= w <= high)
+
+
+def _decided(lo: int, hi: int, low: int, high: int) -> bool:
+    """Whether a figure within ``[lo, hi]`` surely is, or surely is not, within ``[low, high]``."""
+    return lo > high or hi < low or (low <= lo and hi <= high)
+
+
+def _first(
+    asked: tuple[tuple[int, int], int, tuple[int, int], tuple[int, int]],
+) -> tuple[int, int, tuple[int, int]]:
+    """Assumptions of a single value (everyone, no one) first, largest ranges first."""
+    position, _, (low, high), _ = asked
+    return (0 if low == high else 1, -high, position)
 
 
 def _questions(n: int, k: int) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:

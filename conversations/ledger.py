@@ -122,7 +122,8 @@ def decide(
                 if gid not in system.auxiliary
                 for name in system.names
             ]
-            solver.probe_all(lo, hi, targets, k)
+            truth = system.truth()
+            solver.probe_all(lo, hi, targets, k, [truth[key] for key in solver.keys])
             found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
             for gid, d in list(found):
                 v = solver.index[(gid, d.figure)]
