@@ -169,7 +169,12 @@ class Solver:
         Propagation alone misses deductions that need several relations at once (assume a count
         is high; then this group, then that one, then a contradiction): if the assumption is
         impossible, a reader can rule it out too."""
-        self.probe_all(lo, hi, [(v, n)], k)
+        for (low, high), otherwise in _questions(n, k):
+            if _decided(lo[v], hi[v], low, high):
+                continue  # already decided either way
+            if not self.possible(lo, hi, v, low, high):
+                lo[v], hi[v] = max(lo[v], otherwise[0]), min(hi[v], otherwise[1])
+                self.run(lo, hi, self.touching[v])
 
     def probe_all(
         self,

@@ -154,6 +154,10 @@ def test_probing_all_at_once_equals_probing_one_by_one(
     fast_lo, fast_hi = list(lo), list(hi)
     solver.probe_all(fast_lo, fast_hi, targets, k, truth if with_truth else None)
     assert (fast_lo, fast_hi) == (ref_lo, ref_hi)
+    one_lo, one_hi = list(lo), list(hi)
+    for v, n in targets:
+        solver.probe(one_lo, one_hi, v, n, k)
+    assert (one_lo, one_hi) == (ref_lo, ref_hi)
     run_lo, run_hi = list(lo), list(hi)
     ref_run_lo, ref_run_hi = list(lo), list(hi)
     assert solver.run(run_lo, run_hi) == reference_run(
