@@ -733,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{size:,} answers: {results[-1]['compose']}", flush=True)
     command = (
         f"python -m bench.digest --people {args.people} --answers {args.answers} "
-        f"--repeat {args.repeat}"
+        f"--repeat {args.repeat}" + (f" --keep {keep}" if keep is not None else "")
     )
     body = report(results, command)
     write_section("Digest over stored answers, and the scheduler's claim", body)
