@@ -21,6 +21,7 @@ on) is a union of blocks: written by at least k young people, or by nobody.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,17 +66,19 @@ def _blocks(
     entries: Sequence[Entry], recorded: dict[Key, int], k: int
 ) -> tuple[list[Entry], list[tuple[Key, int]]]:
     """One key worker's comments to show, and the blocks they come from (end, size): old ones
-    still whole, then new ones."""
+    still whole, then new ones. *entries* are in the order of their keys (:func:`_entries`)."""
     shown: list[Entry] = []
     kept: list[tuple[Key, int]] = []
-    start: Key | None = None
+    keys = [e.key for e in entries]  # in order (sorted by key, then text)
+    first = 0  # where the comments after the last mark begin
     for mark in sorted(recorded):
-        inside = [e for e in entries if (start is None or e.key > start) and e.key <= mark]
+        end = bisect_right(keys, mark, first)
+        inside = list(entries[first:end])
         if len(inside) == recorded[mark]:  # whole: shown again; else never again
             shown += inside
             kept.append((mark, recorded[mark]))
-        start = mark
-    rest = [e for e in entries if start is None or e.key > start]
+        first = max(first, end)
+    rest = list(entries[first:])
     new: list[tuple[Key, int]] = []
     block: list[Entry] = []
     people: set[str] = set()

@@ -116,11 +116,14 @@ def decide(
             raise AssertionError("the release is inconsistent with the data")
         found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
         if not found:  # nothing by propagation alone: try the deciding values too
-            for gid, n in enumerate(system.sizes):
-                if gid in system.auxiliary:  # checked by propagation only
-                    continue
-                for name in system.names:
-                    solver.probe(lo, hi, solver.index[(gid, name)], n, k)
+            targets = [  # auxiliary groups are checked by propagation only
+                (solver.index[(gid, name)], n)
+                for gid, n in enumerate(system.sizes)
+                if gid not in system.auxiliary
+                for name in system.names
+            ]
+            truth = system.truth()
+            solver.probe_all(lo, hi, targets, k, [truth[key] for key in solver.keys])
             found = _new_disclosures(system, solver, lo, hi, base_lo, base_hi, k)
             for gid, d in list(found):
                 v = solver.index[(gid, d.figure)]

@@ -164,6 +164,18 @@ class System:
         self.add_difference(common, other)
         self.auxiliary.update(range(known, len(self.groups)))
 
+    def truth(self) -> dict[tuple[int, str], int]:
+        """Every figure of every group as today's data has it (people who left counted as
+        their atoms' tallies count them)."""
+        values: dict[tuple[int, str], int] = {}
+        for gid, atoms in enumerate(self.groups):
+            total = Tally.binary(0, 0) if not self.fine else Tally.of_values((0, 0, 0, 0))
+            for leaf, s in atoms:
+                total = total.plus(self.segments[leaf][s])
+            for name in ("N", *self.names):
+                values[(gid, name)] = total.figure(name)
+        return values
+
     def bounds(
         self,
         published: Iterable[
